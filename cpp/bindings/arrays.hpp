@@ -1,0 +1,44 @@
+// Helpers shared by the binding files: NumPy columns in (no per-row Python objects), new
+// NumPy arrays out that take ownership of the core's vectors without copying.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace waconv::bindings {
+
+namespace py = pybind11;
+
+template <class T>
+using Column = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+// The column's data pointer after checking its length; nullptr for an absent optional column.
+template <class T>
+const T* data_of(const std::optional<Column<T>>& column, std::size_t size, const char* name) {
+  if (!column) return nullptr;
+  if (column->ndim() != 1 || static_cast<std::size_t>(column->shape(0)) != size) {
+    throw py::value_error(std::string("column '") + name + "' must be one-dimensional with one value per row");
+  }
+  return column->data();
+}
+
+template <class T>
+py::array to_numpy(std::vector<T>&& values) {
+  auto* owned = new std::vector<T>(std::move(values));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({owned->size()}, {sizeof(T)}, owned->data(), owner);
+}
+
+// uint8 flags come back as NumPy bool without a copy (same size, 0/1 values).
+inline py::array to_numpy_bool(std::vector<std::uint8_t>&& values) {
+  auto* owned = new std::vector<std::uint8_t>(std::move(values));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); });
+  return py::array(py::dtype("bool"), {owned->size()}, {sizeof(std::uint8_t)}, owned->data(), owner);
+}
+
+}  // namespace waconv::bindings

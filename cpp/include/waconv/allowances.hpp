@@ -1,0 +1,22 @@
+// Phase 2, first step: the monthly free allowances Meta counts per account, which need all
+// conversations of a WABA (free tier) or all messages of a phone number (service
+// allowance) for a month, not just one pair. They turn `regular` units into free ones.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "waconv/classify.hpp"
+
+namespace waconv {
+
+struct AllowanceOptions {
+  std::int64_t free_tier_conversations = 1000;  // per WABA per local month (CBP)
+  bool direct_billing = false;                  // business-initiated leave the free tier 2023-04-04
+  std::int64_t service_free_allowance = 0;      // pmp_v2 service messages per phone per month
+};
+
+void apply_allowances(const EventColumns& events, const std::vector<AccountClock>& clocks,
+                      const AllowanceOptions& options, Classification& result);
+
+}  // namespace waconv

@@ -1,0 +1,76 @@
+// Phase 1 (SPEC §4): per (business, user) pair, in effective-time order, rebuild customer
+// service windows, free entry point windows, CBP conversations and each message's pricing
+// category and type. Needs only the events of one pair, so pairs are scanned in parallel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "waconv/codes.hpp"
+#include "waconv/events.hpp"
+#include "waconv/rules.hpp"
+
+namespace waconv {
+
+struct ClassifyOptions {
+  std::optional<Era> forced_era;               // rules="cbp_v2" etc.; nullopt = by date
+  bool anchor_sent = false;                    // CBP conversations start at send time
+  bool failed_freeform_opens_conversation = false;
+  int threads = 0;                             // 0 = hardware concurrency
+};
+
+// One entry per input row; codes are kNullCode / -1 where SPEC §5 says null.
+struct MessageVerdicts {
+  std::vector<std::int8_t> era;
+  std::vector<std::int8_t> pricing_model;
+  std::vector<std::int8_t> pricing_category;
+  std::vector<std::int8_t> pricing_type;
+  std::vector<std::int64_t> conversation_id;
+  std::vector<std::uint8_t> opens_conversation;
+  std::vector<std::uint8_t> csw_open;
+  std::vector<std::uint8_t> policy_violation;
+
+  void resize(std::size_t n);
+};
+
+// CBP conversations and FEP windows; the conversation id is the position.
+struct ConversationTable {
+  std::vector<std::int32_t> business, user, waba;
+  std::vector<std::int8_t> era, category, pricing_type;
+  std::vector<Instant> start, end;
+  std::vector<std::int64_t> n_messages, opened_by;
+
+  std::size_t size() const { return start.size(); }
+  std::int64_t add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code, Era era,
+                   PricingCategory category, PricingType type, Instant start_at, Instant end_at,
+                   std::int64_t opener_row);
+  void append(const ConversationTable& other);
+};
+
+struct WindowTable {
+  std::vector<std::int8_t> kind;
+  std::vector<std::int32_t> business, user;
+  std::vector<Instant> start, end;
+
+  std::size_t size() const { return start.size(); }
+  void add(WindowKind k, std::int32_t business_code, std::int32_t user_code, Instant from, Instant to);
+  void append(const WindowTable& other);
+};
+
+struct Classification {
+  MessageVerdicts messages;
+  ConversationTable conversations;
+  WindowTable windows;
+  double scan_seconds = 0;  // time in sort + pair scan, for benchmarks
+};
+
+// clocks[i] is the clock of WABA code i.
+Classification classify(const EventColumns& events, const std::vector<AccountClock>& clocks,
+                        const ClassifyOptions& options);
+
+// Era of each row (delivered outbound by delivery time, others by timestamp).
+Era row_era(const EventColumns& events, std::size_t row, const std::vector<AccountClock>& clocks,
+            const ClassifyOptions& options);
+
+}  // namespace waconv

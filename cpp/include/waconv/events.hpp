@@ -1,0 +1,64 @@
+// The canonical event table (SPEC §2) as non-owning column views: what every adapter
+// produces and what phase 1 consumes. Strings never reach the core: business, user and
+// WABA are dense integer codes assigned by the caller.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "waconv/time.hpp"
+
+namespace waconv {
+
+struct EventColumns {
+  std::size_t size = 0;
+  const std::int32_t* business = nullptr;      // code of the business phone number
+  const std::int32_t* user = nullptr;          // code in [0, user_count)
+  const std::int32_t* waba = nullptr;          // index into the AccountClock list
+  const Instant* timestamp = nullptr;          // inbound: received; outbound: sent
+  const Instant* delivered_at = nullptr;       // outbound: first delivery, or kNoInstant
+  const std::int8_t* direction = nullptr;      // Direction
+  const std::int8_t* template_category = nullptr;  // TemplateCategory
+  const std::uint8_t* referral = nullptr;      // optional: all false when null
+  const std::uint8_t* duplicate = nullptr;     // optional: rows the rules must ignore
+  const std::uint8_t* refreshes_csw = nullptr; // optional: all inbound rows refresh when null
+  std::int32_t user_count = 0;
+  std::int32_t waba_count = 0;
+
+  bool is_inbound(std::size_t row) const { return direction[row] == 0; }
+  bool is_delivered(std::size_t row) const { return delivered_at[row] != kNoInstant; }
+  bool is_referral(std::size_t row) const { return referral != nullptr && referral[row] != 0; }
+  bool is_duplicate(std::size_t row) const { return duplicate != nullptr && duplicate[row] != 0; }
+  bool refreshes(std::size_t row) const { return refreshes_csw == nullptr || refreshes_csw[row] != 0; }
+  // Inbound: received; delivered outbound: delivered; undelivered outbound: sent.
+  Instant effective_time(std::size_t row) const {
+    return is_inbound(row) || !is_delivered(row) ? timestamp[row] : delivered_at[row];
+  }
+};
+
+// Bad input, naming the column, the first offending row (-1: the whole column) and why.
+class InputError : public std::invalid_argument {
+ public:
+  InputError(std::string column, std::int64_t row, std::string reason);
+  const std::string& column() const { return column_; }
+  std::int64_t row() const { return row_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string column_;
+  std::int64_t row_;
+  std::string reason_;
+};
+
+// Checks every invariant the scan relies on; throws InputError at the first violation.
+// The Python layer checks the same things with friendlier wording first; this keeps the
+// core safe on its own (C++ callers, future adapters).
+void validate(const EventColumns& events);
+
+// Earliest and latest instants accepted (2000-01-01 and 2100-01-01 UTC).
+inline constexpr Instant kEarliestInstant = 946'684'800LL * kSecond;
+inline constexpr Instant kLatestInstant = 4'102'444'800LL * kSecond;
+
+}  // namespace waconv

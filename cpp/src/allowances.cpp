@@ -1,0 +1,89 @@
+#include "waconv/allowances.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace waconv {
+namespace {
+
+bool free_tier_eligible(const ConversationTable& c, std::size_t i, const RuleDates& dates,
+                        const AllowanceOptions& options) {
+  if (c.pricing_type[i] != static_cast<std::int8_t>(PricingType::regular)) return false;
+  const auto era = static_cast<Era>(c.era[i]);
+  const auto category = static_cast<PricingCategory>(c.category[i]);
+  if (era == Era::cbp_v1) {
+    if (category == PricingCategory::user_initiated) return true;
+    if (category != PricingCategory::business_initiated) return false;
+    // Directly billed accounts lost the free tier for business-initiated conversations
+    // on 2023-04-04; partner-served accounts kept it to the end of the era.
+    return !options.direct_billing || c.start[i] < dates.business_initiated_free_until;
+  }
+  return era == Era::cbp_v2 && category == PricingCategory::service && c.start[i] < dates.service_free_from;
+}
+
+// Marks the first `allowance` candidates of each (account, month) group, in the order the
+// key tuples sort, by calling mark(candidate).
+template <class Key, class Mark>
+void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, Mark mark) {
+  std::sort(candidates.begin(), candidates.end());
+  std::int64_t used = 0;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const bool new_group = k == 0 || std::get<0>(candidates[k]) != std::get<0>(candidates[k - 1]) ||
+                           std::get<1>(candidates[k]) != std::get<1>(candidates[k - 1]);
+    if (new_group) used = 0;
+    if (used < allowance) {
+      mark(candidates[k]);
+      ++used;
+    }
+  }
+}
+
+void apply_free_tier(const std::vector<AccountClock>& clocks, const AllowanceOptions& options,
+                     Classification& result) {
+  ConversationTable& c = result.conversations;
+  // (waba, local month, start, id)
+  std::vector<std::tuple<std::int32_t, std::int32_t, Instant, std::int64_t>> candidates;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const AccountClock& clock = clocks[static_cast<std::size_t>(c.waba[i])];
+    if (!free_tier_eligible(c, i, clock.dates, options)) continue;
+    candidates.emplace_back(c.waba[i], clock.calendar.month_of(c.start[i]), c.start[i], static_cast<std::int64_t>(i));
+  }
+  if (candidates.empty()) return;
+  grant_in_order(candidates, options.free_tier_conversations, [&](const auto& key) {
+    c.pricing_type[static_cast<std::size_t>(std::get<3>(key))] = static_cast<std::int8_t>(PricingType::free_tier);
+  });
+  MessageVerdicts& m = result.messages;
+  for (std::size_t row = 0; row < m.conversation_id.size(); ++row) {
+    if (m.conversation_id[row] >= 0) m.pricing_type[row] = c.pricing_type[static_cast<std::size_t>(m.conversation_id[row])];
+  }
+}
+
+void apply_service_allowance(const EventColumns& e, const std::vector<AccountClock>& clocks,
+                             const AllowanceOptions& options, Classification& result) {
+  MessageVerdicts& m = result.messages;
+  // (business, local month, delivered, row)
+  std::vector<std::tuple<std::int32_t, std::int32_t, Instant, std::size_t>> candidates;
+  for (std::size_t row = 0; row < e.size; ++row) {
+    if (m.era[row] != static_cast<std::int8_t>(Era::pmp_v2) ||
+        m.pricing_category[row] != static_cast<std::int8_t>(PricingCategory::service) ||
+        m.pricing_type[row] != static_cast<std::int8_t>(PricingType::regular) || m.conversation_id[row] >= 0) {
+      continue;
+    }
+    const AccountClock& clock = clocks[static_cast<std::size_t>(e.waba[row])];
+    const Instant delivered = e.delivered_at[row];
+    candidates.emplace_back(e.business[row], clock.calendar.month_of(delivered), delivered, row);
+  }
+  grant_in_order(candidates, options.service_free_allowance, [&](const auto& key) {
+    m.pricing_type[std::get<3>(key)] = static_cast<std::int8_t>(PricingType::free_customer_service);
+  });
+}
+
+}  // namespace
+
+void apply_allowances(const EventColumns& events, const std::vector<AccountClock>& clocks,
+                      const AllowanceOptions& options, Classification& result) {
+  if (options.free_tier_conversations > 0) apply_free_tier(clocks, options, result);
+  if (options.service_free_allowance > 0) apply_service_allowance(events, clocks, options, result);
+}
+
+}  // namespace waconv

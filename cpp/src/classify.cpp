@@ -1,0 +1,197 @@
+#include "waconv/classify.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "pair_scan.hpp"
+
+namespace waconv {
+
+void MessageVerdicts::resize(std::size_t n) {
+  era.assign(n, kNullCode);
+  pricing_model.assign(n, kNullCode);
+  pricing_category.assign(n, kNullCode);
+  pricing_type.assign(n, kNullCode);
+  conversation_id.assign(n, -1);
+  opens_conversation.assign(n, 0);
+  csw_open.assign(n, 0);
+  policy_violation.assign(n, 0);
+}
+
+std::int64_t ConversationTable::add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code,
+                                    Era era_code, PricingCategory category_code, PricingType type, Instant start_at,
+                                    Instant end_at, std::int64_t opener_row) {
+  business.push_back(business_code);
+  user.push_back(user_code);
+  waba.push_back(waba_code);
+  era.push_back(static_cast<std::int8_t>(era_code));
+  category.push_back(static_cast<std::int8_t>(category_code));
+  pricing_type.push_back(static_cast<std::int8_t>(type));
+  start.push_back(start_at);
+  end.push_back(end_at);
+  n_messages.push_back(1);
+  opened_by.push_back(opener_row);
+  return static_cast<std::int64_t>(start.size() - 1);
+}
+
+namespace {
+template <class T>
+void append_to(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+}  // namespace
+
+void ConversationTable::append(const ConversationTable& o) {
+  append_to(business, o.business);
+  append_to(user, o.user);
+  append_to(waba, o.waba);
+  append_to(era, o.era);
+  append_to(category, o.category);
+  append_to(pricing_type, o.pricing_type);
+  append_to(start, o.start);
+  append_to(end, o.end);
+  append_to(n_messages, o.n_messages);
+  append_to(opened_by, o.opened_by);
+}
+
+void WindowTable::add(WindowKind k, std::int32_t business_code, std::int32_t user_code, Instant from, Instant to) {
+  kind.push_back(static_cast<std::int8_t>(k));
+  business.push_back(business_code);
+  user.push_back(user_code);
+  start.push_back(from);
+  end.push_back(to);
+}
+
+void WindowTable::append(const WindowTable& o) {
+  append_to(kind, o.kind);
+  append_to(business, o.business);
+  append_to(user, o.user);
+  append_to(start, o.start);
+  append_to(end, o.end);
+}
+
+Era row_era(const EventColumns& events, std::size_t row, const std::vector<AccountClock>& clocks,
+            const ClassifyOptions& options) {
+  if (options.forced_era) return *options.forced_era;
+  return era_at(events.effective_time(row), clocks[static_cast<std::size_t>(events.waba[row])].dates);
+}
+
+namespace {
+
+using detail::ScanRecord;
+
+// Groups non-duplicate rows by user with one counting sort (stable, O(n)); pairs are then
+// contiguous after a small sort inside each user's group. Returns the records and the
+// group boundaries (user u owns [bounds[u], bounds[u+1])).
+void group_by_user(const EventColumns& e, std::vector<ScanRecord>& records, std::vector<std::uint32_t>& bounds) {
+  bounds.assign(static_cast<std::size_t>(e.user_count) + 1, 0);
+  for (std::size_t i = 0; i < e.size; ++i) {
+    if (!e.is_duplicate(i)) ++bounds[static_cast<std::size_t>(e.user[i]) + 1];
+  }
+  for (std::size_t u = 1; u < bounds.size(); ++u) bounds[u] += bounds[u - 1];
+  records.resize(bounds.back());
+  std::vector<std::uint32_t> cursor(bounds.begin(), bounds.end() - 1);
+  for (std::size_t i = 0; i < e.size; ++i) {
+    if (e.is_duplicate(i)) continue;
+    const Instant key = 2 * e.effective_time(i) + (e.is_inbound(i) ? 0 : 1);
+    records[cursor[static_cast<std::size_t>(e.user[i])]++] = {key, static_cast<std::uint32_t>(i), e.business[i]};
+  }
+}
+
+struct Shard {
+  ConversationTable conversations;
+  WindowTable windows;
+};
+
+// Scans users [first_user, last_user): sorts each user's group, then each pair in it.
+void scan_users(const EventColumns& e, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
+                std::vector<ScanRecord>& records, const std::vector<std::uint32_t>& bounds, std::size_t first_user,
+                std::size_t last_user, MessageVerdicts& out, Shard& shard) {
+  detail::PairScanner scanner(e, clocks, options, out, shard.conversations, shard.windows);
+  for (std::size_t u = first_user; u < last_user; ++u) {
+    const auto begin = records.begin() + bounds[u];
+    const auto end = records.begin() + bounds[u + 1];
+    std::sort(begin, end);
+    for (auto pair_begin = begin; pair_begin != end;) {
+      auto pair_end = pair_begin + 1;
+      while (pair_end != end && pair_end->business == pair_begin->business) ++pair_end;
+      scanner.scan({&*pair_begin, static_cast<std::size_t>(pair_end - pair_begin)});
+      pair_begin = pair_end;
+    }
+  }
+}
+
+}  // namespace
+
+Classification classify(const EventColumns& events, const std::vector<AccountClock>& clocks,
+                        const ClassifyOptions& options) {
+  validate(events);
+  if (static_cast<std::size_t>(events.waba_count) != clocks.size()) {
+    throw InputError("waba", -1, "one clock per WABA code is required");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Classification result;
+  result.messages.resize(events.size);
+  for (std::size_t i = 0; i < events.size; ++i) {
+    if (!events.is_duplicate(i)) continue;  // invisible to the rules, but still dated
+    const Era era = row_era(events, i, clocks, options);
+    result.messages.era[i] = static_cast<std::int8_t>(era);
+    result.messages.pricing_model[i] = static_cast<std::int8_t>(model_of(era));
+  }
+
+  std::vector<ScanRecord> records;
+  std::vector<std::uint32_t> bounds;
+  group_by_user(events, records, bounds);
+
+  // Split users into contiguous shards of about equal row counts; each shard numbers its
+  // conversations from 0 and is renumbered after the join, which keeps ids independent
+  // of the thread count.
+  const std::size_t users = static_cast<std::size_t>(events.user_count);
+  std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, records.size() / 100'000));
+  std::vector<std::size_t> split{0};
+  for (std::size_t k = 1; k < threads; ++k) {
+    const std::uint32_t target = static_cast<std::uint32_t>(records.size() * k / threads);
+    split.push_back(static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end() - 1, target) -
+                                             bounds.begin()));
+  }
+  split.push_back(users);
+  std::vector<Shard> shards(threads);
+  if (threads == 1) {
+    scan_users(events, clocks, options, records, bounds, 0, users, result.messages, shards[0]);
+  } else {
+    std::vector<std::thread> workers;
+    std::vector<std::exception_ptr> errors(threads);
+    for (std::size_t k = 0; k < threads; ++k) {
+      workers.emplace_back([&, k] {
+        try {
+          scan_users(events, clocks, options, records, bounds, split[k], split[k + 1], result.messages, shards[k]);
+        } catch (...) {
+          errors[k] = std::current_exception();
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    for (auto& err : errors) {
+      if (err) std::rethrow_exception(err);
+    }
+  }
+
+  result.conversations = std::move(shards[0].conversations);
+  result.windows = std::move(shards[0].windows);
+  for (std::size_t k = 1; k < threads; ++k) {
+    const auto offset = static_cast<std::int64_t>(result.conversations.size());
+    for (std::size_t r = bounds[split[k]]; r < bounds[split[k + 1]]; ++r) {
+      auto& id = result.messages.conversation_id[records[r].row];
+      if (id >= 0) id += offset;
+    }
+    result.conversations.append(shards[k].conversations);
+    result.windows.append(shards[k].windows);
+  }
+  result.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace waconv

@@ -1,0 +1,48 @@
+#include "waconv/events.hpp"
+
+#include <limits>
+
+namespace waconv {
+
+InputError::InputError(std::string column, std::int64_t row, std::string reason)
+    : std::invalid_argument("column '" + column + "'" + (row >= 0 ? ", row " + std::to_string(row) : "") +
+                            ": " + reason),
+      column_(std::move(column)),
+      row_(row),
+      reason_(std::move(reason)) {}
+
+void validate(const EventColumns& e) {
+  if (e.size >= std::numeric_limits<std::uint32_t>::max()) {
+    throw InputError("timestamp", -1, "more than 4 billion rows in one call; split the input by pair");
+  }
+  const struct {
+    const void* data;
+    const char* column;
+  } required[] = {{e.business, "business"},   {e.user, "user"},           {e.waba, "waba"},
+                  {e.timestamp, "timestamp"}, {e.delivered_at, "delivered_at"}, {e.direction, "direction"},
+                  {e.template_category, "template_category"}};
+  for (const auto& r : required) {
+    if (e.size > 0 && r.data == nullptr) throw InputError(r.column, -1, "column is required");
+  }
+  for (std::size_t i = 0; i < e.size; ++i) {
+    const auto row = static_cast<std::int64_t>(i);
+    if (e.business[i] < 0) throw InputError("business", row, "negative business code");
+    if (e.user[i] < 0 || e.user[i] >= e.user_count) throw InputError("user", row, "user code out of range");
+    if (e.waba[i] < 0 || e.waba[i] >= e.waba_count) throw InputError("waba", row, "waba code out of range");
+    if (e.direction[i] != 0 && e.direction[i] != 1) throw InputError("direction", row, "unknown direction code");
+    if (e.template_category[i] < 0 || e.template_category[i] > 4) {
+      throw InputError("template_category", row, "unknown template category code");
+    }
+    const Instant t = e.timestamp[i];
+    if (t < kEarliestInstant || t >= kLatestInstant) {
+      throw InputError("timestamp", row, "timestamp outside 2000-01-01 .. 2100-01-01");
+    }
+    const Instant d = e.delivered_at[i];
+    if (d != kNoInstant && !e.is_inbound(i)) {
+      if (d < t) throw InputError("delivered_at", row, "delivered before it was sent");
+      if (d >= kLatestInstant) throw InputError("delivered_at", row, "delivered_at after 2100-01-01");
+    }
+  }
+}
+
+}  // namespace waconv
