@@ -1,0 +1,20 @@
+"""waconv: rebuild WhatsApp Business Platform conversations, windows and charges from logs."""
+
+from __future__ import annotations
+
+from ._classify import classify
+from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
+from ._errors import InputError, WaconvWarning
+from ._result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ERAS",
+    "PRICING_CATEGORIES",
+    "PRICING_TYPES",
+    "InputError",
+    "Result",
+    "WaconvWarning",
+    "classify",
+]

@@ -1,0 +1,118 @@
+"""waconv.classify: canonical columns in, the core's verdicts out as pandas tables."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Hashable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._errors import InputError, WaconvWarning
+from ._input import CswRefreshing, canonicalize
+from ._result import Result, conversations_table, messages_table, windows_table
+
+_ANCHORS = ("delivered", "sent")
+_CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
+
+
+def classify(
+    events: pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    rules: str = "auto",
+    timezones: Mapping[Hashable, str] | None = None,
+    anchor: str = "delivered",
+    failed_freeform_opens_conversation: bool = False,
+    service_free_allowance: int = 0,
+    csw_refreshing: CswRefreshing = None,
+    direct_billing: bool = False,
+    free_tier_conversations: int = 1000,
+    threads: int = 0,
+) -> Result:
+    """Rebuild windows, conversations and each message's pricing category and type.
+
+    events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
+    e.g. ``{"user": "wa_id"}``).
+    rules: ``"auto"`` picks the era by delivery date at WABA-local midnight; an era name
+    (``"cbp_v1"``, ``"cbp_v2"``, ``"pmp_v1"``, ``"pmp_v2"``) applies it to every message.
+    timezones: WABA id -> IANA time zone (default UTC) for era switches and months.
+    anchor: ``"delivered"`` (Meta's text) or ``"sent"``: when CBP conversations start.
+    failed_freeform_opens_conversation: 360dialog's 2022 rule for failed free-form messages.
+    service_free_allowance: free service messages per phone number per month from 2026-10-01.
+    csw_refreshing: which inbound rows refresh the service window: None (all), a bool
+    column name, or a predicate ``frame -> bool array``.
+    direct_billing: the WABA pays Meta directly (business-initiated conversations leave
+    the free tier on 2023-04-04).
+    free_tier_conversations: Meta's monthly free tier (1,000); change it only for what-ifs.
+    threads: worker threads for the scan (0 = one per core).
+
+    Raises InputError (a ValueError) naming the column, first bad row and reason.
+    """
+    started = time.perf_counter()
+    if rules != "auto" and rules not in _core.ERAS:
+        raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
+    if anchor not in _ANCHORS:
+        raise InputError("anchor", None, f"unknown anchor {anchor!r}; use 'delivered' or 'sent'")
+    for name, value in (("service_free_allowance", service_free_allowance),
+                        ("free_tier_conversations", free_tier_conversations)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise InputError(name, None, f"expected a non-negative integer, got {value!r}")
+
+    canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
+    prepared = time.perf_counter()
+    core = _core.classify(
+        canonical.business,
+        canonical.user,
+        canonical.waba,
+        canonical.timestamp,
+        canonical.delivered_at,
+        canonical.direction,
+        canonical.template_category,
+        canonical.referral,
+        canonical.duplicate,
+        canonical.refreshes_csw,
+        len(canonical.user_values),
+        canonical.time_zones,
+        forced_era=None if rules == "auto" else rules,
+        anchor_sent=anchor == "sent",
+        failed_freeform_opens_conversation=failed_freeform_opens_conversation,
+        free_tier_conversations=int(free_tier_conversations),
+        direct_billing=direct_billing,
+        service_free_allowance=int(service_free_allowance),
+        threads=threads,
+    )
+    scanned = time.perf_counter()
+    early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM))
+    if early and rules == "auto":
+        warnings.warn(
+            f"{early:,} rows are dated before 2022-02-01 (notification-based pricing); "
+            "they are classified under cbp_v1 rules",
+            WaconvWarning,
+            stacklevel=2,
+        )
+    result = Result(
+        messages=messages_table(events, canonical, core["messages"]),
+        conversations=conversations_table(canonical, core["conversations"]),
+        windows=windows_table(canonical, core["windows"]),
+        n_duplicates=int(canonical.duplicate.sum()),
+        options={
+            "rules": rules,
+            "anchor": anchor,
+            "failed_freeform_opens_conversation": failed_freeform_opens_conversation,
+            "service_free_allowance": service_free_allowance,
+            "direct_billing": direct_billing,
+            "free_tier_conversations": free_tier_conversations,
+        },
+    )
+    finished = time.perf_counter()
+    result.timings = {
+        "prepare": prepared - started,
+        "core": scanned - prepared,
+        "scan": float(core["scan_seconds"]),
+        "assemble": finished - scanned,
+        "total": finished - started,
+    }
+    return result

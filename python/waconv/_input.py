@@ -1,0 +1,338 @@
+"""From a user's table to the canonical columns the core reads (SPEC §2).
+
+Everything here is vectorised: categorical-like columns are factorised once and their few
+distinct values mapped, so no per-row Python object is created for large inputs. Every
+check raises :class:`InputError` naming the user's column, the first bad row and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._errors import InputError
+
+NOT_DELIVERED = np.iinfo(np.int64).min
+EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
+LATEST = pd.Timestamp("2100-01-01", tz="UTC").value
+
+REQUIRED = ("business", "user", "timestamp", "direction")
+OPTIONAL = (
+    "template_category",
+    "delivered_at",
+    "status",
+    "referral",
+    "message_id",
+    "waba",
+    "portfolio",
+    "user_country",
+)
+
+_DIRECTIONS = {name: code for code, name in enumerate(_core.DIRECTIONS)}
+_TEMPLATE_CATEGORIES = {name: code for code, name in enumerate(_core.TEMPLATE_CATEGORIES) if name}
+_STATUS_DELIVERED = {"sent": False, "failed": False, "delivered": True, "read": True, "played": True}
+_TRUE_STRINGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False}
+
+CswRefreshing = Union[None, str, Callable[[pd.DataFrame], Any]]
+
+
+@dataclass
+class CanonicalEvents:
+    """The canonical columns, as contiguous NumPy arrays, plus the values behind each code."""
+
+    business: np.ndarray  # int32 codes
+    user: np.ndarray  # int32 codes
+    waba: np.ndarray  # int32 codes
+    timestamp: np.ndarray  # int64 ns UTC
+    delivered_at: np.ndarray  # int64 ns UTC, NOT_DELIVERED for undelivered/inbound
+    direction: np.ndarray  # int8
+    template_category: np.ndarray  # int8
+    referral: np.ndarray | None  # uint8
+    duplicate: np.ndarray  # uint8
+    refreshes_csw: np.ndarray | None  # uint8
+    business_values: pd.Index
+    user_values: pd.Index
+    waba_values: pd.Index
+    time_zones: list[str]  # per waba code
+
+    def __len__(self) -> int:
+        return len(self.timestamp)
+
+
+def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> dict[str, str]:
+    """Canonical name -> the user's column name, for the columns present."""
+    mapping = dict(columns or {})
+    unknown = set(mapping) - set(REQUIRED) - set(OPTIONAL)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InputError(name, None, f"not a waconv column; known: {', '.join(REQUIRED + OPTIONAL)}")
+    resolved = {}
+    for name in REQUIRED + OPTIONAL:
+        source = mapping.get(name, name)
+        if source in frame.columns:
+            resolved[name] = source
+        elif name in REQUIRED:
+            raise InputError(source, None, "required column is missing")
+        elif name in mapping:
+            raise InputError(source, None, f"column mapped to {name!r} is missing")
+    return resolved
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.argmax(mask))
+
+
+def _no_nulls(series: pd.Series, column: str, what: str) -> None:
+    nulls = series.isna().to_numpy()
+    if nulls.any():
+        raise InputError(column, _first(nulls), f"null {what}")
+
+
+def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
+    try:
+        codes, uniques = pd.factorize(series, sort=True)
+    except TypeError:
+        raise InputError(column, None, "mixed value types; use one type (all str or all int)") from None
+    return codes.astype(np.int32, copy=False), pd.Index(uniques)
+
+
+def _map_small(
+    series: pd.Series, column: str, table: Mapping[str, Any], *, null: Any, what: str
+) -> np.ndarray:
+    """Maps a column with few distinct values through `table` (case-insensitive names)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = []
+    for position, value in enumerate(uniques):
+        key = str(value).strip().lower() if not isinstance(value, (bool, np.bool_)) else str(bool(value)).lower()
+        if key not in table:
+            allowed = ", ".join(repr(k) for k in table if k)
+            raise InputError(column, _first(codes == position), f"unknown {what} {value!r} (allowed: {allowed})")
+        mapped.append(table[key])
+    if null is None and (codes < 0).any():
+        raise InputError(column, _first(codes < 0), f"null {what}")
+    lookup = np.array(mapped + [null if null is not None else 0])
+    return lookup[codes]  # code -1 picks the trailing null entry
+
+
+def _timestamps(series: pd.Series, column: str) -> tuple[np.ndarray, bool | None]:
+    """int64 ns UTC (NaT -> NOT_DELIVERED) and whether the input was tz-aware (None: numbers)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise InputError(column, 0, "expected datetimes or epoch seconds, got booleans")
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        seconds = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        nulls = np.isnan(seconds)
+        out = np.full(len(seconds), NOT_DELIVERED, dtype=np.int64)
+        bad = ~nulls & ((seconds < EARLIEST / 1e9) | (seconds >= LATEST / 1e9))
+        if bad.any():
+            raise InputError(column, _first(bad), "epoch seconds outside 2000-01-01 .. 2100-01-01")
+        if pd.api.types.is_integer_dtype(series.dtype) and not nulls.any():
+            out = series.to_numpy(dtype=np.int64) * 1_000_000_000
+        else:
+            out[~nulls] = np.round(seconds[~nulls] * 1e9).astype(np.int64)
+        return out, None
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        aware = True
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_dtype(series.dtype):
+        aware = False
+        values = series
+    else:
+        aware, values = _parse_objects(series, column)
+    ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return ns, aware
+
+
+def _parse_objects(series: pd.Series, column: str) -> tuple[bool, pd.Series]:
+    """Datetime objects or ISO strings; naive and tz-aware values may not be mixed."""
+    non_null = series.dropna()
+    if non_null.empty:
+        return False, pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    try:
+        parsed = pd.to_datetime(non_null, format="ISO8601") if _all_strings(non_null) else None
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is None or not (
+        isinstance(parsed.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(parsed.dtype)
+    ):
+        parsed = _parse_one_by_one(series, non_null, column)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return True, parsed.dt.tz_convert("UTC").dt.tz_localize(None).reindex(series.index)
+    return False, parsed.reindex(series.index)
+
+
+def _all_strings(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values.dtype) and all(isinstance(v, str) for v in values.iloc[:1000])
+
+
+def _parse_one_by_one(series: pd.Series, non_null: pd.Series, column: str) -> pd.Series:
+    positions = {label: i for i, label in enumerate(series.index)} if not series.index.is_unique else None
+    first_kind: bool | None = None
+    stamps = []
+    for label, value in non_null.items():
+        row = positions[label] if positions else series.index.get_loc(label)
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise InputError(column, int(row), f"not a datetime: {value!r}") from None
+        if stamp is pd.NaT:
+            stamps.append(stamp)
+            continue
+        kind = stamp.tzinfo is not None
+        if first_kind is None:
+            first_kind = kind
+        elif kind != first_kind:
+            raise InputError(column, int(row), "mixed naive and tz-aware datetimes")
+        stamps.append(stamp.tz_convert("UTC") if kind else stamp)
+    return pd.Series(pd.to_datetime(stamps, utc=bool(first_kind)), index=non_null.index)
+
+
+def _check_range(ns: np.ndarray, present: np.ndarray, column: str) -> None:
+    bad = present & ((ns < EARLIEST) | (ns >= LATEST))
+    if bad.any():
+        raise InputError(column, _first(bad), "timestamp outside 2000-01-01 .. 2100-01-01")
+
+
+def _bools(series: pd.Series, column: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series.dtype) and not series.isna().any():
+        return series.to_numpy(dtype=np.uint8)
+    table = {**_TRUE_STRINGS, "true": True, "false": False}
+    return _map_small(series, column, table, null=False, what="boolean").astype(np.uint8)
+
+
+def canonicalize(
+    frame: pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezones: Mapping[Hashable, str] | None = None,
+    csw_refreshing: CswRefreshing = None,
+) -> CanonicalEvents:
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("events", None, f"expected a pandas DataFrame, got {type(frame).__name__}")
+    names = resolve_columns(frame, columns)
+    col = {name: frame[source] for name, source in names.items()}
+
+    _no_nulls(col["business"], names["business"], "business")
+    _no_nulls(col["user"], names["user"], "user")
+    business, business_values = _factorize(col["business"], names["business"])
+    user, user_values = _factorize(col["user"], names["user"])
+    direction = _map_small(col["direction"], names["direction"], _DIRECTIONS, null=None, what="direction")
+    direction = direction.astype(np.int8)
+    outbound = direction == _DIRECTIONS["outbound"]
+
+    timestamp, aware = _timestamps(col["timestamp"], names["timestamp"])
+    missing = timestamp == NOT_DELIVERED
+    if missing.any():
+        raise InputError(names["timestamp"], _first(missing), "null timestamp")
+    _check_range(timestamp, np.ones(len(timestamp), dtype=bool), names["timestamp"])
+
+    delivered_at = _delivery(col, names, timestamp, outbound, aware)
+
+    if "template_category" in col:
+        category = _map_small(
+            col["template_category"], names["template_category"], {**_TEMPLATE_CATEGORIES, "": 0},
+            null=0, what="template category",
+        ).astype(np.int8)
+        category[~outbound] = 0  # a category on an inbound row means nothing
+    else:
+        category = np.zeros(len(frame), dtype=np.int8)
+
+    referral = _bools(col["referral"], names["referral"]) if "referral" in col else None
+    if referral is not None:
+        referral[outbound] = 0
+    duplicate = _duplicates(col, names, direction)
+    refreshes = _csw_refreshing(frame, csw_refreshing)
+
+    if "waba" in col:
+        _no_nulls(col["waba"], names["waba"], "waba")
+        waba, waba_values = _factorize(col["waba"], names["waba"])
+    else:
+        waba, waba_values = business, business_values
+    return CanonicalEvents(
+        business=business,
+        user=user,
+        waba=waba,
+        timestamp=timestamp,
+        delivered_at=delivered_at,
+        direction=direction,
+        template_category=category,
+        referral=referral,
+        duplicate=duplicate,
+        refreshes_csw=refreshes,
+        business_values=business_values,
+        user_values=user_values,
+        waba_values=waba_values,
+        time_zones=_zones_for(waba_values, timezones),
+    )
+
+
+def _delivery(
+    col: dict[str, pd.Series], names: dict[str, str], timestamp: np.ndarray, outbound: np.ndarray, aware: bool | None
+) -> np.ndarray:
+    if "delivered_at" in col:
+        delivered, delivered_aware = _timestamps(col["delivered_at"], names["delivered_at"])
+        if aware is not None and delivered_aware is not None and aware != delivered_aware:
+            present = delivered != NOT_DELIVERED
+            raise InputError(
+                names["delivered_at"], _first(present) if present.any() else 0,
+                "mixed naive and tz-aware datetimes (timestamp and delivered_at differ)",
+            )
+        delivered = np.where(outbound, delivered, NOT_DELIVERED)
+        present = delivered != NOT_DELIVERED
+        _check_range(delivered, present, names["delivered_at"])
+        early = present & (delivered < timestamp)
+        if early.any():
+            raise InputError(names["delivered_at"], _first(early), "delivered_at is before timestamp")
+        return delivered
+    if "status" in col:
+        delivered_flag = _map_small(col["status"], names["status"], _STATUS_DELIVERED, null=False, what="status")
+        return np.where(outbound & delivered_flag.astype(bool), timestamp, NOT_DELIVERED)
+    return np.where(outbound, timestamp, NOT_DELIVERED)
+
+
+def _duplicates(col: dict[str, pd.Series], names: dict[str, str], direction: np.ndarray) -> np.ndarray:
+    if "message_id" not in col:
+        return np.zeros(len(direction), dtype=np.uint8)
+    ids = col["message_id"]
+    keyed = pd.DataFrame({"id": ids.to_numpy(), "direction": direction})
+    duplicate = keyed.duplicated().to_numpy() & ids.notna().to_numpy()
+    return duplicate.astype(np.uint8)
+
+
+def _csw_refreshing(frame: pd.DataFrame, option: CswRefreshing) -> np.ndarray | None:
+    if option is None:
+        return None
+    if isinstance(option, str):
+        if option not in frame.columns:
+            raise InputError(option, None, "csw_refreshing names a column that is missing")
+        return _bools(frame[option], option)
+    if callable(option):
+        mask = np.asarray(option(frame))
+        if mask.shape != (len(frame),):
+            raise InputError("csw_refreshing", None, "the predicate must return one boolean per row")
+        return mask.astype(bool).astype(np.uint8)
+    raise InputError("csw_refreshing", None, "expected None, a column name or a predicate")
+
+
+def _zones_for(waba_values: pd.Index, timezones: Mapping[Hashable, str] | None) -> list[str]:
+    zones = dict(timezones or {})
+    by_text = {str(k): v for k, v in zones.items()}
+    out = []
+    for value in waba_values:
+        zone = zones.get(value, by_text.get(str(value), "UTC"))
+        if not isinstance(zone, str):
+            raise InputError("timezones", None, f"time zone of WABA {value!r} must be a string, got {zone!r}")
+        out.append(zone)
+    return out
+
+
+def to_utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+
+
+_ = _dt  # datetime objects are handled through pandas.Timestamp

@@ -1,0 +1,95 @@
+"""The result of :func:`waconv.classify`: three pandas tables assembled from core arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._input import CanonicalEvents, to_utc_index
+
+
+def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=names)
+
+
+def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(ids, ids < 0)
+
+
+@dataclass
+class Result:
+    """Classified messages, conversations and windows.
+
+    messages: the input rows in input order, with the SPEC §5 columns added.
+    conversations: one row per CBP conversation or free entry point window.
+    windows: customer service and free entry point windows.
+    """
+
+    messages: pd.DataFrame
+    conversations: pd.DataFrame
+    windows: pd.DataFrame
+    n_duplicates: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"<waconv.Result: {len(self.messages):,} messages ({self.n_duplicates:,} duplicates), "
+            f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>"
+        )
+
+
+def messages_table(frame: pd.DataFrame, events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
+    # A shallow copy: the input's columns are shared (copy-on-write), only new ones allocated.
+    out = frame.copy(deep=False)
+    pricing_type = core["pricing_type"]
+    added = {
+        "era": _categorical(core["era"], _core.ERAS),
+        "pricing_model": _categorical(core["pricing_model"], _core.PRICING_MODELS),
+        "conversation_id": _nullable_ids(core["conversation_id"]),
+        "pricing_category": _categorical(core["pricing_category"], _core.PRICING_CATEGORIES),
+        "pricing_type": _categorical(pricing_type, _core.PRICING_TYPES),
+        "billable": pricing_type == _core.PRICING_TYPES.index("regular"),
+        "opens_conversation": core["opens_conversation"],
+        "csw_open": core["csw_open"],
+        "policy_violation": core["policy_violation"],
+        "duplicate": events.duplicate.astype(bool),
+    }
+    for name, values in added.items():
+        out[name] = values
+    return out
+
+
+def conversations_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
+    n = len(core["start"])
+    return pd.DataFrame(
+        {
+            "conversation_id": np.arange(n, dtype=np.int64),
+            "business": events.business_values.take(core["business"]),
+            "user": events.user_values.take(core["user"]),
+            "waba": events.waba_values.take(core["waba"]),
+            "era": _categorical(core["era"], _core.ERAS),
+            "category": _categorical(core["category"], _core.PRICING_CATEGORIES),
+            "pricing_type": _categorical(core["pricing_type"], _core.PRICING_TYPES),
+            "start": to_utc_index(core["start"]),
+            "end": to_utc_index(core["end"]),
+            "n_messages": core["n_messages"],
+            "opened_by": core["opened_by"],
+        }
+    )
+
+
+def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kind": _categorical(core["kind"], _core.WINDOW_KINDS),
+            "business": events.business_values.take(core["business"]),
+            "user": events.user_values.take(core["user"]),
+            "start": to_utc_index(core["start"]),
+            "end": to_utc_index(core["end"]),
+        }
+    )
