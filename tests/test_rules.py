@@ -1,0 +1,261 @@
+"""One test per rule of SPEC §4 and the SPEC §8 worked examples, through the public API."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import waconv
+from builders import log, verdicts
+
+
+def test_meta_cbp_v2_example_two_conversations():
+    r = waconv.classify(
+        log("2024-03-04", (0, "out", "marketing"), (4, "in"), (5, "out"), (25, "out"), (26, "out"))
+    )
+    assert verdicts(r, "conversation_id") == [0, None, 0, 1, 1]
+    assert verdicts(r, "pricing_category") == ["marketing", None, "marketing", "service", "service"]
+    assert verdicts(r, "opens_conversation") == [True, False, False, True, False]
+    assert r.conversations.category.tolist() == ["marketing", "service"]
+    assert r.conversations.end[0] == pd.Timestamp("2024-03-05", tz="UTC")
+
+
+@pytest.mark.parametrize(("origin", "charged"), [("2025-08-04", [0, 4]), ("2026-10-05", [0, 2, 3, 4])])
+def test_meta_pmp_examples(origin, charged):
+    r = waconv.classify(
+        log(origin, (0, "out", "marketing"), (2, "in"), (3, "out"), (4, "out", "utility"), (30, "out", "utility"))
+    )
+    assert [i for i, b in enumerate(r.messages.billable) if b] == charged
+    assert len(r.conversations) == 0
+
+
+def test_pmp_v1_free_types():
+    r = waconv.classify(log("2025-08-04", (2, "in"), (3, "out"), (4, "out", "utility")))
+    assert verdicts(r, "pricing_type") == [None, "free_customer_service", "free_customer_service"]
+    assert verdicts(r, "pricing_category") == [None, "service", "utility"]
+
+
+def test_csw_is_anchored_and_not_extended_by_business_messages():
+    r = waconv.classify(log("2025-08-04", (0, "in"), (20, "out"), (23.5, "out"), (24, "out", "utility")))
+    assert verdicts(r, "csw_open") == [True, True, True, False]
+    assert verdicts(r, "pricing_type")[3] == "regular"
+    assert r.windows.end.tolist() == [pd.Timestamp("2025-08-05", tz="UTC")]
+
+
+def test_csw_windows_are_maximal_intervals():
+    r = waconv.classify(log("2025-08-04", (0, "in"), (10, "in"), (34, "in"), (100, "in")))
+    assert r.windows[["start", "end"]].map(lambda t: t.strftime("%d %H")).values.tolist() == [
+        ["04 00", "06 10"],
+        ["08 04", "09 04"],
+    ]
+
+
+def test_policy_violation_kept_even_when_delivered():
+    r = waconv.classify(log("2025-08-04", (0, "out"), (1, "in"), (2, "out")))
+    assert verdicts(r, "policy_violation") == [True, False, False]
+    assert verdicts(r, "pricing_category")[0] == "service"
+
+
+def test_undelivered_messages_are_never_charged_and_open_nothing():
+    r = waconv.classify(log("2024-03-04", (0, "out", "marketing", None), (1, "out", "marketing")))
+    assert verdicts(r, "pricing_type") == [None, "regular"]
+    assert verdicts(r, "opens_conversation") == [False, True]
+
+
+def test_status_column_decides_delivery_when_delivered_at_is_absent():
+    frame = log("2024-03-04", (0, "out", "marketing"), (1, "out", "utility"), (2, "out", "authentication"))
+    frame = frame.drop(columns="delivered_at").assign(status=["failed", "read", "sent"])
+    r = waconv.classify(frame)
+    assert verdicts(r, "pricing_category") == [None, "utility", None]
+
+
+def test_without_delivery_columns_outbound_rows_count_as_delivered():
+    frame = log("2024-03-04", (0, "out", "marketing")).drop(columns="delivered_at")
+    assert verdicts(waconv.classify(frame), "pricing_type") == ["regular"]
+
+
+def test_cbp_v1_type_at_send_time_start_at_delivery():
+    # Sent before the user's message arrived, delivered after it: business-initiated.
+    r = waconv.classify(log("2022-05-02", (10, "in"), (9.9, "out", "utility", 0.6), (11, "out")))
+    assert verdicts(r, "pricing_category") == [None, "business_initiated", "business_initiated"]
+    assert r.conversations.start[0] == pd.Timestamp("2022-05-02 10:30", tz="UTC")
+    assert r.conversations.n_messages[0] == 2
+
+
+def test_cbp_v1_one_conversation_at_a_time_absorbs_templates():
+    r = waconv.classify(log("2022-05-02", (0, "in"), (1, "out"), (2, "out", "marketing"), (25, "out", "marketing")))
+    assert verdicts(r, "conversation_id") == [None, 0, 0, 1]
+    assert r.conversations.category.tolist() == ["user_initiated", "business_initiated"]
+
+
+def test_cbp_v2_utility_in_open_service_conversation_opens_utility():
+    r = waconv.classify(log("2024-04-01", (0, "in"), (1, "out"), (2, "out", "utility"), (3, "out")))
+    assert verdicts(r, "pricing_category") == [None, "service", "utility", "service"]
+    assert verdicts(r, "conversation_id") == [None, 0, 1, 0]
+
+
+def test_cbp_v2_non_template_joins_most_recent_when_no_service():
+    r = waconv.classify(log("2024-04-01", (0, "out", "marketing"), (1, "out", "utility"), (2, "in"), (3, "out")))
+    assert verdicts(r, "conversation_id")[3] == 1
+
+
+def test_service_conversations_free_from_november_2024():
+    r = waconv.classify(
+        log("2024-10-31", (0, "in"), (1, "out"), (26, "in"), (27, "out")), free_tier_conversations=0
+    )
+    assert verdicts(r, "pricing_type") == [None, "regular", None, "free_customer_service"]
+
+
+def test_free_entry_point_closes_conversations_and_lasts_72h():
+    r = waconv.classify(
+        log("2024-02-05", (0, "out", "marketing"), (1, "in", None, 0, True), (2, "out", None, 0.5),
+            (60, "out", "marketing"), (74.5, "out", "marketing"))
+    )
+    assert verdicts(r, "pricing_category") == [
+        "marketing", None, "referral_conversion", "referral_conversion", "marketing",
+    ]
+    assert verdicts(r, "pricing_type")[2:4] == ["free_entry_point", "free_entry_point"]
+    assert r.conversations.end[0] == pd.Timestamp("2024-02-05 02:30", tz="UTC")
+    fep = r.windows[r.windows.kind == "free_entry_point"]
+    assert fep.start.tolist() == [pd.Timestamp("2024-02-05 02:30", tz="UTC")]
+    assert fep.end.tolist() == [pd.Timestamp("2024-02-08 02:30", tz="UTC")]
+
+
+def test_free_entry_point_24h_in_early_cbp_v1_and_from_send_under_pmp():
+    early = waconv.classify(log("2022-06-01", (0, "in", None, 0, True), (1, "out", None, 0.5)))
+    assert (early.conversations.end - early.conversations.start).tolist() == [pd.Timedelta(hours=24)]
+    pmp = waconv.classify(log("2025-09-01", (0, "in", None, 0, True), (1, "out", "marketing", 0.5)))
+    assert pmp.conversations.start.tolist() == [pd.Timestamp("2025-09-01 01:00", tz="UTC")]
+    assert pmp.conversations.end.tolist() == [pd.Timestamp("2025-09-04 01:00", tz="UTC")]
+
+
+def test_free_entry_point_needs_a_reply_within_24h():
+    r = waconv.classify(log("2025-09-01", (0, "in", None, 0, True), (24, "out", "marketing")))
+    assert verdicts(r, "pricing_type") == [None, "regular"]
+
+
+def test_referral_inside_open_fep_window_changes_nothing():
+    r = waconv.classify(
+        log("2025-09-01", (0, "in", None, 0, True), (1, "out"), (50, "in", None, 0, True), (80, "out", "marketing"))
+    )
+    assert verdicts(r, "pricing_type") == [None, "free_entry_point", None, "regular"]
+
+
+def test_transition_utility_conversation_absorbs_after_switch():
+    r = waconv.classify(
+        log("2025-06-30", (22, "out", "utility"), (25, "out", "utility"), (26, "out", "marketing"))
+    )
+    assert verdicts(r, "era") == ["cbp_v2", "pmp_v1", "pmp_v1"]
+    assert verdicts(r, "pricing_model") == ["CBP", "CBP", "PMP"]
+    assert verdicts(r, "conversation_id") == [0, 0, None]
+
+
+def test_half_open_conversation_end():
+    r = waconv.classify(log("2023-09-04", (0, "out", "utility"), (24, "out", "utility")))
+    assert verdicts(r, "opens_conversation") == [True, True]
+
+
+def test_ties_inbound_first():
+    r = waconv.classify(log("2022-08-01", (1, "out"), (1, "in")))
+    assert verdicts(r, "pricing_category") == ["user_initiated", None]
+    assert verdicts(r, "policy_violation") == [False, False]
+
+
+def test_era_switch_at_waba_local_midnight():
+    frame = log("2025-07-01", (1, "out", "marketing"), (4, "out", "utility"), waba="w")
+    utc = waconv.classify(frame)
+    sao_paulo = waconv.classify(frame, timezones={"w": "America/Sao_Paulo"})
+    assert verdicts(utc, "era") == ["pmp_v1", "pmp_v1"]
+    assert verdicts(sao_paulo, "era") == ["cbp_v2", "pmp_v1"]
+
+
+def test_forced_rules_apply_one_era_everywhere():
+    frame = log("2022-05-02", (0, "out", "marketing"), (1, "in"), (2, "out"))
+    r = waconv.classify(frame, rules="pmp_v2")
+    assert verdicts(r, "era") == ["pmp_v2"] * 3
+    assert verdicts(r, "pricing_category") == ["marketing", None, "service"]
+    assert verdicts(r, "billable") == [True, False, True]
+
+
+def test_duplicates_are_marked_and_ignored():
+    frame = log("2024-03-04", (0, "out", "marketing"), (0, "out", "marketing"), (1, "in"), (1, "in"))
+    frame["message_id"] = ["m1", "m1", "m1", None]
+    r = waconv.classify(frame)
+    assert verdicts(r, "duplicate") == [False, True, False, False]
+    assert verdicts(r, "pricing_type") == ["regular", None, None, None]
+    assert r.n_duplicates == 1
+    assert r.conversations.n_messages.tolist() == [1]
+
+
+def test_free_tier_first_n_per_waba_local_month():
+    # 23:00, 00:00, 01:00, 02:00 UTC around the turn of March: in UTC the last three fall in
+    # April; in Sao Paulo (UTC-3) all four are still March 31.
+    frames = [log("2022-03-31 23:00", (h, "out", "marketing"), user=f"u{h}") for h in range(4)]
+    frame = pd.concat(frames, ignore_index=True)
+    utc = waconv.classify(frame, free_tier_conversations=2)
+    sao_paulo = waconv.classify(frame, free_tier_conversations=2, timezones={"b1": "America/Sao_Paulo"})
+    assert verdicts(utc, "pricing_type") == ["free_tier", "free_tier", "free_tier", "regular"]
+    assert verdicts(sao_paulo, "pricing_type") == ["free_tier", "free_tier", "regular", "regular"]
+
+
+def test_free_tier_is_1000_conversations_by_default():
+    frame = pd.concat([log("2022-03-01", (0.001 * k, "out", "marketing"), user=f"u{k:04d}") for k in range(1001)],
+                      ignore_index=True)
+    r = waconv.classify(frame)
+    assert (r.conversations.pricing_type == "free_tier").sum() == 1000
+    assert r.conversations.pricing_type[r.conversations.start.idxmax()] == "regular"
+
+
+def test_cbp_v2_free_tier_only_for_service():
+    r = waconv.classify(log("2024-03-04", (0, "out", "marketing"), (1, "in"), (2, "out", "utility"), (3, "out")))
+    assert verdicts(r, "pricing_type") == ["regular", None, "regular", "regular"]
+    r = waconv.classify(log("2024-03-04", (1, "in"), (3, "out")))
+    assert verdicts(r, "pricing_type") == [None, "free_tier"]
+
+
+def test_direct_billing_business_initiated_leaves_free_tier():
+    frame = log("2023-04-05", (0, "out", "marketing"))
+    assert verdicts(waconv.classify(frame), "pricing_type") == ["free_tier"]
+    assert verdicts(waconv.classify(frame, direct_billing=True), "pricing_type") == ["regular"]
+
+
+def test_anchor_sent_starts_conversation_at_send():
+    frame = log("2024-03-04", (0, "out", "marketing", 2))
+    assert waconv.classify(frame).conversations.start[0] == pd.Timestamp("2024-03-04 02:00", tz="UTC")
+    assert waconv.classify(frame, anchor="sent").conversations.start[0] == pd.Timestamp("2024-03-04", tz="UTC")
+
+
+def test_failed_freeform_option():
+    frame = log("2022-08-01", (0, "out", None, None), (3, "in"))
+    assert len(waconv.classify(frame).conversations) == 0
+    r = waconv.classify(frame, failed_freeform_opens_conversation=True)
+    assert verdicts(r, "pricing_category") == ["business_initiated", None]
+    assert verdicts(r, "billable") == [False, False]  # free tier, default partner-served account
+
+
+def test_service_free_allowance():
+    frame = log("2026-11-02", (0, "in"), (1, "out"), (2, "out"), (3, "out"))
+    r = waconv.classify(frame, service_free_allowance=2)
+    assert verdicts(r, "pricing_type") == [None, "free_customer_service", "free_customer_service", "regular"]
+    assert verdicts(waconv.classify(frame), "pricing_type")[1:] == ["regular"] * 3
+
+
+def test_csw_refreshing_column():
+    frame = log("2025-08-04", (0, "in"), (20, "in"), (30, "out", "utility"))
+    frame["is_reaction"] = [False, True, False]
+    r = waconv.classify(frame, csw_refreshing=lambda f: ~f["is_reaction"])
+    assert verdicts(r, "pricing_type")[2] == "regular"
+    assert verdicts(waconv.classify(frame), "pricing_type")[2] == "free_customer_service"
+
+
+def test_marketing_lite_is_marketing_before_october_2024():
+    r = waconv.classify(log("2024-10-01", (0, "out", "marketing"), (1, "out", "marketing_lite")))
+    assert verdicts(r, "conversation_id") == [0, 0]
+    r = waconv.classify(log("2024-10-20", (0, "out", "marketing"), (1, "out", "marketing_lite")))
+    assert verdicts(r, "pricing_category") == ["marketing", "marketing_lite"]
+
+
+def test_before_2022_warns_and_uses_cbp_v1():
+    with pytest.warns(waconv.WaconvWarning, match="before 2022-02-01"):
+        r = waconv.classify(log("2021-06-01", (0, "out", "marketing")))
+    assert verdicts(r, "era") == ["cbp_v1"]
