@@ -95,10 +95,13 @@ def _no_nulls(series: pd.Series, column: str, what: str) -> None:
 
 
 def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
-    try:
-        codes, uniques = pd.factorize(series, sort=True)
-    except TypeError:
-        raise InputError(column, None, "mixed value types; use one type (all str or all int)") from None
+    """Dense codes in sorted order of the values, so codes do not depend on row order."""
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
+        # "2" and 2 would silently become two different accounts or users.
+        first_type = type(series.iloc[0])
+        odd = series.map(lambda v: type(v) is not first_type).to_numpy()
+        raise InputError(column, _first(odd), "mixed value types; use one type (all str or all int)")
+    codes, uniques = pd.factorize(series, sort=True)
     return codes.astype(np.int32, copy=False), pd.Index(uniques)
 
 
