@@ -11,7 +11,8 @@ import waconv
 from random_logs import TIMEZONES, random_log
 
 VERDICTS = ["era", "pricing_model", "conversation_id", "pricing_category", "pricing_type", "billable",
-            "opens_conversation", "csw_open", "policy_violation", "duplicate"]
+            "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused",
+            "country", "market", "tier", "rate", "cost", "currency", "rate_card"]
 OPTIONS = st.fixed_dictionaries(
     {
         "rules": st.sampled_from(["auto", "cbp_v1", "cbp_v2", "pmp_v1", "pmp_v2"]),
@@ -32,6 +33,12 @@ def test_every_row_comes_back_once_in_order(seed, options):
     result = waconv.classify(frame, timezones=TIMEZONES, **options)
     pd.testing.assert_frame_equal(result.messages[frame.columns], frame)
     assert result.conversations.n_messages.sum() == result.messages.conversation_id.notna().sum()
+    # The bill: conversation charges (on their opening rows) plus per-message charges.
+    m = result.messages
+    per_message = m.loc[m.conversation_id.isna(), "cost"]
+    assert m.cost.sum(min_count=1) == pytest.approx(
+        pd.concat([result.conversations.cost, per_message]).sum(min_count=1), nan_ok=True)
+    assert (m.cost.fillna(0) >= 0).all() and (m.loc[~m.billable, "cost"] == 0).all()
     expected_duplicates = frame[["message_id", "direction"]].duplicated().sum()
     assert (result.messages.duplicate.sum(), result.n_duplicates) == (expected_duplicates,) * 2
 

@@ -6,9 +6,13 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "waconv/events.hpp"
+#include "waconv/rules.hpp"
 
 namespace waconv::bindings {
 
@@ -39,6 +43,26 @@ inline py::array to_numpy_bool(std::vector<std::uint8_t>&& values) {
   auto* owned = new std::vector<std::uint8_t>(std::move(values));
   py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); });
   return py::array(py::dtype("bool"), {owned->size()}, {sizeof(std::uint8_t)}, owned->data(), owner);
+}
+
+inline std::vector<waconv::AccountClock> make_clocks(const std::vector<std::string>& time_zones) {
+  // Many WABAs share a handful of zones: build each zone's calendar once.
+  std::map<std::string, std::size_t> first_with_zone;
+  std::vector<waconv::AccountClock> clocks;
+  clocks.reserve(time_zones.size());
+  for (const std::string& zone : time_zones) {
+    const auto [it, inserted] = first_with_zone.emplace(zone, clocks.size());
+    if (!inserted) {
+      clocks.push_back(clocks[it->second]);
+      continue;
+    }
+    try {
+      clocks.emplace_back(zone);
+    } catch (const std::invalid_argument& e) {
+      throw waconv::InputError("timezones", -1, e.what());
+    }
+  }
+  return clocks;
 }
 
 }  // namespace waconv::bindings

@@ -1,8 +1,6 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <map>
-
 #include "arrays.hpp"
 #include "waconv/allowances.hpp"
 #include "waconv/classify.hpp"
@@ -11,31 +9,12 @@ namespace py = pybind11;
 using waconv::bindings::Column;
 using waconv::bindings::data_of;
 using waconv::bindings::to_numpy;
+using waconv::bindings::make_clocks;
 using waconv::bindings::to_numpy_bool;
 
 namespace {
 
-std::vector<waconv::AccountClock> make_clocks(const std::vector<std::string>& time_zones) {
-  // Many WABAs share a handful of zones: build each zone's calendar once.
-  std::map<std::string, std::size_t> first_with_zone;
-  std::vector<waconv::AccountClock> clocks;
-  clocks.reserve(time_zones.size());
-  for (const std::string& zone : time_zones) {
-    const auto [it, inserted] = first_with_zone.emplace(zone, clocks.size());
-    if (!inserted) {
-      clocks.push_back(clocks[it->second]);
-      continue;
-    }
-    try {
-      clocks.emplace_back(zone);
-    } catch (const std::invalid_argument& e) {
-      throw waconv::InputError("timezones", -1, e.what());
-    }
-  }
-  return clocks;
-}
-
-py::dict export_result(waconv::Classification&& r) {
+py::dict export_classification(waconv::Classification&& r) {
   py::dict messages;
   messages["era"] = to_numpy(std::move(r.messages.era));
   messages["pricing_model"] = to_numpy(std::move(r.messages.pricing_model));
@@ -45,6 +24,7 @@ py::dict export_result(waconv::Classification&& r) {
   messages["opens_conversation"] = to_numpy_bool(std::move(r.messages.opens_conversation));
   messages["csw_open"] = to_numpy_bool(std::move(r.messages.csw_open));
   messages["policy_violation"] = to_numpy_bool(std::move(r.messages.policy_violation));
+  messages["us_marketing_paused"] = to_numpy_bool(std::move(r.messages.us_marketing_paused));
 
   auto& c = r.conversations;
   py::dict conversations;
@@ -75,12 +55,13 @@ py::dict export_result(waconv::Classification&& r) {
   return out;
 }
 
-py::dict classify(const Column<std::int32_t>& business, const Column<std::int32_t>& user,
+waconv::Classification classify(const Column<std::int32_t>& business, const Column<std::int32_t>& user,
                   const Column<std::int32_t>& waba, const Column<std::int64_t>& timestamp,
                   const Column<std::int64_t>& delivered_at, const Column<std::int8_t>& direction,
                   const Column<std::int8_t>& template_category, const std::optional<Column<std::uint8_t>>& referral,
                   const std::optional<Column<std::uint8_t>>& duplicate,
-                  const std::optional<Column<std::uint8_t>>& refreshes_csw, std::int32_t user_count,
+                  const std::optional<Column<std::uint8_t>>& refreshes_csw,
+                  const std::optional<Column<std::uint8_t>>& us_number, std::int32_t user_count,
                   const std::vector<std::string>& time_zones, const std::optional<std::string>& forced_era,
                   bool anchor_sent, bool failed_freeform_opens_conversation, std::int64_t free_tier_conversations,
                   bool direct_billing, std::int64_t service_free_allowance, int threads) {
@@ -97,6 +78,7 @@ py::dict classify(const Column<std::int32_t>& business, const Column<std::int32_
   events.referral = data_of<std::uint8_t>(referral, n, "referral");
   events.duplicate = data_of<std::uint8_t>(duplicate, n, "duplicate");
   events.refreshes_csw = data_of<std::uint8_t>(refreshes_csw, n, "csw_refreshing");
+  events.us_number = data_of<std::uint8_t>(us_number, n, "us_number");
   events.user_count = user_count;
   events.waba_count = static_cast<std::int32_t>(time_zones.size());
 
@@ -117,15 +99,21 @@ py::dict classify(const Column<std::int32_t>& business, const Column<std::int32_
     result = waconv::classify(events, clocks, options);
     waconv::apply_allowances(events, clocks, allowances, result);
   }
-  return export_result(std::move(result));
+  return result;
 }
 
 }  // namespace
 
 void register_classify(py::module_& m) {
+  py::class_<waconv::Classification>(m, "Classification",
+                                     "Phase 1 result held in C++ until priced and exported.")
+      .def_property_readonly("size", [](const waconv::Classification& c) { return c.messages.era.size(); })
+      .def("to_numpy", [](waconv::Classification& c) { return export_classification(std::move(c)); },
+           "Moves the columns out as NumPy arrays (the object is empty afterwards).");
   m.def("classify", &classify, py::arg("business"), py::arg("user"), py::arg("waba"), py::arg("timestamp"),
         py::arg("delivered_at"), py::arg("direction"), py::arg("template_category"), py::arg("referral"),
-        py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("user_count"), py::arg("time_zones"),
+        py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("us_number"), py::arg("user_count"),
+        py::arg("time_zones"),
         py::kw_only(), py::arg("forced_era") = py::none(), py::arg("anchor_sent") = false,
         py::arg("failed_freeform_opens_conversation") = false, py::arg("free_tier_conversations") = 1000,
         py::arg("direct_billing") = false, py::arg("service_free_allowance") = 0, py::arg("threads") = 0,

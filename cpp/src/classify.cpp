@@ -17,6 +17,7 @@ void MessageVerdicts::resize(std::size_t n) {
   opens_conversation.assign(n, 0);
   csw_open.assign(n, 0);
   policy_violation.assign(n, 0);
+  us_marketing_paused.assign(n, 0);
 }
 
 std::int64_t ConversationTable::add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code,

@@ -97,6 +97,10 @@ void PairScanner::on_outbound(std::uint32_t row, Instant effective, Era era) {
     on_undelivered(row, sent, era, free_form, csw_at_send);
     return;
   }
+  if (marketing_paused(row, effective, category)) {
+    out_.us_marketing_paused[row] = 1;  // Meta does not deliver these, whatever the log says
+    return;
+  }
   if (free_entry_point_.open_at(effective)) {
     join(row, free_entry_point_.id);
     return;
@@ -119,6 +123,12 @@ void PairScanner::on_undelivered(std::uint32_t row, Instant sent, Era era, bool 
   if (!inbound_within(sent, sent + kConversationLength)) return;
   open_conversation(row, era, PricingCategory::business_initiated, PricingType::regular, sent,
                     sent + kConversationLength);
+}
+
+bool PairScanner::marketing_paused(std::uint32_t row, Instant effective, TemplateCategory category) const {
+  if (category != TemplateCategory::marketing && category != TemplateCategory::marketing_lite) return false;
+  return events_.is_us_number(row) &&
+         effective >= clocks_[static_cast<std::size_t>(events_.waba[row])].dates.us_marketing_pause_from;
 }
 
 bool PairScanner::try_open_free_entry_point(std::uint32_t row, Instant sent, Instant effective, Era era) {

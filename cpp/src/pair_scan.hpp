@@ -51,6 +51,7 @@ class PairScanner {
   void on_inbound(std::uint32_t row, Instant effective);
   void on_outbound(std::uint32_t row, Instant effective, Era era);
   void on_undelivered(std::uint32_t row, Instant sent, Era era, bool free_form, bool csw_at_send);
+  bool marketing_paused(std::uint32_t row, Instant effective, TemplateCategory category) const;
   bool try_open_free_entry_point(std::uint32_t row, Instant sent, Instant effective, Era era);
   void classify_cbp_v1(std::uint32_t row, Instant sent, Instant effective, bool csw_at_send);
   void classify_cbp_v2(std::uint32_t row, Instant sent, Instant effective, TemplateCategory category);

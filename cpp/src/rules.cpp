@@ -7,6 +7,7 @@ RuleDates RuleDates::for_zone(const ZoneCalendar& zone) {
       .cbp_v1_from = zone.start_of_day({2022, 2, 1}),
       .fep_72h_from = zone.start_of_day({2023, 3, 1}),
       .business_initiated_free_until = zone.start_of_day({2023, 4, 4}),
+      .us_marketing_pause_from = zone.start_of_day({2025, 4, 1}),
       .cbp_v2_from = zone.start_of_day({2023, 6, 1}),
       .marketing_lite_from = zone.start_of_day({2024, 10, 15}),
       .service_free_from = zone.start_of_day({2024, 11, 1}),

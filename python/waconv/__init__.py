@@ -5,7 +5,9 @@ from __future__ import annotations
 from ._classify import classify
 from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
 from ._errors import InputError, WaconvWarning
+from ._rate_cards import RateCard, RateCards
 from ._result import Result
+from ._tiers import TierTable
 
 __version__ = "0.1.0"
 
@@ -14,7 +16,10 @@ __all__ = [
     "PRICING_CATEGORIES",
     "PRICING_TYPES",
     "InputError",
+    "RateCard",
+    "RateCards",
     "Result",
+    "TierTable",
     "WaconvWarning",
     "classify",
 ]

@@ -12,7 +12,16 @@ import pandas as pd
 from . import _core
 from ._errors import InputError, WaconvWarning
 from ._input import CswRefreshing, canonicalize
-from ._result import Result, conversations_table, messages_table, windows_table
+from ._pricing import (
+    auth_international_arrays,
+    make_plan,
+    override_codes,
+    report_gaps,
+    user_countries,
+)
+from ._rate_cards import RateCard, RateCards, as_rate_cards
+from ._result import Result, conversations_table, messages_table, price_columns, windows_table
+from ._tiers import TierTable, as_tier_table
 
 _ANCHORS = ("delivered", "sent")
 _CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
@@ -30,6 +39,10 @@ def classify(
     csw_refreshing: CswRefreshing = None,
     direct_billing: bool = False,
     free_tier_conversations: int = 1000,
+    price: bool = True,
+    rate_card: RateCards | RateCard | str | None = None,
+    volume_tiers: TierTable | str | pd.DataFrame | None = None,
+    auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
     threads: int = 0,
 ) -> Result:
     """Rebuild windows, conversations and each message's pricing category and type.
@@ -47,6 +60,11 @@ def classify(
     direct_billing: the WABA pays Meta directly (business-initiated conversations leave
     the free tier on 2023-04-04).
     free_tier_conversations: Meta's monthly free tier (1,000); change it only for what-ifs.
+    price: run phase 2 (markets, rate cards, tiers, cost); False returns classification only.
+    rate_card: a RateCards set, a RateCard, a path to a card in Meta's CSV layout, or a list of
+    those (default: the USD cards shipped with waconv).
+    volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
+    auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
     threads: worker threads for the scan (0 = one per core).
 
     Raises InputError (a ValueError) naming the column, first bad row and reason.
@@ -62,6 +80,16 @@ def classify(
             raise InputError(name, None, f"expected a non-negative integer, got {value!r}")
 
     canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
+    plan = country = us_number = None
+    if price:
+        cards, user_cards = as_rate_cards(rate_card)
+        override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
+        plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
+        if override is not None:
+            override = np.where(override >= 0, np.array([plan.countries.index(c) for c in override_values] + [-1],
+                                                         np.int16)[override], -1)
+        country = user_countries(canonical, plan, override)
+        us_number = (country == plan.countries.index("US")).astype(np.uint8)
     prepared = time.perf_counter()
     core = _core.classify(
         canonical.business,
@@ -74,6 +102,7 @@ def classify(
         canonical.referral,
         canonical.duplicate,
         canonical.refreshes_csw,
+        us_number,
         len(canonical.user_values),
         canonical.time_zones,
         forced_era=None if rules == "auto" else rules,
@@ -84,6 +113,13 @@ def classify(
         service_free_allowance=int(service_free_allowance),
         threads=threads,
     )
+    priced = None
+    if plan is not None:
+        primary, start = auth_international_arrays(auth_international, canonical.portfolio_values, plan.countries)
+        priced = _core.price(core, canonical.waba, canonical.timestamp, canonical.delivered_at, country,
+                             canonical.portfolio, canonical.time_zones, **plan.core_arguments(),
+                             auth_primary_country=primary, auth_start=start)
+    core = core.to_numpy()
     scanned = time.perf_counter()
     early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM))
     if early and rules == "auto":
@@ -107,6 +143,13 @@ def classify(
             "free_tier_conversations": free_tier_conversations,
         },
     )
+    if plan is not None:
+        price_columns(result, plan, country, priced)
+        m = result.messages
+        report_gaps(plan, m["billable"].to_numpy() & (m["opens_conversation"].to_numpy() | m["conversation_id"].isna().to_numpy()),
+                    m["cost"].to_numpy(), priced["messages"]["card"], priced["messages"]["rate_source"],
+                    m["pricing_category"], m["market"],
+                    np.where(canonical.delivered_at != np.iinfo(np.int64).min, canonical.delivered_at, canonical.timestamp))
     finished = time.perf_counter()
     result.timings = {
         "prepare": prepared - started,

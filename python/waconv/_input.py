@@ -59,7 +59,11 @@ class CanonicalEvents:
     business_values: pd.Index
     user_values: pd.Index
     waba_values: pd.Index
+    portfolio: np.ndarray  # int32 codes
+    portfolio_values: pd.Index
     time_zones: list[str]  # per waba code
+    user_country: pd.Series | None  # the raw override column, validated in pricing
+    user_country_column: str = "user_country"
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -256,6 +260,11 @@ def canonicalize(
         waba, waba_values = _factorize(col["waba"], names["waba"])
     else:
         waba, waba_values = business, business_values
+    if "portfolio" in col:
+        _no_nulls(col["portfolio"], names["portfolio"], "portfolio")
+        portfolio, portfolio_values = _factorize(col["portfolio"], names["portfolio"])
+    else:
+        portfolio, portfolio_values = waba, waba_values
     return CanonicalEvents(
         business=business,
         user=user,
@@ -270,7 +279,11 @@ def canonicalize(
         business_values=business_values,
         user_values=user_values,
         waba_values=waba_values,
+        portfolio=portfolio,
+        portfolio_values=portfolio_values,
         time_zones=_zones_for(waba_values, timezones),
+        user_country=col.get("user_country"),
+        user_country_column=names.get("user_country", "user_country"),
     )
 
 

@@ -57,6 +57,7 @@ def messages_table(frame: pd.DataFrame, events: CanonicalEvents, core: dict[str,
         "opens_conversation": core["opens_conversation"],
         "csw_open": core["csw_open"],
         "policy_violation": core["policy_violation"],
+        "us_marketing_paused": core["us_marketing_paused"],
         "duplicate": events.duplicate.astype(bool),
     }
     for name, values in added.items():
@@ -93,3 +94,22 @@ def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.Da
             "end": to_utc_index(core["end"]),
         }
     )
+
+
+def price_columns(result: Result, plan, country: np.ndarray, priced: dict) -> None:
+    """Adds the phase 2 columns (SPEC §5) to the messages and conversations tables."""
+    m, c = priced["messages"], priced["conversations"]
+    currency = [plan.cards.currency]
+    card_labels = [card.label for card in plan.cards.cards]
+    messages = result.messages
+    messages["country"] = _categorical(country, plan.countries)
+    messages["market"] = _categorical(m["market"], plan.markets)
+    messages["tier"] = _categorical(m["tier"], plan.tier_labels)
+    messages["rate"] = m["rate"]
+    messages["cost"] = m["cost"]
+    messages["currency"] = _categorical(np.where(m["card"] >= 0, 0, -1), currency)
+    messages["rate_card"] = _categorical(m["rate_source"], card_labels)
+    conversations = result.conversations
+    conversations["market"] = _categorical(c["market"], plan.markets)
+    conversations["cost"] = c["cost"]
+    conversations["currency"] = _categorical(np.where(c["card"] >= 0, 0, -1), currency)

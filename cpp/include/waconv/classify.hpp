@@ -30,6 +30,7 @@ struct MessageVerdicts {
   std::vector<std::uint8_t> opens_conversation;
   std::vector<std::uint8_t> csw_open;
   std::vector<std::uint8_t> policy_violation;
+  std::vector<std::uint8_t> us_marketing_paused;
 
   void resize(std::size_t n);
 };

@@ -24,6 +24,7 @@ struct EventColumns {
   const std::uint8_t* referral = nullptr;      // optional: all false when null
   const std::uint8_t* duplicate = nullptr;     // optional: rows the rules must ignore
   const std::uint8_t* refreshes_csw = nullptr; // optional: all inbound rows refresh when null
+  const std::uint8_t* us_number = nullptr;     // optional: user has a US number (marketing pause)
   std::int32_t user_count = 0;
   std::int32_t waba_count = 0;
 
@@ -32,6 +33,7 @@ struct EventColumns {
   bool is_referral(std::size_t row) const { return referral != nullptr && referral[row] != 0; }
   bool is_duplicate(std::size_t row) const { return duplicate != nullptr && duplicate[row] != 0; }
   bool refreshes(std::size_t row) const { return refreshes_csw == nullptr || refreshes_csw[row] != 0; }
+  bool is_us_number(std::size_t row) const { return us_number != nullptr && us_number[row] != 0; }
   // Inbound: received; delivered outbound: delivered; undelivered outbound: sent.
   Instant effective_time(std::size_t row) const {
     return is_inbound(row) || !is_delivered(row) ? timestamp[row] : delivered_at[row];

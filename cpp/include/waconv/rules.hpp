@@ -15,6 +15,7 @@ struct RuleDates {
   Instant cbp_v1_from;                 // 2022-02-01
   Instant fep_72h_from;                // 2023-03-01: FEP windows 72 h instead of 24 h
   Instant business_initiated_free_until;  // 2023-04-04 (direct billing only)
+  Instant us_marketing_pause_from;     // 2025-04-01: marketing templates to US numbers not delivered
   Instant cbp_v2_from;                 // 2023-06-01
   Instant marketing_lite_from;         // 2024-10-15
   Instant service_free_from;           // 2024-11-01: service conversations free, free tier ends

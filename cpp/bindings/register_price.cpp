@@ -1,0 +1,105 @@
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <tuple>
+
+#include "arrays.hpp"
+#include "waconv/price.hpp"
+
+namespace py = pybind11;
+using waconv::bindings::Column;
+using waconv::bindings::data_of;
+using waconv::bindings::make_clocks;
+using waconv::bindings::to_numpy;
+
+namespace {
+
+using Band = std::tuple<std::int64_t, std::int64_t, double, std::int32_t>;
+
+template <class T>
+std::vector<T> to_vector(const Column<T>& column) {
+  return {column.data(), column.data() + column.size()};
+}
+
+py::array resolve_countries(const std::vector<std::string>& users, const std::vector<std::string>& prefixes,
+                            const std::vector<std::int16_t>& prefix_country, const std::vector<std::string>& iso_codes) {
+  const waconv::CountryResolver resolver(prefixes, prefix_country, iso_codes);
+  std::vector<std::int16_t> out(users.size());
+  {
+    py::gil_scoped_release release;
+    for (std::size_t i = 0; i < users.size(); ++i) out[i] = resolver.resolve(users[i]);
+  }
+  return to_numpy(std::move(out));
+}
+
+py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
+               const Column<std::int64_t>& timestamp, const Column<std::int64_t>& delivered_at,
+               const Column<std::int16_t>& country, const Column<std::int32_t>& portfolio,
+               const std::vector<std::string>& time_zones,
+               const std::vector<std::tuple<int, unsigned, unsigned>>& switches, std::int32_t country_count,
+               std::int32_t market_count, std::int16_t other_market, const Column<std::int16_t>& market_of,
+               const Column<std::uint8_t>& auth_international, const Column<std::int16_t>& card_of,
+               std::int32_t card_count, const Column<double>& rate, const Column<std::int16_t>& rate_source,
+               const std::vector<std::vector<Band>>& bands, const Column<std::int16_t>& auth_primary_country,
+               const Column<std::int64_t>& auth_start) {
+  const std::size_t n = result.messages.era.size();
+  waconv::EventColumns events;
+  events.size = n;
+  events.waba = data_of<std::int32_t>(waba, n, "waba");
+  events.timestamp = data_of<std::int64_t>(timestamp, n, "timestamp");
+  events.delivered_at = data_of<std::int64_t>(delivered_at, n, "delivered_at");
+  waconv::PricingInputs inputs{data_of<std::int16_t>(country, n, "country"),
+                               data_of<std::int32_t>(portfolio, n, "portfolio")};
+
+  waconv::PricingTables tables;
+  for (const auto& [y, m, d] : switches) tables.switches.push_back({y, m, d});
+  tables.country_count = country_count;
+  tables.market_count = market_count;
+  tables.other_market = other_market;
+  tables.market_of = to_vector(market_of);
+  tables.auth_international = to_vector(auth_international);
+  tables.card_of = to_vector(card_of);
+  tables.card_count = card_count;
+  tables.rate = to_vector(rate);
+  tables.rate_source = to_vector(rate_source);
+  for (const auto& list : bands) {
+    auto& out = tables.bands.emplace_back();
+    for (const auto& [lower, upper, value, label] : list) out.push_back({lower, upper, value, label});
+  }
+  const waconv::AuthInternational auth{to_vector(auth_primary_country), to_vector(auth_start)};
+  const auto clocks = make_clocks(time_zones);
+
+  waconv::Prices prices;
+  {
+    py::gil_scoped_release release;
+    prices = waconv::price(events, inputs, clocks, tables, auth, result);
+  }
+  py::dict messages;
+  messages["market"] = to_numpy(std::move(prices.messages.market));
+  messages["tier"] = to_numpy(std::move(prices.messages.tier));
+  messages["rate"] = to_numpy(std::move(prices.messages.rate));
+  messages["cost"] = to_numpy(std::move(prices.messages.cost));
+  messages["card"] = to_numpy(std::move(prices.messages.card));
+  messages["rate_source"] = to_numpy(std::move(prices.messages.rate_source));
+  py::dict conversations;
+  conversations["market"] = to_numpy(std::move(prices.conversations.market));
+  conversations["cost"] = to_numpy(std::move(prices.conversations.cost));
+  conversations["card"] = to_numpy(std::move(prices.conversations.card));
+  py::dict out;
+  out["messages"] = messages;
+  out["conversations"] = conversations;
+  return out;
+}
+
+}  // namespace
+
+void register_price(py::module_& m) {
+  m.def("resolve_countries", &resolve_countries, py::arg("users"), py::arg("prefixes"), py::arg("prefix_country"),
+        py::arg("iso_codes"), "Country code of each user id (BSUID ISO prefix or longest calling-code prefix).");
+  m.def("price", &price, py::arg("result"), py::arg("waba"), py::arg("timestamp"), py::arg("delivered_at"),
+        py::arg("country"), py::arg("portfolio"), py::arg("time_zones"), py::arg("switches"),
+        py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),
+        py::arg("auth_international"), py::arg("card_of"), py::arg("card_count"), py::arg("rate"),
+        py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),
+        "Phase 2: markets, rate cards, tiers and costs; rewrites authentication_international categories.");
+}

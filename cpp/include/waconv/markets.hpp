@@ -1,0 +1,29 @@
+// Country of a user: the ISO prefix of a business-scoped user id ("US.1349..."), else the
+// longest calling-code prefix of the phone number (+1 area codes and +7 ranges matter).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace waconv {
+
+inline constexpr std::int16_t kUnknownCountry = -1;
+
+class CountryResolver {
+ public:
+  // prefixes[i] (digits) belongs to country code prefix_country[i]; iso_codes[c] names country c.
+  CountryResolver(const std::vector<std::string>& prefixes, const std::vector<std::int16_t>& prefix_country,
+                  const std::vector<std::string>& iso_codes);
+
+  std::int16_t resolve(std::string_view user) const;
+
+ private:
+  std::unordered_map<std::string, std::int16_t> by_prefix_;
+  std::unordered_map<std::string, std::int16_t> by_iso_;
+  std::size_t longest_prefix_ = 0;
+};
+
+}  // namespace waconv

@@ -1,0 +1,44 @@
+// Phase 2 (SPEC §6): markets, rate cards, volume tiers and authentication-international
+// turn classified units into costs. Needs all charged messages of one portfolio for a
+// month (tiers), so it runs after every pair has been classified.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "waconv/classify.hpp"
+#include "waconv/markets.hpp"
+#include "waconv/rate_cards.hpp"
+
+namespace waconv {
+
+struct PricingInputs {
+  const std::int16_t* country = nullptr;    // per row, kUnknownCountry allowed
+  const std::int32_t* portfolio = nullptr;  // per row, index into AuthInternational
+};
+
+struct MessagePrices {
+  std::vector<std::int16_t> market;     // -1 for rows that are not business messages with a unit
+  std::vector<std::int32_t> tier;       // label index, -1 none
+  std::vector<double> rate;             // NaN unless the row triggers a charge
+  std::vector<double> cost;             // 0 for free rows; NaN when no rate is known
+  std::vector<std::int16_t> card;       // card in force (currency), -1 none
+  std::vector<std::int16_t> rate_source;  // card the rate came from, -1 none
+};
+
+struct ConversationPrices {
+  std::vector<std::int16_t> market;
+  std::vector<double> cost;
+  std::vector<std::int16_t> card;
+};
+
+struct Prices {
+  MessagePrices messages;
+  ConversationPrices conversations;
+};
+
+// Also rewrites pricing_category to authentication_international where it applies.
+Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
+             const PricingTables& tables, const AuthInternational& auth_international, Classification& result);
+
+}  // namespace waconv

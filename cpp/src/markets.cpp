@@ -1,0 +1,47 @@
+#include "waconv/markets.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+namespace waconv {
+
+CountryResolver::CountryResolver(const std::vector<std::string>& prefixes,
+                                 const std::vector<std::int16_t>& prefix_country,
+                                 const std::vector<std::string>& iso_codes) {
+  if (prefixes.size() != prefix_country.size()) throw std::invalid_argument("one country per prefix is required");
+  for (std::size_t i = 0; i < prefixes.size(); ++i) {
+    by_prefix_[prefixes[i]] = prefix_country[i];
+    longest_prefix_ = std::max(longest_prefix_, prefixes[i].size());
+  }
+  for (std::size_t c = 0; c < iso_codes.size(); ++c) by_iso_[iso_codes[c]] = static_cast<std::int16_t>(c);
+}
+
+std::int16_t CountryResolver::resolve(std::string_view user) const {
+  while (!user.empty() && std::isspace(static_cast<unsigned char>(user.front()))) user.remove_prefix(1);
+  // Business-scoped user ids carry the user's ISO country: "US.13491208655302741918".
+  if (user.size() > 3 && user[2] == '.' && std::isalpha(static_cast<unsigned char>(user[0])) &&
+      std::isalpha(static_cast<unsigned char>(user[1]))) {
+    const std::string iso{static_cast<char>(std::toupper(static_cast<unsigned char>(user[0]))),
+                          static_cast<char>(std::toupper(static_cast<unsigned char>(user[1])))};
+    const auto it = by_iso_.find(iso);
+    return it == by_iso_.end() ? kUnknownCountry : it->second;
+  }
+  std::string digits;
+  digits.reserve(user.size());
+  for (char ch : user) {
+    if (std::isdigit(static_cast<unsigned char>(ch))) {
+      digits.push_back(ch);
+    } else if (ch != '+' && ch != ' ' && ch != '-' && ch != '(' && ch != ')' && ch != '.') {
+      return kUnknownCountry;
+    }
+  }
+  if (digits.rfind("00", 0) == 0) digits.erase(0, 2);  // international dialling prefix
+  for (std::size_t n = std::min(longest_prefix_, digits.size()); n > 0; --n) {
+    const auto it = by_prefix_.find(digits.substr(0, n));
+    if (it != by_prefix_.end()) return it->second;
+  }
+  return kUnknownCountry;
+}
+
+}  // namespace waconv

@@ -1,0 +1,46 @@
+#include "waconv/rate_cards.hpp"
+
+#include <stdexcept>
+
+namespace waconv {
+
+std::int8_t rate_column(PricingCategory category, PricingModel model) {
+  switch (category) {
+    case PricingCategory::marketing:
+    case PricingCategory::marketing_lite: return static_cast<std::int8_t>(RateColumn::marketing);
+    case PricingCategory::utility: return static_cast<std::int8_t>(RateColumn::utility);
+    case PricingCategory::authentication: return static_cast<std::int8_t>(RateColumn::authentication);
+    case PricingCategory::authentication_international:
+      return static_cast<std::int8_t>(RateColumn::authentication_international);
+    case PricingCategory::service:
+      // From 2026-10-01 service messages cost the market's utility rate (no service column).
+      return static_cast<std::int8_t>(model == PricingModel::pmp ? RateColumn::utility : RateColumn::service);
+    case PricingCategory::user_initiated:
+    case PricingCategory::business_initiated:
+    case PricingCategory::referral_conversion: break;
+  }
+  return kNoRateColumn;
+}
+
+void PricingTables::check() const {
+  const std::size_t p = periods();
+  const auto countries = static_cast<std::size_t>(country_count);
+  if (market_of.size() != p * countries || auth_international.size() != p * countries) {
+    throw std::invalid_argument("market and auth-international tables need one entry per period and country");
+  }
+  if (card_of.size() != 2 * p) throw std::invalid_argument("card table needs one entry per model and period");
+  const std::size_t cells = static_cast<std::size_t>(card_count) * static_cast<std::size_t>(market_count) * kRateColumnCount;
+  if (rate.size() != cells || rate_source.size() != cells) throw std::invalid_argument("rate table has the wrong size");
+  if (bands.size() != static_cast<std::size_t>(market_count) * kRateColumnCount) {
+    throw std::invalid_argument("tier bands need one list per market and rate column");
+  }
+  for (auto m : market_of) {
+    if (m < 0 || m >= market_count) throw std::invalid_argument("market code out of range");
+  }
+  for (auto c : card_of) {
+    if (c < -1 || c >= card_count) throw std::invalid_argument("card code out of range");
+  }
+  if (other_market < 0 || other_market >= market_count) throw std::invalid_argument("no market for unknown countries");
+}
+
+}  // namespace waconv

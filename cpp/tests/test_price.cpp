@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "event_log.hpp"
+#include "waconv/price.hpp"
+
+using namespace waconv;
+using namespace waconv::testing;
+
+namespace {
+
+// Two countries (0 = BR, 1 = IN), two markets (0 = Brazil, 1 = Other), one PMP card from
+// 2025-07-01, utility tiers for Brazil: 1-2 at 0.01, 3+ at 0.005.
+PricingTables small_tables() {
+  PricingTables t;
+  t.switches = {{2025, 7, 1}};
+  t.country_count = 2;
+  t.market_count = 2;
+  t.other_market = 1;
+  t.market_of = {0, 1, 0, 1};
+  t.auth_international = {0, 0, 0, 1};
+  t.card_of = {-1, -1, -1, 0};  // [model][period]: CBP none, PMP card 0 from period 1
+  t.card_count = 1;
+  t.rate.assign(2 * 5, std::nan(""));
+  t.rate_source.assign(2 * 5, 0);
+  t.rate[t.cell(0, 0, 0)] = 0.0625;  // Brazil marketing
+  t.rate[t.cell(0, 0, 1)] = 0.0068;  // Brazil utility
+  t.rate[t.cell(0, 1, 2)] = 0.0077;  // Other authentication
+  t.rate[t.cell(0, 1, 3)] = 0.0280;  // Other authentication-international
+  t.bands.resize(2 * 5);
+  t.bands[0 * 5 + 1] = {{0, 2, 0.01, 0}, {3, std::numeric_limits<std::int64_t>::max(), 0.005, 1}};
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("country resolution: BSUID prefix, longest calling code, junk") {
+  const CountryResolver r({"1", "1809", "55", "7", "77"}, {0, 1, 2, 3, 4}, {"US", "DO", "BR", "RU", "KZ"});
+  CHECK(r.resolve("+1 809 555 0101") == 1);
+  CHECK(r.resolve("14155550101") == 0);
+  CHECK(r.resolve("0055 11 98765 4321") == 2);
+  CHECK(r.resolve("77012345678") == 4);
+  CHECK(r.resolve("74951234567") == 3);
+  CHECK(r.resolve("BR.13491208655302741918") == 2);
+  CHECK(r.resolve("wa:abc") == kUnknownCountry);
+}
+
+TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  for (int k = 0; k < 4; ++k) log.outbound(h0 + k * kHour, h0 + k * kHour, TemplateCategory::utility);
+  log.outbound(h0 + 5 * kHour, h0 + 5 * kHour, TemplateCategory::marketing);
+  Classification r = log.run();
+  const std::vector<std::int16_t> country(log.timestamp.size(), 0);
+  const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, small_tables(), none, r);
+  CHECK(p.messages.cost == std::vector<double>{0.01, 0.01, 0.005, 0.005, 0.0625});
+  CHECK(p.messages.tier == std::vector<std::int32_t>{0, 0, 1, 1, -1});
+}
+
+TEST_CASE("authentication-international after the start, not to the primary country") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  const auto before = log.outbound(h0, h0, TemplateCategory::authentication);
+  const auto after = log.outbound(h0 + 2 * kDay, h0 + 2 * kDay, TemplateCategory::authentication);
+  Classification r = log.run();
+  const std::vector<std::int16_t> country{1, 1};
+  const std::vector<std::int32_t> portfolio{0, 0};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const AuthInternational eligible{{0}, {h0 + kDay}};
+  const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, small_tables(), eligible, r);
+  CHECK(r.messages.pricing_category[before] == static_cast<std::int8_t>(PricingCategory::authentication));
+  CHECK(r.messages.pricing_category[after] == static_cast<std::int8_t>(PricingCategory::authentication_international));
+  CHECK(p.messages.cost[before] == Approx(0.0077));
+  CHECK(p.messages.cost[after] == Approx(0.0280));
+}
