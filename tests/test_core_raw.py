@@ -18,12 +18,14 @@ def columns(n: int = 3) -> dict:
         timestamp=T0 + np.arange(n, dtype=np.int64) * 3600 * 10**9,
         delivered_at=np.full(n, np.iinfo(np.int64).min), direction=np.zeros(n, np.int8),
         template_category=np.zeros(n, np.int8), referral=None, duplicate=None, refreshes_csw=None,
-        user_count=1, time_zones=["UTC"],
+        us_number=None, user_count=1, time_zones=["UTC"],
     )
 
 
 def test_returns_new_arrays_of_the_documented_types():
-    out = _core.classify(**columns())
+    classification = _core.classify(**columns())
+    assert classification.size == 3
+    out = classification.to_numpy()
     m = out["messages"]
     assert m["era"].dtype == np.int8 and m["conversation_id"].dtype == np.int64
     assert m["csw_open"].dtype == np.bool_ and m["csw_open"].tolist() == [True, True, True]
@@ -59,3 +61,9 @@ def test_error_on_the_last_row_of_a_large_input_names_it():
     with pytest.raises(waconv.InputError) as info:
         _core.classify(**bad, threads=2)
     assert (info.value.column, info.value.row) == ("delivered_at", n - 1)
+
+
+def test_country_resolution_from_raw_core():
+    codes = _core.resolve_countries(["+1 809 555 0101", "US.1349120865", "+44 7700 900123", "nonsense"],
+                                    ["1", "1809", "44"], [0, 1, 2], ["US", "DO", "GB"])
+    assert codes.dtype == np.int16 and codes.tolist() == [1, 0, 2, -1]

@@ -49,10 +49,18 @@ def _stub_parameters(node: ast.FunctionDef) -> list[tuple[str, bool, bool]]:
 
 def test_stub_names_match_module():
     tree = _stub_tree()
-    stub_names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    stub_names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     stub_names |= {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)}
     runtime = {name for name in dir(_core) if not name.startswith("_")}
     assert stub_names == runtime
+
+
+def test_stub_classes_match_module():
+    for node in _stub_tree().body:
+        if isinstance(node, ast.ClassDef):
+            stub_members = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+            runtime = {name for name in dir(getattr(_core, node.name)) if not name.startswith("_")}
+            assert stub_members == runtime, node.name
 
 
 def test_stub_signatures_match_module():

@@ -12,6 +12,13 @@ PRICING_CATEGORIES: list[str]
 PRICING_TYPES: list[str]
 WINDOW_KINDS: list[str]
 
+class Classification:
+    """Phase 1 result held in C++ until priced and exported."""
+
+    @property
+    def size(self) -> int: ...
+    def to_numpy(self) -> dict[str, Any]: ...
+
 def classify(
     business: npt.NDArray[np.int32],
     user: npt.NDArray[np.int32],
@@ -23,6 +30,7 @@ def classify(
     referral: npt.NDArray[np.uint8] | None,
     duplicate: npt.NDArray[np.uint8] | None,
     refreshes_csw: npt.NDArray[np.uint8] | None,
+    us_number: npt.NDArray[np.uint8] | None,
     user_count: int,
     time_zones: list[str],
     *,
@@ -33,4 +41,29 @@ def classify(
     direct_billing: bool = False,
     service_free_allowance: int = 0,
     threads: int = 0,
+) -> Classification: ...
+def resolve_countries(
+    users: list[str], prefixes: list[str], prefix_country: list[int], iso_codes: list[str]
+) -> npt.NDArray[np.int16]: ...
+def price(
+    result: Classification,
+    waba: npt.NDArray[np.int32],
+    timestamp: npt.NDArray[np.int64],
+    delivered_at: npt.NDArray[np.int64],
+    country: npt.NDArray[np.int16],
+    portfolio: npt.NDArray[np.int32],
+    time_zones: list[str],
+    switches: list[tuple[int, int, int]],
+    country_count: int,
+    market_count: int,
+    other_market: int,
+    market_of: npt.NDArray[np.int16],
+    auth_international: npt.NDArray[np.uint8],
+    card_of: npt.NDArray[np.int16],
+    card_count: int,
+    rate: npt.NDArray[np.float64],
+    rate_source: npt.NDArray[np.int16],
+    bands: list[list[tuple[int, int, float, int]]],
+    auth_primary_country: npt.NDArray[np.int16],
+    auth_start: npt.NDArray[np.int64],
 ) -> dict[str, Any]: ...

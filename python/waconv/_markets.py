@@ -51,10 +51,13 @@ class MarketReference:
         return sorted(found | set(self.auth_international_from))
 
     def market(self, country: str, day: dt.date) -> str:
-        for membership in self.memberships:
-            if membership.country == country and membership.covers(day):
+        for membership in self._by_country().get(country, ()):
+            if membership.covers(day):
                 return membership.market
         return OTHER
+
+    def _by_country(self) -> dict[str, list[Membership]]:
+        return _memberships_by_country(self.memberships)
 
     def is_auth_international(self, country: str, day: dt.date) -> bool:
         since = self.auth_international_from.get(country)
@@ -63,6 +66,14 @@ class MarketReference:
     def switch_dates(self) -> set[dt.date]:
         dates = {d for m in self.memberships for d in (m.valid_from, m.valid_to) if d is not None}
         return dates | set(self.auth_international_from.values())
+
+
+@lru_cache(maxsize=4)
+def _memberships_by_country(memberships: tuple[Membership, ...]) -> dict[str, list[Membership]]:
+    grouped: dict[str, list[Membership]] = {}
+    for membership in memberships:
+        grouped.setdefault(membership.country, []).append(membership)
+    return grouped
 
 
 @lru_cache(maxsize=1)

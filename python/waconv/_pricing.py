@@ -52,7 +52,21 @@ class PricingPlan:
         )
 
 
+_PLANS: dict[tuple, tuple[RateCards, PricingPlan]] = {}
+
+
 def make_plan(cards: RateCards, tiers: TierTable | None, extra_countries: set[str], user_cards: bool) -> PricingPlan:
+    """The dense tables for these cards and tiers; cached, as most calls reuse the defaults."""
+    key = (tuple(id(c) for c in cards.cards), tiers, frozenset(extra_countries), user_cards)
+    if key not in _PLANS:
+        if len(_PLANS) >= 8:
+            _PLANS.pop(next(iter(_PLANS)))
+        # The cached entry holds `cards`, so the ids in the key stay theirs.
+        _PLANS[key] = (cards, _build_plan(cards, tiers, extra_countries, user_cards))
+    return _PLANS[key][1]
+
+
+def _build_plan(cards: RateCards, tiers: TierTable | None, extra_countries: set[str], user_cards: bool) -> PricingPlan:
     reference = market_reference()
     countries = sorted(set(reference.countries) | extra_countries)
     markets = reference.markets

@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -171,6 +172,10 @@ class RateCards:
     @classmethod
     def default(cls) -> RateCards:
         """The USD cards shipped with waconv (see data/rate_cards/README.md for gaps)."""
+        return _default_cards()
+
+    @classmethod
+    def _read_default(cls) -> RateCards:
         folder = resources.files("waconv") / "data" / "rate_cards"
         return cls(RateCard.from_csv(Path(str(folder / entry.name))) for entry in folder.iterdir()
                    if entry.name.endswith(".csv"))
@@ -194,6 +199,11 @@ class RateCards:
 
     def __repr__(self) -> str:
         return f"<RateCards {self.currency}: " + ", ".join(c.label.split(" ", 1)[1] for c in self.cards) + ">"
+
+
+@lru_cache(maxsize=1)
+def _default_cards() -> RateCards:
+    return RateCards._read_default()
 
 
 def as_rate_cards(value: RateCards | RateCard | Source | Sequence | None) -> tuple[RateCards, bool]:
