@@ -1,0 +1,370 @@
+"""Fast, deterministic synthetic WhatsApp Business message logs (SPEC §2 columns).
+
+``make_log(n_rows, seed=0)`` returns a pandas DataFrame with one row per message:
+
+- ``business``: a few dozen business phone number ids (int64, Zipf-like volumes),
+- ``waba``: the WhatsApp Business Account of each business (fewer ids, int64),
+- ``user``: E.164 phone numbers as strings (Brazil, India, Indonesia, Mexico, Colombia,
+  US, UK, Germany, Spain, Nigeria, ...),
+- ``timestamp``: tz-aware UTC, second resolution (like webhook ``timestamp`` fields),
+- ``direction``: ``"inbound"`` / ``"outbound"``,
+- ``template_category``: ``"marketing"``, ``"utility"``, ``"authentication"``,
+  ``"marketing_lite"`` (only from 2024-10-15) or null (free-form, and every inbound row),
+- ``delivered_at``: tz-aware UTC; NaT for inbound rows and ~3 % of outbound rows
+  (undelivered); otherwise a few seconds, sometimes minutes, after ``timestamp``,
+- ``referral``: bool, ~1 % of inbound rows (Click-to-WhatsApp ads), mostly on rows that
+  start a user-initiated exchange.
+
+Shape of the traffic. There are ``n_rows / 10`` distinct (business, user) pairs with a
+skewed number of rows each (mean 10). A pair's rows form *episodes* (on average ~3):
+
+- user-initiated (55 %): a burst of inbound messages, then a back-and-forth of free-form
+  replies (seconds to minutes apart), sometimes a utility template; some replies come hours
+  later, inside or just outside the 24 h customer service window, and some well after it;
+- campaign (30 %): a marketing template (``marketing_lite`` for some after 2024-10-15) sent
+  at the business's daily campaign time, so many users share the same send second; the
+  user sometimes replies, which opens a service exchange;
+- notification (15 %): a utility or authentication template at any time of day.
+
+Episodes of a pair are days to weeks apart (a fifth of them less than a day apart, so
+windows and conversations overlap). Pair start dates grow linearly in density from
+2022-02-01 to 2026-12 (platform growth), so every era appears: ``cbp_v1`` (~8 % of rows),
+``cbp_v2`` (~40 %), ``pmp_v1`` (~40 %) and ``pmp_v2`` (~10 %).
+
+Rows come back ordered by ``timestamp`` like an export of a message store (ties in pair
+order). Everything is vectorised with NumPy (no per-row Python); string columns are built
+as Arrow dictionary arrays and decoded in C++, so 10M rows take a few seconds. The output
+depends only on ``(n_rows, seed)`` (and the library versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+try:  # pandas >= 3 stores strings in Arrow; building them there avoids 10M Python objects
+    import pyarrow as pa
+except ImportError:  # pragma: no cover - pandas 2 without pyarrow
+    pa = None
+
+SECOND = 1_000_000_000  # ns
+MINUTE = 60 * SECOND
+HOUR = 3600 * SECOND
+DAY = 24 * HOUR
+
+START = pd.Timestamp("2022-02-01", tz="UTC").value
+END = pd.Timestamp("2026-12-28", tz="UTC").value  # last pair start; episodes stay in 2026
+MARKETING_LITE_FROM = pd.Timestamp("2024-10-15", tz="UTC").value
+
+# (calling code + leading national digits, share of users, digits after the prefix)
+COUNTRIES = [
+    ("+5511", 0.14, 9), ("+5521", 0.05, 9), ("+5531", 0.03, 9),  # Brazil
+    ("+9198", 0.10, 8), ("+9197", 0.06, 8), ("+9170", 0.04, 8),  # India
+    ("+62812", 0.08, 8),  # Indonesia
+    ("+52155", 0.07, 8), ("+5281", 0.03, 8),  # Mexico
+    ("+57300", 0.04, 7),  # Colombia
+    ("+1415", 0.03, 7), ("+1212", 0.03, 7),  # US
+    ("+1809", 0.01, 7),  # Dominican Republic (+1 area code)
+    ("+447", 0.04, 9),  # UK mobile
+    ("+4915", 0.04, 9),  # Germany
+    ("+346", 0.04, 8),  # Spain
+    ("+234803", 0.04, 7),  # Nigeria
+    ("+2772", 0.03, 7),  # South Africa
+    ("+9715", 0.03, 8),  # UAE
+    ("+62857", 0.03, 8),  # Indonesia (other range; prefixes never extend one another)
+    ("+20100", 0.03, 7),  # Egypt
+    ("+90532", 0.02, 7),  # Turkey
+]
+
+TEMPLATE_CATEGORIES = [None, "marketing", "utility", "authentication", "marketing_lite"]
+NONE, MARKETING, UTILITY, AUTHENTICATION, MARKETING_LITE = range(5)
+
+
+def _segment_cumsum(values: np.ndarray, group: np.ndarray, first_of_group: np.ndarray) -> np.ndarray:
+    """Cumulative sum of `values` restarting at every group (a group's elements contiguous).
+
+    group[i]: group number of element i; first_of_group[g]: index of group g's first
+    element. The first value of each group is included (callers zero it if needed).
+    """
+    total = np.cumsum(values)
+    before = total[first_of_group] - values[first_of_group]  # sum before each group's first element
+    return total - before[group]
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hash path is very slow on some NumPy 2.x builds)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
+
+
+def _mixture(rng: np.random.Generator, n: int, parts: list) -> np.ndarray:
+    """n int64 draws from a mixture [(weight, draw(k) -> k values)], each part drawn once."""
+    which = rng.choice(len(parts), size=n, p=np.array([w for w, _ in parts]) / sum(w for w, _ in parts))
+    out = np.empty(n, dtype=np.int64)
+    for k, (_, draw) in enumerate(parts):
+        mask = which == k
+        out[mask] = draw(int(mask.sum()))
+    return out
+
+
+def _string_series(codes: np.ndarray, values: list, name: str, dtype: str) -> pd.Series:
+    """A string column from dictionary codes (-1 = null), without per-row Python objects."""
+    if dtype == "category":
+        return pd.Series(pd.Categorical.from_codes(codes, categories=[v for v in values]), name=name)
+    if dtype == "str" and pa is not None:
+        indices = pa.array(codes.astype(np.int32, copy=False), mask=codes < 0)
+        decoded = pa.DictionaryArray.from_arrays(indices, pa.array(values, type=pa.large_string()))
+        decoded = decoded.cast(pa.large_string())
+        series = decoded.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow", na_value=np.nan)
+                                   if t == pa.large_string() else None)
+        series.name = name
+        if series.dtype != pd.Series(["x"]).dtype:  # match whatever this pandas infers for str
+            series = series.astype("str")
+        return series
+    table = np.array(list(values) + [None], dtype=object)
+    return pd.Series(table[codes], name=name, dtype=object if dtype == "object" else None)
+
+
+def _phone_numbers(n_users: int, rng: np.random.Generator) -> list[str]:
+    """n_users distinct E.164 numbers, countries drawn by share (digits built as bytes)."""
+    shares = np.array([c[1] for c in COUNTRIES])
+    country = rng.choice(len(COUNTRIES), size=n_users, p=shares / shares.sum())
+    out = np.empty(n_users, dtype=object)
+    for k, (prefix, _, digits) in enumerate(COUNTRIES):
+        idx = np.flatnonzero(country == k)
+        if len(idx) == 0:
+            continue
+        space = 10**digits  # distinct subscriber numbers inside the country's range
+        numbers = _unique(rng.integers(0, space, size=int(len(idx) * 1.05) + 16))
+        while len(numbers) < len(idx):  # rare: draw more until there are enough
+            numbers = _unique(np.concatenate([numbers, rng.integers(0, space, size=len(idx))]))
+        numbers = rng.permutation(numbers)[: len(idx)]
+        width = len(prefix) + digits
+        text = np.empty((len(idx), width), dtype=np.uint8)
+        text[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+        powers = 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64)
+        text[:, len(prefix):] = (numbers[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+        out[idx] = text.view(f"S{width}").ravel().astype(f"U{width}").tolist()
+    return out.tolist()
+
+
+def make_log(
+    n_rows: int,
+    seed: int = 0,
+    *,
+    n_businesses: int = 40,
+    n_wabas: int = 12,
+    rows_per_pair: float = 10.0,
+    time_unit: str = "us",
+    string_dtype: str = "str",
+) -> pd.DataFrame:
+    """A synthetic message log of exactly `n_rows` rows (see the module docstring).
+
+    time_unit: resolution of the datetime columns ("us" is what pandas 3 gives for epoch
+    seconds and parsed strings; "ns" also works).
+    string_dtype: "str" (the pandas default string dtype: Arrow-backed in pandas 3),
+    "object" (Python str objects) or "category".
+    """
+    if n_rows <= 0:
+        raise ValueError("n_rows must be positive")
+    rng = np.random.default_rng(seed)
+    n = int(n_rows)
+
+    # ---- businesses, WABAs -------------------------------------------------------------
+    business_ids = 106_540_000_000_000 + rng.choice(9_999_999, size=n_businesses, replace=False)
+    waba_ids = 102_290_000_000_000 + rng.choice(9_999_999, size=n_wabas, replace=False)
+    business_waba = np.concatenate([np.arange(n_wabas), rng.integers(0, n_wabas, n_businesses - n_wabas)])
+    business_weight = 1.0 / np.arange(1, n_businesses + 1) ** 0.9  # Zipf-like volumes
+    business_weight /= business_weight.sum()
+    campaign_hour = rng.integers(10, 20, n_businesses) * HOUR + rng.integers(0, 4, n_businesses) * 15 * MINUTE
+
+    # ---- pairs: distinct (business, user); a user talks to ~1.25 businesses on average --
+    n_pairs = max(1, int(round(n / rows_per_pair)))
+    n_users = max(1, int(n_pairs / 0.45))  # uniform draws: n_pairs / distinct users ~ 1.25
+    pair_business = np.empty(0, dtype=np.int64)
+    pair_user = np.empty(0, dtype=np.int64)
+    while len(pair_user) < n_pairs:
+        draw = int((n_pairs - len(pair_user)) * 1.1) + 16
+        b = rng.choice(n_businesses, size=draw, p=business_weight)
+        u = rng.integers(0, n_users, size=draw)
+        keys = _unique(np.concatenate([pair_user * n_businesses + pair_business, u * n_businesses + b]))
+        keys = rng.permutation(keys)[:n_pairs]
+        pair_user, pair_business = keys // n_businesses, keys % n_businesses
+    pair_user = pair_user[:n_pairs]
+    pair_business = pair_business[:n_pairs]
+    used_users = _unique(pair_user)  # only users that appear get a phone number
+    pair_user = np.searchsorted(used_users, pair_user)
+
+    # rows per pair: 1 + multinomial over gamma weights (skewed, mean `rows_per_pair`)
+    weights = rng.gamma(0.8, 1.0, n_pairs)
+    counts = 1 + rng.multinomial(n - n_pairs, weights / weights.sum()) if n > n_pairs else np.ones(n_pairs, np.int64)
+    if n < n_pairs:  # tiny logs: fewer pairs than planned
+        counts = np.ones(n, np.int64)
+        n_pairs = n
+        pair_user, pair_business = pair_user[:n], pair_business[:n]
+    pair_first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    row_pair = np.repeat(np.arange(n_pairs), counts)
+    pos_in_pair = np.arange(n) - pair_first[row_pair]
+
+    # ---- episodes --------------------------------------------------------------------
+    episode_flag = (pos_in_pair == 0) | (rng.random(n) < 0.25)
+    row_episode = np.cumsum(episode_flag) - 1
+    episode_first = np.flatnonzero(episode_flag)
+    n_episodes = len(episode_first)
+    episode_pair = row_pair[episode_first]
+    first_episode_of_pair = np.flatnonzero(np.concatenate([[True], episode_pair[1:] != episode_pair[:-1]]))
+    pos_in_episode = np.arange(n) - episode_first[row_episode]
+
+    kind = rng.choice(3, size=n_episodes, p=[0.55, 0.30, 0.15])  # 0 user, 1 campaign, 2 notification
+    kind_of_row = kind[row_episode]
+
+    gap = _mixture(rng, n_episodes, [
+        (0.2, lambda k: rng.uniform(2 * HOUR, 30 * HOUR, k)),  # windows overlap
+        (0.5, lambda k: rng.exponential(5 * DAY, k)),
+        (0.3, lambda k: rng.exponential(30 * DAY, k)),
+    ])
+    gap[first_episode_of_pair] = 0
+    episode_offset = _segment_cumsum(gap, episode_pair, first_episode_of_pair)
+
+    # inside an episode: bursts seconds apart, some minutes/hours, some past the 24 h window
+    row_gap = _mixture(rng, n, [
+        (0.80, lambda k: SECOND + rng.exponential(40 * SECOND, k)),  # burst / chat
+        (0.13, lambda k: rng.exponential(90 * MINUTE, k)),  # later the same day
+        (0.04, lambda k: rng.uniform(20 * HOUR, 30 * HOUR, k)),  # around the 24 h window end
+        (0.03, lambda k: rng.uniform(2 * DAY, 6 * DAY, k)),  # days later
+    ])
+    row_gap[episode_first] = 0
+    row_offset = _segment_cumsum(row_gap, row_episode, episode_first)
+
+    # pair start dates: density growing linearly over 2022-02 .. 2026-12; the pair's whole
+    # history fits before END
+    offset_in_pair = episode_offset[row_episode] + row_offset
+    span = np.maximum.reduceat(offset_in_pair, pair_first)
+    room = np.maximum(END - START - span, 0)
+    pair_start = START + (np.sqrt(rng.random(n_pairs)) * room).astype(np.int64)
+    episode_start = pair_start[episode_pair] + episode_offset
+
+    # campaigns go out at the business's campaign time of that day, to many users at once
+    campaign = kind == 1
+    ep_business = pair_business[episode_pair]
+    day = (episode_start[campaign] - START) // DAY * DAY + START
+    episode_start[campaign] = day + campaign_hour[ep_business[campaign]] + rng.integers(0, 90, campaign.sum()) * SECOND
+
+    timestamp = episode_start[row_episode] + row_offset
+    timestamp -= timestamp % SECOND  # webhook timestamps are whole seconds
+
+    # ---- direction and template category ----------------------------------------------
+    opener = pos_in_episode == 0
+    r = rng.random(n)
+    # user episodes: the first rows are a burst of inbound messages; later a back-and-forth
+    p_inbound = np.where(kind_of_row == 0, np.where(pos_in_episode <= 2, 0.75, 0.5), 0.45)
+    inbound = r < p_inbound
+    inbound[opener] = kind_of_row[opener] == 0
+    outbound = ~inbound
+
+    category = np.zeros(n, dtype=np.int8)
+    r = rng.random(n)
+    # later outbound rows: mostly free-form, sometimes a utility or marketing template
+    category[outbound & (r < 0.07)] = UTILITY
+    category[outbound & (r >= 0.07) & (r < 0.10)] = MARKETING
+    category[outbound & (r >= 0.10) & (r < 0.105)] = AUTHENTICATION
+    camp_open = opener & (kind_of_row == 1)
+    lite = camp_open & (r < 0.2) & (timestamp >= MARKETING_LITE_FROM)
+    category[camp_open] = MARKETING
+    category[lite] = MARKETING_LITE
+    note_open = opener & (kind_of_row == 2)
+    category[note_open] = np.where(r[note_open] < 0.7, UTILITY, AUTHENTICATION)
+
+    # ---- delivery --------------------------------------------------------------------
+    r = rng.random(n)
+    delay = _mixture(rng, n, [
+        (0.85, lambda k: rng.lognormal(np.log(2.0), 0.8, k) * SECOND),  # a few seconds
+        (0.15, lambda k: rng.uniform(30, 1800, k) * SECOND),  # phone offline: up to half an hour
+    ])
+    delivered = outbound & (r >= 0.03)
+    delivered_at = np.where(delivered, timestamp + delay - delay % SECOND, np.iinfo(np.int64).min)
+
+    # ---- referral: ~1 % of inbound rows, mostly openers of user episodes ------------------
+    r = rng.random(n)
+    referral = inbound & np.where(opener, r < 0.025, r < 0.002)
+
+    # ---- order like an export sorted by time ------------------------------------------
+    # (seconds, row) packed into one unique key: an unstable sort of it is a stable sort
+    # by time, and SIMD quicksort is ~3x faster than NumPy's stable sort
+    key = (timestamp - START) // SECOND * n + np.arange(n)
+    order = np.argsort(key)
+    del key
+    row_pair = row_pair[order]
+    business_code = pair_business[row_pair]
+    user_code = pair_user[row_pair]
+    user_values = _phone_numbers(len(used_users), rng)
+
+    datetime_dtype = f"datetime64[{time_unit}]"
+    ts = timestamp[order].view("datetime64[ns]").astype(datetime_dtype)
+    dl = delivered_at[order].view("datetime64[ns]").astype(datetime_dtype)  # int64 min -> NaT
+
+    frame = pd.DataFrame(
+        {
+            "business": business_ids[business_code],
+            "waba": waba_ids[business_waba[business_code]],
+            "user": _string_series(user_code, user_values, "user", string_dtype),
+            "timestamp": pd.DatetimeIndex(ts).tz_localize("UTC"),
+            "direction": _string_series(outbound[order].astype(np.int64), ["inbound", "outbound"], "direction",
+                                        string_dtype),
+            "template_category": _string_series(category[order].astype(np.int64) - 1, TEMPLATE_CATEGORIES[1:],
+                                                "template_category", string_dtype),
+            "delivered_at": pd.DatetimeIndex(dl).tz_localize("UTC"),
+            "referral": referral[order],
+        }
+    )
+    return frame
+
+
+def describe(frame: pd.DataFrame) -> dict:
+    """A few statistics showing the log looks like what the docstring promises."""
+    out = frame["direction"] == "outbound"
+    era_bounds = pd.to_datetime(["2022-02-01", "2023-06-01", "2025-07-01", "2026-10-01"], utc=True)
+    when = frame["delivered_at"].where(out & frame["delivered_at"].notna(), frame["timestamp"])
+    era = np.searchsorted(era_bounds.as_unit("ns").asi8, when.dt.as_unit("ns").array.asi8, side="right") - 1
+    pairs = frame.groupby(["business", "user"], sort=False).size()
+    return {
+        "rows": len(frame),
+        "businesses": int(frame["business"].nunique()),
+        "wabas": int(frame["waba"].nunique()),
+        "users": int(frame["user"].nunique()),
+        "pairs": len(pairs),
+        "rows_per_pair_mean": float(pairs.mean()),
+        "rows_per_pair_p99": float(pairs.quantile(0.99)),
+        "outbound_share": float(out.mean()),
+        "undelivered_share_of_outbound": float(frame.loc[out, "delivered_at"].isna().mean()),
+        "template_share_of_outbound": float(frame.loc[out, "template_category"].notna().mean()),
+        "category_counts": {str(k): int(v) for k, v in frame["template_category"].value_counts(dropna=False).items()},
+        "referral_share_of_inbound": float(frame.loc[~out, "referral"].mean()),
+        "era_share": {name: float(np.mean(era == k)) for k, name in
+                      enumerate(["cbp_v1", "cbp_v2", "pmp_v1", "pmp_v2"])},
+        "first": str(frame["timestamp"].min()),
+        "last": str(frame["timestamp"].max()),
+        "memory_bytes": int(frame.memory_usage(deep=True).sum()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n_rows", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    frame = make_log(args.n_rows, args.seed)
+    elapsed = time.perf_counter() - started
+    print(frame.head(10).to_string())
+    print(frame.dtypes.to_string())
+    print(f"generated {len(frame):,} rows in {elapsed:.2f} s")
+    for key, value in describe(frame).items():
+        print(f"  {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
