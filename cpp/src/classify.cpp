@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "pair_scan.hpp"
@@ -81,10 +82,32 @@ Era row_era(const EventColumns& events, std::size_t row, const std::vector<Accou
 namespace {
 
 using detail::ScanRecord;
+using detail::Verdict;
 
-// Groups non-duplicate rows by user with one counting sort (stable, O(n)); pairs are then
-// contiguous after a small sort inside each user's group. Returns the records and the
-// group boundaries (user u owns [bounds[u], bounds[u+1])).
+// Parallel for over [0, n) in `threads` contiguous chunks.
+template <class Body>
+void parallel_chunks(std::size_t n, std::size_t threads, Body body) {
+  if (threads <= 1) {
+    body(std::size_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> workers;
+  for (std::size_t k = 0; k < threads; ++k) workers.emplace_back(body, n * k / threads, n * (k + 1) / threads);
+  for (auto& w : workers) w.join();
+}
+
+std::uint8_t flags_of(const EventColumns& e, std::size_t i) {
+  auto flags = static_cast<std::uint8_t>(e.template_category[i]);
+  if (!e.is_inbound(i) && e.is_delivered(i)) flags |= ScanRecord::kDelivered;
+  if (e.is_referral(i)) flags |= ScanRecord::kReferral;
+  if (e.refreshes(i)) flags |= ScanRecord::kRefreshesCsw;
+  if (e.is_us_number(i)) flags |= ScanRecord::kUsNumber;
+  return flags;
+}
+
+// Groups non-duplicate rows by user with one counting sort (stable, O(n)), gathering every
+// field the rules read into one record; pairs are then contiguous after a small sort
+// inside each user's group. User u owns records [bounds[u], bounds[u+1]).
 void group_by_user(const EventColumns& e, std::vector<ScanRecord>& records, std::vector<std::uint32_t>& bounds) {
   bounds.assign(static_cast<std::size_t>(e.user_count) + 1, 0);
   for (std::size_t i = 0; i < e.size; ++i) {
@@ -95,8 +118,13 @@ void group_by_user(const EventColumns& e, std::vector<ScanRecord>& records, std:
   std::vector<std::uint32_t> cursor(bounds.begin(), bounds.end() - 1);
   for (std::size_t i = 0; i < e.size; ++i) {
     if (e.is_duplicate(i)) continue;
-    const Instant key = 2 * e.effective_time(i) + (e.is_inbound(i) ? 0 : 1);
-    records[cursor[static_cast<std::size_t>(e.user[i])]++] = {key, static_cast<std::uint32_t>(i), e.business[i]};
+    ScanRecord& r = records[cursor[static_cast<std::size_t>(e.user[i])]++];
+    r.key = 2 * e.effective_time(i) + (e.is_inbound(i) ? 0 : 1);
+    r.sent = e.timestamp[i];
+    r.row = static_cast<std::uint32_t>(i);
+    r.business = e.business[i];
+    r.waba = e.waba[i];
+    r.flags = flags_of(e, i);
   }
 }
 
@@ -106,21 +134,51 @@ struct Shard {
 };
 
 // Scans users [first_user, last_user): sorts each user's group, then each pair in it.
-void scan_users(const EventColumns& e, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-                std::vector<ScanRecord>& records, const std::vector<std::uint32_t>& bounds, std::size_t first_user,
-                std::size_t last_user, MessageVerdicts& out, Shard& shard) {
-  detail::PairScanner scanner(e, clocks, options, out, shard.conversations, shard.windows);
+void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
+                std::vector<ScanRecord>& records, std::vector<Verdict>& verdicts,
+                const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user,
+                Shard& shard) {
+  detail::PairScanner scanner(clocks, options, shard.conversations, shard.windows);
   for (std::size_t u = first_user; u < last_user; ++u) {
-    const auto begin = records.begin() + bounds[u];
-    const auto end = records.begin() + bounds[u + 1];
-    std::sort(begin, end);
-    for (auto pair_begin = begin; pair_begin != end;) {
-      auto pair_end = pair_begin + 1;
-      while (pair_end != end && pair_end->business == pair_begin->business) ++pair_end;
-      scanner.scan({&*pair_begin, static_cast<std::size_t>(pair_end - pair_begin)});
+    const std::size_t begin = bounds[u];
+    const std::size_t end = bounds[u + 1];
+    std::sort(records.begin() + static_cast<std::ptrdiff_t>(begin), records.begin() + static_cast<std::ptrdiff_t>(end));
+    for (std::size_t pair_begin = begin; pair_begin != end;) {
+      std::size_t pair_end = pair_begin + 1;
+      while (pair_end != end && records[pair_end].business == records[pair_begin].business) ++pair_end;
+      const std::size_t length = pair_end - pair_begin;
+      scanner.scan(static_cast<std::int32_t>(u), {records.data() + pair_begin, length},
+                   {verdicts.data() + pair_begin, length});
       pair_begin = pair_end;
     }
   }
+}
+
+// Writes the verdicts (in scan order) to the per-row output columns, in row order.
+void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
+             const std::vector<std::uint32_t>& position, const std::vector<Verdict>& verdicts, std::size_t threads,
+             MessageVerdicts& out) {
+  constexpr auto kNone = std::numeric_limits<std::uint32_t>::max();
+  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
+    for (std::size_t row = first; row < last; ++row) {
+      if (position[row] == kNone) {  // a duplicate: invisible to the rules, but still dated
+        const Era era = row_era(e, row, clocks, options);
+        out.era[row] = static_cast<std::int8_t>(era);
+        out.pricing_model[row] = static_cast<std::int8_t>(model_of(era));
+        continue;
+      }
+      const Verdict& v = verdicts[position[row]];
+      out.era[row] = v.era;
+      out.pricing_model[row] = v.pricing_model;
+      out.pricing_category[row] = v.pricing_category;
+      out.pricing_type[row] = v.pricing_type;
+      out.conversation_id[row] = v.conversation_id;
+      out.opens_conversation[row] = (v.flags & Verdict::kOpens) != 0;
+      out.csw_open[row] = (v.flags & Verdict::kCswOpen) != 0;
+      out.policy_violation[row] = (v.flags & Verdict::kPolicyViolation) != 0;
+      out.us_marketing_paused[row] = (v.flags & Verdict::kUsMarketingPaused) != 0;
+    }
+  });
 }
 
 }  // namespace
@@ -132,65 +190,54 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
     throw InputError("waba", -1, "one clock per WABA code is required");
   }
   const auto started = std::chrono::steady_clock::now();
-  Classification result;
-  result.messages.resize(events.size);
-  for (std::size_t i = 0; i < events.size; ++i) {
-    if (!events.is_duplicate(i)) continue;  // invisible to the rules, but still dated
-    const Era era = row_era(events, i, clocks, options);
-    result.messages.era[i] = static_cast<std::int8_t>(era);
-    result.messages.pricing_model[i] = static_cast<std::int8_t>(model_of(era));
-  }
-
   std::vector<ScanRecord> records;
   std::vector<std::uint32_t> bounds;
   group_by_user(events, records, bounds);
+  std::vector<Verdict> verdicts(records.size());
 
   // Split users into contiguous shards of about equal row counts; each shard numbers its
   // conversations from 0 and is renumbered after the join, which keeps ids independent
   // of the thread count.
   const std::size_t users = static_cast<std::size_t>(events.user_count);
-  std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
-                                            : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, records.size() / 100'000));
+  const std::size_t hardware = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                                   : std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t threads = std::clamp<std::size_t>(hardware, 1, std::max<std::size_t>(1, records.size() / 100'000));
   std::vector<std::size_t> split{0};
   for (std::size_t k = 1; k < threads; ++k) {
-    const std::uint32_t target = static_cast<std::uint32_t>(records.size() * k / threads);
-    split.push_back(static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end() - 1, target) -
-                                             bounds.begin()));
+    const auto target = static_cast<std::uint32_t>(records.size() * k / threads);
+    split.push_back(static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end() - 1, target) - bounds.begin()));
   }
   split.push_back(users);
   std::vector<Shard> shards(threads);
-  if (threads == 1) {
-    scan_users(events, clocks, options, records, bounds, 0, users, result.messages, shards[0]);
-  } else {
-    std::vector<std::thread> workers;
-    std::vector<std::exception_ptr> errors(threads);
-    for (std::size_t k = 0; k < threads; ++k) {
-      workers.emplace_back([&, k] {
-        try {
-          scan_users(events, clocks, options, records, bounds, split[k], split[k + 1], result.messages, shards[k]);
-        } catch (...) {
-          errors[k] = std::current_exception();
-        }
-      });
+  std::vector<std::exception_ptr> errors(threads);
+  parallel_chunks(threads, threads, [&](std::size_t k, std::size_t) {
+    try {
+      scan_users(clocks, options, records, verdicts, bounds, split[k], split[k + 1], shards[k]);
+    } catch (...) {
+      errors[k] = std::current_exception();
     }
-    for (auto& w : workers) w.join();
-    for (auto& err : errors) {
-      if (err) std::rethrow_exception(err);
-    }
+  });
+  for (auto& err : errors) {
+    if (err) std::rethrow_exception(err);
   }
 
+  Classification result;
   result.conversations = std::move(shards[0].conversations);
   result.windows = std::move(shards[0].windows);
   for (std::size_t k = 1; k < threads; ++k) {
     const auto offset = static_cast<std::int64_t>(result.conversations.size());
     for (std::size_t r = bounds[split[k]]; r < bounds[split[k + 1]]; ++r) {
-      auto& id = result.messages.conversation_id[records[r].row];
-      if (id >= 0) id += offset;
+      if (verdicts[r].conversation_id >= 0) verdicts[r].conversation_id += offset;
     }
     result.conversations.append(shards[k].conversations);
     result.windows.append(shards[k].windows);
   }
+
+  std::vector<std::uint32_t> position(events.size, std::numeric_limits<std::uint32_t>::max());
+  for (std::size_t k = 0; k < records.size(); ++k) position[records[k].row] = static_cast<std::uint32_t>(k);
+  std::vector<ScanRecord>().swap(records);  // free before the output columns exist
+  result.messages.resize(events.size);
+  scatter(events, clocks, options, position, verdicts, threads, result.messages);
   result.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

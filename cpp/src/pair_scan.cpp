@@ -10,6 +10,8 @@ constexpr Instant kFepEligibility = kDay;
 constexpr Instant kFepLength = 3 * kDay;
 
 constexpr std::size_t slot(PricingCategory c) { return static_cast<std::size_t>(c); }
+constexpr std::int8_t code(PricingCategory c) { return static_cast<std::int8_t>(c); }
+constexpr std::int8_t code(PricingType t) { return static_cast<std::int8_t>(t); }
 
 PricingCategory conversation_category(TemplateCategory t) {
   switch (t) {
@@ -24,15 +26,9 @@ PricingCategory conversation_category(TemplateCategory t) {
 
 }  // namespace
 
-PairScanner::PairScanner(const EventColumns& events, const std::vector<AccountClock>& clocks,
-                         const ClassifyOptions& options, MessageVerdicts& messages,
+PairScanner::PairScanner(const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
                          ConversationTable& conversations, WindowTable& windows)
-    : events_(events),
-      clocks_(clocks),
-      options_(options),
-      out_(messages),
-      conversations_(conversations),
-      windows_(windows) {}
+    : clocks_(clocks), options_(options), conversations_(conversations), windows_(windows) {}
 
 bool PairScanner::csw_open_at(Instant t) const {
   const auto it = std::upper_bound(csw_inbound_.begin(), csw_inbound_.end(), t);
@@ -44,14 +40,9 @@ bool PairScanner::inbound_within(Instant after, Instant before) const {
   return it != csw_inbound_.end() && *it < before;
 }
 
-Era PairScanner::era_of(std::uint32_t row, Instant effective) const {
-  if (options_.forced_era) return *options_.forced_era;
-  return era_at(effective, clocks_[static_cast<std::size_t>(events_.waba[row])].dates);
-}
-
-void PairScanner::scan(std::span<const ScanRecord> pair) {
-  business_ = events_.business[pair.front().row];
-  user_ = events_.user[pair.front().row];
+void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std::span<Verdict> verdicts) {
+  business_ = pair.front().business;
+  user_ = user;
   csw_inbound_.clear();
   referrals_.clear();
   fep_windows_.clear();
@@ -62,86 +53,85 @@ void PairScanner::scan(std::span<const ScanRecord> pair) {
   // The whole CSW timeline first: "was the CSW open at send time" may depend on an inbound
   // row processed after the send (it arrived while the message was in flight).
   for (const ScanRecord& r : pair) {
-    if (events_.is_inbound(r.row) && events_.refreshes(r.row)) csw_inbound_.push_back(r.effective_time());
+    if (r.inbound() && r.has(ScanRecord::kRefreshesCsw)) csw_inbound_.push_back(r.effective_time());
   }
 
-  for (const ScanRecord& r : pair) {
-    const Instant effective = r.effective_time();
-    const Era era = era_of(r.row, effective);
-    out_.era[r.row] = static_cast<std::int8_t>(era);
-    out_.pricing_model[r.row] = static_cast<std::int8_t>(model_of(era));
-    if (events_.is_inbound(r.row)) {
-      on_inbound(r.row, effective);
+  for (std::size_t i = 0; i < pair.size(); ++i) {
+    const ScanRecord& r = pair[i];
+    Verdict& v = verdicts[i];
+    const Era era = options_.forced_era ? *options_.forced_era : era_at(r.effective_time(), dates(r));
+    v.era = static_cast<std::int8_t>(era);
+    v.pricing_model = static_cast<std::int8_t>(model_of(era));
+    if (r.inbound()) {
+      on_inbound(r, v);
     } else {
-      on_outbound(r.row, effective, era);
+      on_outbound(r, v, era);
     }
   }
   emit_windows();
 }
 
-void PairScanner::on_inbound(std::uint32_t row, Instant effective) {
-  out_.csw_open[row] = csw_open_at(effective);
+void PairScanner::on_inbound(const ScanRecord& r, Verdict& v) {
+  const Instant t = r.effective_time();
+  if (csw_open_at(t)) v.flags |= Verdict::kCswOpen;
   // A click-to-WhatsApp entry while a free entry point window is open changes nothing.
-  if (events_.is_referral(row) && !free_entry_point_.open_at(effective)) referrals_.push_back(effective);
+  if (r.has(ScanRecord::kReferral) && !free_entry_point_.open_at(t)) referrals_.push_back(t);
 }
 
-void PairScanner::on_outbound(std::uint32_t row, Instant effective, Era era) {
-  const Instant sent = events_.timestamp[row];
-  const auto category = static_cast<TemplateCategory>(events_.template_category[row]);
-  const bool free_form = category == TemplateCategory::none;
-  const bool csw_at_send = csw_open_at(sent);
-  out_.csw_open[row] = csw_open_at(effective);
-  if (free_form && !csw_at_send) out_.policy_violation[row] = 1;  // Meta rejects these (131047)
+void PairScanner::on_outbound(const ScanRecord& r, Verdict& v, Era era) {
+  const bool free_form = r.category() == TemplateCategory::none;
+  const bool csw_at_send = csw_open_at(r.sent);
+  if (csw_open_at(r.effective_time())) v.flags |= Verdict::kCswOpen;
+  if (free_form && !csw_at_send) v.flags |= Verdict::kPolicyViolation;  // Meta rejects these (131047)
 
-  if (!events_.is_delivered(row)) {
-    on_undelivered(row, sent, era, free_form, csw_at_send);
+  if (!r.has(ScanRecord::kDelivered)) {
+    on_undelivered(r, v, era, free_form, csw_at_send);
     return;
   }
-  if (marketing_paused(row, effective, category)) {
-    out_.us_marketing_paused[row] = 1;  // Meta does not deliver these, whatever the log says
+  if (marketing_paused(r)) {
+    v.flags |= Verdict::kUsMarketingPaused;  // Meta does not deliver these, whatever the log says
     return;
   }
-  if (free_entry_point_.open_at(effective)) {
-    join(row, free_entry_point_.id);
+  if (free_entry_point_.open_at(r.effective_time())) {
+    join(v, free_entry_point_.id);
     return;
   }
-  if (try_open_free_entry_point(row, sent, effective, era)) return;
+  if (try_open_free_entry_point(r, v, era)) return;
 
   switch (era) {
-    case Era::cbp_v1: classify_cbp_v1(row, sent, effective, csw_at_send); break;
-    case Era::cbp_v2: classify_cbp_v2(row, sent, effective, category); break;
+    case Era::cbp_v1: classify_cbp_v1(r, v, csw_at_send); break;
+    case Era::cbp_v2: classify_cbp_v2(r, v); break;
     case Era::pmp_v1:
-    case Era::pmp_v2: classify_pmp(row, effective, era, category); break;
+    case Era::pmp_v2: classify_pmp(r, v, era); break;
   }
 }
 
-void PairScanner::on_undelivered(std::uint32_t row, Instant sent, Era era, bool free_form, bool csw_at_send) {
+void PairScanner::on_undelivered(const ScanRecord& r, Verdict& v, Era era, bool free_form, bool csw_at_send) {
   // 360dialog's 2022 rule (off by default): a failed free-form message outside the CSW
   // still opens a business-initiated conversation if the user answers within 24 h.
   if (!options_.failed_freeform_opens_conversation || era != Era::cbp_v1 || !free_form || csw_at_send) return;
-  if (free_entry_point_.open_at(sent) || latest_open_conversation(sent) != nullptr) return;
-  if (!inbound_within(sent, sent + kConversationLength)) return;
-  open_conversation(row, era, PricingCategory::business_initiated, PricingType::regular, sent,
-                    sent + kConversationLength);
+  if (free_entry_point_.open_at(r.sent) || latest_open_conversation(r.sent) != nullptr) return;
+  if (!inbound_within(r.sent, r.sent + kConversationLength)) return;
+  open_conversation(r, v, era, PricingCategory::business_initiated, PricingType::regular, r.sent,
+                    r.sent + kConversationLength);
 }
 
-bool PairScanner::marketing_paused(std::uint32_t row, Instant effective, TemplateCategory category) const {
-  if (category != TemplateCategory::marketing && category != TemplateCategory::marketing_lite) return false;
-  return events_.is_us_number(row) &&
-         effective >= clocks_[static_cast<std::size_t>(events_.waba[row])].dates.us_marketing_pause_from;
+bool PairScanner::marketing_paused(const ScanRecord& r) const {
+  const TemplateCategory c = r.category();
+  if (c != TemplateCategory::marketing && c != TemplateCategory::marketing_lite) return false;
+  return r.has(ScanRecord::kUsNumber) && r.effective_time() >= dates(r).us_marketing_pause_from;
 }
 
-bool PairScanner::try_open_free_entry_point(std::uint32_t row, Instant sent, Instant effective, Era era) {
-  const auto it = std::upper_bound(referrals_.begin(), referrals_.end(), sent);
+bool PairScanner::try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era era) {
+  const auto it = std::upper_bound(referrals_.begin(), referrals_.end(), r.sent);
   if (it == referrals_.begin()) return false;
   const Instant referral = *(it - 1);
-  if (sent >= referral + kFepEligibility || referral == consumed_referral_) return false;
+  if (r.sent >= referral + kFepEligibility || referral == consumed_referral_) return false;
 
   consumed_referral_ = referral;
   const bool pmp = is_pmp(era);
-  const Instant start = pmp || options_.anchor_sent ? sent : effective;
-  const RuleDates& dates = clocks_[static_cast<std::size_t>(events_.waba[row])].dates;
-  const Instant length = era == Era::cbp_v1 && start < dates.fep_72h_from ? kDay : kFepLength;
+  const Instant start = pmp || options_.anchor_sent ? r.sent : r.effective_time();
+  const Instant length = era == Era::cbp_v1 && start < dates(r).fep_72h_from ? kDay : kFepLength;
   if (!pmp) {
     // Under CBP the free entry point is itself a conversation and closes all others.
     for (OpenConversation& c : open_) {
@@ -150,87 +140,88 @@ bool PairScanner::try_open_free_entry_point(std::uint32_t row, Instant sent, Ins
       conversations_.end[static_cast<std::size_t>(c.id)] = c.end;
     }
   }
-  open_conversation(row, era, PricingCategory::referral_conversion, PricingType::free_entry_point, start,
+  open_conversation(r, v, era, PricingCategory::referral_conversion, PricingType::free_entry_point, start,
                     start + length);
-  free_entry_point_ = {out_.conversation_id[row], start, start + length};
+  free_entry_point_ = {v.conversation_id, start, start + length};
   fep_windows_.emplace_back(start, start + length);
   return true;
 }
 
-void PairScanner::classify_cbp_v1(std::uint32_t row, Instant sent, Instant effective, bool csw_at_send) {
-  if (const OpenConversation* open = latest_open_conversation(effective)) {
-    join(row, open->id);
+void PairScanner::classify_cbp_v1(const ScanRecord& r, Verdict& v, bool csw_at_send) {
+  if (const OpenConversation* open = latest_open_conversation(r.effective_time())) {
+    join(v, open->id);
     return;
   }
   // The type is decided by the CSW at send time, the start by delivery (SPEC §4).
   const auto category = csw_at_send ? PricingCategory::user_initiated : PricingCategory::business_initiated;
-  const Instant start = options_.anchor_sent ? sent : effective;
-  open_conversation(row, Era::cbp_v1, category, PricingType::regular, start, start + kConversationLength);
+  const Instant start = options_.anchor_sent ? r.sent : r.effective_time();
+  open_conversation(r, v, Era::cbp_v1, category, PricingType::regular, start, start + kConversationLength);
 }
 
-void PairScanner::classify_cbp_v2(std::uint32_t row, Instant sent, Instant effective, TemplateCategory category) {
-  const RuleDates& dates = clocks_[static_cast<std::size_t>(events_.waba[row])].dates;
-  if (category == TemplateCategory::marketing_lite && effective < dates.marketing_lite_from) {
+void PairScanner::classify_cbp_v2(const ScanRecord& r, Verdict& v) {
+  const Instant t = r.effective_time();
+  TemplateCategory category = r.category();
+  if (category == TemplateCategory::marketing_lite && t < dates(r).marketing_lite_from) {
     category = TemplateCategory::marketing;  // no separate MM Lite category before 2024-10-15
   }
-  const Instant start = options_.anchor_sent ? sent : effective;
+  const Instant start = options_.anchor_sent ? r.sent : t;
   if (category != TemplateCategory::none) {
     const PricingCategory wanted = conversation_category(category);
     const OpenConversation& same = open_[slot(wanted)];
-    if (same.open_at(effective)) {
-      join(row, same.id);
+    if (same.open_at(t)) {
+      join(v, same.id);
     } else {
-      open_conversation(row, Era::cbp_v2, wanted, PricingType::regular, start, start + kConversationLength);
+      open_conversation(r, v, Era::cbp_v2, wanted, PricingType::regular, start, start + kConversationLength);
     }
     return;
   }
   const OpenConversation& service = open_[slot(PricingCategory::service)];
-  if (service.open_at(effective)) {
-    join(row, service.id);
-  } else if (const OpenConversation* open = latest_open_conversation(effective)) {
-    join(row, open->id);
+  if (service.open_at(t)) {
+    join(v, service.id);
+  } else if (const OpenConversation* open = latest_open_conversation(t)) {
+    join(v, open->id);
   } else {
-    const PricingType type = start >= dates.service_free_from ? PricingType::free_customer_service
-                                                              : PricingType::regular;
-    open_conversation(row, Era::cbp_v2, PricingCategory::service, type, start, start + kConversationLength);
+    const PricingType type =
+        start >= dates(r).service_free_from ? PricingType::free_customer_service : PricingType::regular;
+    open_conversation(r, v, Era::cbp_v2, PricingCategory::service, type, start, start + kConversationLength);
   }
 }
 
-void PairScanner::classify_pmp(std::uint32_t row, Instant effective, Era era, TemplateCategory category) {
+void PairScanner::classify_pmp(const ScanRecord& r, Verdict& v, Era era) {
+  const TemplateCategory category = r.category();
   // 2025-07-01 transition: an open CBP utility conversation keeps absorbing utility templates.
   const OpenConversation& utility = open_[slot(PricingCategory::utility)];
-  if (category == TemplateCategory::utility && utility.open_at(effective)) {
-    join(row, utility.id);
-    out_.pricing_model[row] = static_cast<std::int8_t>(PricingModel::cbp);
+  if (category == TemplateCategory::utility && utility.open_at(r.effective_time())) {
+    join(v, utility.id);
+    v.pricing_model = static_cast<std::int8_t>(PricingModel::cbp);
     return;
   }
   PricingType type = PricingType::regular;
   if (era == Era::pmp_v1) {
     if (category == TemplateCategory::none ||
-        (category == TemplateCategory::utility && csw_open_at(effective))) {
+        (category == TemplateCategory::utility && csw_open_at(r.effective_time()))) {
       type = PricingType::free_customer_service;
     }
   }
-  out_.pricing_category[row] = static_cast<std::int8_t>(conversation_category(category));
-  out_.pricing_type[row] = static_cast<std::int8_t>(type);
+  v.pricing_category = code(conversation_category(category));
+  v.pricing_type = code(type);
 }
 
-void PairScanner::open_conversation(std::uint32_t row, Era era, PricingCategory category, PricingType type,
-                                    Instant start, Instant end) {
-  const std::int64_t id =
-      conversations_.add(business_, user_, events_.waba[row], era, category, type, start, end, row);
-  out_.conversation_id[row] = id;
-  out_.pricing_category[row] = static_cast<std::int8_t>(category);
-  out_.pricing_type[row] = static_cast<std::int8_t>(type);
-  out_.opens_conversation[row] = 1;
+void PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category,
+                                    PricingType type, Instant start, Instant end) {
+  const std::int64_t id = conversations_.add(business_, user_, r.waba, era, category, type, start, end, r.row);
+  v.conversation_id = id;
+  v.pricing_category = code(category);
+  v.pricing_type = code(type);
+  v.flags |= Verdict::kOpens;
   if (category != PricingCategory::referral_conversion) open_[slot(category)] = {id, start, end};
 }
 
-void PairScanner::join(std::uint32_t row, std::int64_t id) {
+void PairScanner::join(Verdict& v, std::int64_t id) {
   const auto i = static_cast<std::size_t>(id);
-  out_.conversation_id[row] = id;
-  out_.pricing_category[row] = conversations_.category[i];
-  out_.pricing_type[row] = conversations_.pricing_type[i];
+  v.conversation_id = id;
+  v.pricing_category = conversations_.category[i];
+  v.pricing_type = conversations_.pricing_type[i];
   ++conversations_.n_messages[i];
 }
 

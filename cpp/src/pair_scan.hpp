@@ -1,6 +1,8 @@
 // Internal to phase 1: the state machine that walks the rows of one (business, user)
-// pair in effective-time order. One scanner per thread; its scratch vectors are reused
-// from pair to pair so the scan allocates nothing per pair in steady state.
+// pair in effective-time order. Rows arrive as compact records holding every input field
+// the rules need, and verdicts leave as compact records in the same order: the scan
+// touches no per-row input or output column, so it runs from cache instead of missing
+// it on every field of every row.
 #pragma once
 
 #include <array>
@@ -12,15 +14,29 @@
 
 namespace waconv::detail {
 
-// Sort key of a row inside its user group: business, then effective time with inbound
-// first at equal times (key = 2 * time + is_outbound; times are < 2^61 so it fits), then
-// input order.
+// One row, as the scan sees it (32 bytes).
 struct ScanRecord {
+  enum Flag : std::uint8_t {
+    kCategoryMask = 0x07,  // TemplateCategory
+    kDelivered = 0x08,
+    kReferral = 0x10,
+    kRefreshesCsw = 0x20,
+    kUsNumber = 0x40,
+  };
+  // Sort key inside a user's group: business, then effective time with inbound first at
+  // equal times (key = 2 * time + is_outbound; times are < 2^61), then input order.
   Instant key;
+  Instant sent;  // timestamp column: inbound received, outbound sent
   std::uint32_t row;
   std::int32_t business;
+  std::int32_t waba;
+  std::uint8_t flags;
 
   Instant effective_time() const { return key >> 1; }
+  bool inbound() const { return (key & 1) == 0; }
+  bool has(Flag f) const { return (flags & f) != 0; }
+  TemplateCategory category() const { return static_cast<TemplateCategory>(flags & kCategoryMask); }
+
   friend bool operator<(const ScanRecord& a, const ScanRecord& b) {
     if (a.business != b.business) return a.business < b.business;
     if (a.key != b.key) return a.key < b.key;
@@ -28,13 +44,24 @@ struct ScanRecord {
   }
 };
 
+// What the scan decides for one row (16 bytes), scattered to the output columns at the end.
+struct Verdict {
+  enum Flag : std::uint8_t { kOpens = 0x01, kCswOpen = 0x02, kPolicyViolation = 0x04, kUsMarketingPaused = 0x08 };
+  std::int64_t conversation_id = -1;
+  std::int8_t era = kNullCode;
+  std::int8_t pricing_model = kNullCode;
+  std::int8_t pricing_category = kNullCode;
+  std::int8_t pricing_type = kNullCode;
+  std::uint8_t flags = 0;
+};
+
 class PairScanner {
  public:
-  PairScanner(const EventColumns& events, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-              MessageVerdicts& messages, ConversationTable& conversations, WindowTable& windows);
+  PairScanner(const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
+              ConversationTable& conversations, WindowTable& windows);
 
-  // `pair` holds every non-duplicate row of one pair, sorted.
-  void scan(std::span<const ScanRecord> pair);
+  // `pair` holds every non-duplicate row of one pair, sorted; `verdicts` is parallel to it.
+  void scan(std::int32_t user, std::span<const ScanRecord> pair, std::span<Verdict> verdicts);
 
  private:
   struct OpenConversation {
@@ -46,27 +73,25 @@ class PairScanner {
 
   bool csw_open_at(Instant t) const;
   bool inbound_within(Instant after, Instant before) const;
-  Era era_of(std::uint32_t row, Instant effective) const;
+  const RuleDates& dates(const ScanRecord& r) const { return clocks_[static_cast<std::size_t>(r.waba)].dates; }
 
-  void on_inbound(std::uint32_t row, Instant effective);
-  void on_outbound(std::uint32_t row, Instant effective, Era era);
-  void on_undelivered(std::uint32_t row, Instant sent, Era era, bool free_form, bool csw_at_send);
-  bool marketing_paused(std::uint32_t row, Instant effective, TemplateCategory category) const;
-  bool try_open_free_entry_point(std::uint32_t row, Instant sent, Instant effective, Era era);
-  void classify_cbp_v1(std::uint32_t row, Instant sent, Instant effective, bool csw_at_send);
-  void classify_cbp_v2(std::uint32_t row, Instant sent, Instant effective, TemplateCategory category);
-  void classify_pmp(std::uint32_t row, Instant effective, Era era, TemplateCategory category);
+  void on_inbound(const ScanRecord& r, Verdict& v);
+  void on_outbound(const ScanRecord& r, Verdict& v, Era era);
+  void on_undelivered(const ScanRecord& r, Verdict& v, Era era, bool free_form, bool csw_at_send);
+  bool marketing_paused(const ScanRecord& r) const;
+  bool try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era era);
+  void classify_cbp_v1(const ScanRecord& r, Verdict& v, bool csw_at_send);
+  void classify_cbp_v2(const ScanRecord& r, Verdict& v);
+  void classify_pmp(const ScanRecord& r, Verdict& v, Era era);
 
-  void open_conversation(std::uint32_t row, Era era, PricingCategory category, PricingType type, Instant start,
-                         Instant end);
-  void join(std::uint32_t row, std::int64_t conversation_id);
+  void open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category, PricingType type,
+                         Instant start, Instant end);
+  void join(Verdict& v, std::int64_t conversation_id);
   const OpenConversation* latest_open_conversation(Instant t) const;
   void emit_windows();
 
-  const EventColumns& events_;
   const std::vector<AccountClock>& clocks_;
   const ClassifyOptions& options_;
-  MessageVerdicts& out_;
   ConversationTable& conversations_;
   WindowTable& windows_;
 

@@ -16,13 +16,6 @@ RuleDates RuleDates::for_zone(const ZoneCalendar& zone) {
   };
 }
 
-Era era_at(Instant t, const RuleDates& dates) {
-  if (t >= dates.pmp_v2_from) return Era::pmp_v2;
-  if (t >= dates.pmp_v1_from) return Era::pmp_v1;
-  if (t >= dates.cbp_v2_from) return Era::cbp_v2;
-  return Era::cbp_v1;
-}
-
 std::optional<Era> parse_era(const std::string& name) {
   const auto names = era_names();
   for (std::size_t i = 0; i < names.size(); ++i) {

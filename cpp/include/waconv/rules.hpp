@@ -26,7 +26,12 @@ struct RuleDates {
 };
 
 // Era in force at t (before 2022-02-01: cbp_v1, the caller warns).
-Era era_at(Instant t, const RuleDates& dates);
+inline Era era_at(Instant t, const RuleDates& dates) {
+  if (t >= dates.pmp_v2_from) return Era::pmp_v2;
+  if (t >= dates.pmp_v1_from) return Era::pmp_v1;
+  if (t >= dates.cbp_v2_from) return Era::cbp_v2;
+  return Era::cbp_v1;
+}
 
 // Per-WABA clock: its calendar and its rule dates.
 struct AccountClock {
