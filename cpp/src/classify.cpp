@@ -105,27 +105,48 @@ std::uint8_t flags_of(const EventColumns& e, std::size_t i) {
   return flags;
 }
 
-// Groups non-duplicate rows by user with one counting sort (stable, O(n)), gathering every
-// field the rules read into one record; pairs are then contiguous after a small sort
-// inside each user's group. User u owns records [bounds[u], bounds[u+1]).
-void group_by_user(const EventColumns& e, std::vector<ScanRecord>& records, std::vector<std::uint32_t>& bounds) {
-  bounds.assign(static_cast<std::size_t>(e.user_count) + 1, 0);
-  for (std::size_t i = 0; i < e.size; ++i) {
-    if (!e.is_duplicate(i)) ++bounds[static_cast<std::size_t>(e.user[i]) + 1];
+// Groups non-duplicate rows by user with one counting sort (O(n)), gathering every field
+// the rules read into one record; pairs are then contiguous after a small sort inside each
+// user's group. Each thread counts and places its own slice of rows (per-thread
+// histograms), so the two scattered passes run in parallel. User u owns records
+// [bounds[u], bounds[u+1]).
+void group_by_user(const EventColumns& e, std::size_t threads, std::vector<ScanRecord>& records,
+                   std::vector<std::uint32_t>& bounds) {
+  const auto users = static_cast<std::size_t>(e.user_count);
+  std::vector<std::vector<std::uint32_t>> counts(threads);
+  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
+    auto& mine = counts[first * threads / std::max<std::size_t>(e.size, 1)];
+    mine.assign(users, 0);
+    for (std::size_t i = first; i < last; ++i) {
+      if (!e.is_duplicate(i)) ++mine[static_cast<std::size_t>(e.user[i])];
+    }
+  });
+  // Turn the counts into each thread's first free slot per user.
+  bounds.assign(users + 1, 0);
+  std::uint32_t next = 0;
+  for (std::size_t u = 0; u < users; ++u) {
+    bounds[u] = next;
+    for (auto& mine : counts) {
+      const std::uint32_t n = mine[u];
+      mine[u] = next;
+      next += n;
+    }
   }
-  for (std::size_t u = 1; u < bounds.size(); ++u) bounds[u] += bounds[u - 1];
-  records.resize(bounds.back());
-  std::vector<std::uint32_t> cursor(bounds.begin(), bounds.end() - 1);
-  for (std::size_t i = 0; i < e.size; ++i) {
-    if (e.is_duplicate(i)) continue;
-    ScanRecord& r = records[cursor[static_cast<std::size_t>(e.user[i])]++];
-    r.key = 2 * e.effective_time(i) + (e.is_inbound(i) ? 0 : 1);
-    r.sent = e.timestamp[i];
-    r.row = static_cast<std::uint32_t>(i);
-    r.business = e.business[i];
-    r.waba = e.waba[i];
-    r.flags = flags_of(e, i);
-  }
+  bounds[users] = next;
+  records.resize(next);
+  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
+    auto& cursor = counts[first * threads / std::max<std::size_t>(e.size, 1)];
+    for (std::size_t i = first; i < last; ++i) {
+      if (e.is_duplicate(i)) continue;
+      ScanRecord& r = records[cursor[static_cast<std::size_t>(e.user[i])]++];
+      r.key = 2 * e.effective_time(i) + (e.is_inbound(i) ? 0 : 1);
+      r.sent = e.timestamp[i];
+      r.row = static_cast<std::uint32_t>(i);
+      r.business = e.business[i];
+      r.waba = e.waba[i];
+      r.flags = flags_of(e, i);
+    }
+  });
 }
 
 struct Shard {
@@ -190,18 +211,18 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
     throw InputError("waba", -1, "one clock per WABA code is required");
   }
   const auto started = std::chrono::steady_clock::now();
+  const std::size_t hardware = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                                   : std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t threads = std::clamp<std::size_t>(hardware, 1, std::max<std::size_t>(1, events.size / 100'000));
   std::vector<ScanRecord> records;
   std::vector<std::uint32_t> bounds;
-  group_by_user(events, records, bounds);
+  group_by_user(events, threads, records, bounds);
   std::vector<Verdict> verdicts(records.size());
 
   // Split users into contiguous shards of about equal row counts; each shard numbers its
   // conversations from 0 and is renumbered after the join, which keeps ids independent
   // of the thread count.
   const std::size_t users = static_cast<std::size_t>(events.user_count);
-  const std::size_t hardware = options.threads > 0 ? static_cast<std::size_t>(options.threads)
-                                                   : std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::clamp<std::size_t>(hardware, 1, std::max<std::size_t>(1, records.size() / 100'000));
   std::vector<std::size_t> split{0};
   for (std::size_t k = 1; k < threads; ++k) {
     const auto target = static_cast<std::uint32_t>(records.size() * k / threads);
@@ -234,7 +255,9 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
   }
 
   std::vector<std::uint32_t> position(events.size, std::numeric_limits<std::uint32_t>::max());
-  for (std::size_t k = 0; k < records.size(); ++k) position[records[k].row] = static_cast<std::uint32_t>(k);
+  parallel_chunks(records.size(), threads, [&](std::size_t first, std::size_t last) {
+    for (std::size_t k = first; k < last; ++k) position[records[k].row] = static_cast<std::uint32_t>(k);
+  });
   std::vector<ScanRecord>().swap(records);  // free before the output columns exist
   result.messages.resize(events.size);
   scatter(events, clocks, options, position, verdicts, threads, result.messages);
