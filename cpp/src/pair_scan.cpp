@@ -47,6 +47,7 @@ void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std:
   referrals_.clear();
   fep_windows_.clear();
   consumed_referral_ = kNoInstant;
+  first_conversation_ = conversations_.size();
   free_entry_point_ = {};
   open_.fill({});
 
@@ -133,11 +134,15 @@ bool PairScanner::try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era
   const Instant start = pmp || options_.anchor_sent ? r.sent : r.effective_time();
   const Instant length = era == Era::cbp_v1 && start < dates(r).fep_72h_from ? kDay : kFepLength;
   if (!pmp) {
-    // Under CBP the free entry point is itself a conversation and closes all others.
+    // Under CBP the free entry point is itself a conversation and closes every other one
+    // open at its start. With anchor="sent" that start can precede conversations already
+    // replaced in their category slot, so walk all of the pair's conversations.
+    for (std::size_t id = first_conversation_; id < conversations_.size(); ++id) {
+      if (conversations_.category[id] == code(PricingCategory::referral_conversion)) continue;
+      if (conversations_.end[id] > start) conversations_.end[id] = std::max(conversations_.start[id], start);
+    }
     for (OpenConversation& c : open_) {
-      if (c.id < 0 || c.end <= start) continue;
-      c.end = std::max(c.start, start);
-      conversations_.end[static_cast<std::size_t>(c.id)] = c.end;
+      if (c.id >= 0) c.end = conversations_.end[static_cast<std::size_t>(c.id)];
     }
   }
   open_conversation(r, v, era, PricingCategory::referral_conversion, PricingType::free_entry_point, start,

@@ -101,6 +101,7 @@ class PairScanner {
   std::vector<Instant> csw_inbound_;    // timestamps of CSW-refreshing inbound rows, sorted
   std::vector<Instant> referrals_;      // eligible referral inbound timestamps, sorted
   Instant consumed_referral_ = kNoInstant;
+  std::size_t first_conversation_ = 0;  // this pair's conversations are ids [first, size)
   OpenConversation free_entry_point_;
   std::vector<std::pair<Instant, Instant>> fep_windows_;
   std::array<OpenConversation, kPricingCategoryCount> open_;  // CBP conversations by category
