@@ -7,6 +7,7 @@ namespace py = pybind11;
 void register_codes(py::module_& m);
 void register_classify(py::module_& m);
 void register_price(py::module_& m);
+void register_strings(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "waconv's C++ engine. Use the public API in `waconv`; this module is internal.";
@@ -26,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
   register_codes(m);
   register_classify(m);
   register_price(m);
+  register_strings(m);
 }

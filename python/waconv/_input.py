@@ -14,9 +14,12 @@ from typing import Any, Union
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _core
 from ._errors import InputError
+from ._strings import _is_arrow_string, factorize_strings
 
 NOT_DELIVERED = np.iinfo(np.int64).min
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
@@ -100,6 +103,9 @@ def _no_nulls(series: pd.Series, column: str, what: str) -> None:
 
 def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
     """Dense codes in sorted order of the values, so codes do not depend on row order."""
+    from_arrow = factorize_strings(series)  # hashes Arrow buffers in C++: no Python strings
+    if from_arrow is not None:
+        return from_arrow
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
         # "2" and 2 would silently become two different accounts or users.
         first_type = type(series.iloc[0])
@@ -109,10 +115,27 @@ def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int32, copy=False), pd.Index(uniques)
 
 
+def _map_arrow(series: pd.Series, table: Mapping[str, Any], null: Any) -> np.ndarray | None:
+    """Fast path for Arrow-backed strings spelled exactly as in `table`; None otherwise."""
+    if not _is_arrow_string(series.dtype):
+        return None
+    arrow = series.array.__arrow_array__()
+    keys = list(table)
+    index = pc.index_in(arrow, value_set=pa.array(keys, type=pa.string()))
+    unmatched = index.null_count - arrow.null_count
+    if unmatched or (null is None and arrow.null_count):
+        return None  # other spellings or nulls: the general path normalises or reports them
+    lookup = np.array([table[k] for k in keys] + [0 if null is None else null])
+    return lookup[index.fill_null(len(keys)).to_numpy()]
+
+
 def _map_small(
     series: pd.Series, column: str, table: Mapping[str, Any], *, null: Any, what: str
 ) -> np.ndarray:
     """Maps a column with few distinct values through `table` (case-insensitive names)."""
+    fast = _map_arrow(series, table, null)
+    if fast is not None:
+        return fast
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     mapped = []
     for position, value in enumerate(uniques):

@@ -1,0 +1,29 @@
+// Factorizing Arrow string columns (user ids) straight from their buffers, without
+// creating a Python string per row.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace waconv {
+
+// A view of an Arrow utf8 (int32 offsets) or large_utf8 (int64 offsets) array.
+struct StringColumn {
+  std::size_t size = 0;                     // number of values
+  const std::int32_t* offsets32 = nullptr;  // exactly one of offsets32/offsets64, size + 1 entries,
+  const std::int64_t* offsets64 = nullptr;  // already shifted by the array offset
+  const char* data = nullptr;
+  const std::uint8_t* validity = nullptr;  // Arrow LSB bitmap or nullptr (all valid)
+  std::int64_t validity_offset = 0;        // bit offset into validity
+};
+
+struct FactorizedStrings {
+  std::vector<std::int32_t> codes;      // per value: index of its string among the sorted distinct strings; -1 for null
+  std::vector<std::int64_t> first_row;  // per distinct string (sorted bytewise = Python str order for UTF-8): first row holding it
+};
+
+// Same result as pandas.factorize(values, sort=True) (codes, and where each unique first occurs).
+FactorizedStrings factorize_sorted(const StringColumn& column);
+
+}  // namespace waconv

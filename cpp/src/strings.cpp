@@ -1,0 +1,417 @@
+// Sorted factorization of an Arrow string column, straight from its buffers.
+//
+// Plan: one pass over the rows through an open-addressing hash table that numbers the
+// distinct strings in order of first appearance, then a sort of the (few) distinct strings
+// and a pass remapping every code through the resulting permutation.
+//
+// Speed comes from three choices:
+// - Every string is summarised by a 32-byte Key holding its first 24 bytes as three
+//   big-endian words (zero-padded) and its length. User ids (phone numbers, BSUIDs) fit in
+//   24 bytes, so the table's equality test and the sort compare integers already at hand
+//   instead of chasing pointers into the (100+ MB) data buffer; only longer strings compare
+//   their tails there. Big-endian words compare as integers exactly like memcmp compares
+//   their bytes.
+// - The table is a power-of-two array of two-slot, cache-line-sized buckets with linear
+//   probing, at most half full: a lookup is nearly always one cache line and one predictable
+//   branch.
+// - Rows are processed in batches: hash the whole batch first, then probe while prefetching
+//   the buckets of the rows a few places ahead. The table (tens of MB) does not fit in cache;
+//   prefetching keeps many of its misses in flight instead of paying them one by one.
+#include "waconv/strings.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace waconv {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Words and hashing
+
+std::uint64_t byteswap64(std::uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_bswap64(x);
+#else
+  std::uint64_t out = 0;
+  for (int i = 0; i < 8; ++i) out = (out << 8) | ((x >> (8 * i)) & 0xff);
+  return out;
+#endif
+}
+
+std::uint64_t load_big_endian(const char* p) {
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);  // compiles to one unaligned load
+  if constexpr (std::endian::native == std::endian::little) word = byteswap64(word);
+  return word;
+}
+
+// Keeps the first `bytes` (0-8) bytes of a big-endian word, zeroing the rest.
+std::uint64_t keep_leading_bytes(std::uint64_t word, std::size_t bytes) {
+  return bytes >= 8 ? word : word & ~(~std::uint64_t{0} >> (8 * bytes));
+}
+
+// Up to 8 bytes at p as a big-endian word, zero-padded on the right. `end` bounds what may be
+// read: away from it one 8-byte load and a mask beat a variable-length copy.
+std::uint64_t load_word(const char* p, std::size_t n, const char* end) {
+  if (n == 0) return 0;
+  if (end - p >= 8) return keep_leading_bytes(load_big_endian(p), n);
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, n);
+  if constexpr (std::endian::native == std::endian::little) word = byteswap64(word);
+  return word;
+}
+
+// 64x64 -> 128-bit multiply folded to 64 bits: the mixing step of wyhash. Every input bit
+// reaches the middle of the product, and folding the halves spreads it to the low bits,
+// which pick the table slot.
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+#if defined(__SIZEOF_INT128__)
+  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
+  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+#else
+  const std::uint64_t a_lo = a & 0xffffffff, a_hi = a >> 32, b_lo = b & 0xffffffff, b_hi = b >> 32;
+  const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+  const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xffffffff) + lo_hi;
+  const std::uint64_t high = hi_hi + (hi_lo >> 32) + (cross >> 32);
+  const std::uint64_t low = (cross << 32) | (lo_lo & 0xffffffff);
+  return low ^ high;
+#endif
+}
+
+// wyhash's default secrets: odd constants with balanced bits.
+constexpr std::uint64_t kSecret0 = 0xa0761d6478bd642full;
+constexpr std::uint64_t kSecret1 = 0xe7037ed1a0b428dbull;
+constexpr std::uint64_t kSecret2 = 0x8ebc6af09c88c6e3ull;
+constexpr std::uint64_t kSecret3 = 0x589965cc75374cc3ull;
+
+// Strings are compared through their first 24 bytes held inline: enough for phone numbers
+// ("+5511987654321") and BSUIDs ("DE.13491208655302741918").
+constexpr std::size_t kHeadWords = 3;
+constexpr std::size_t kHeadBytes = 8 * kHeadWords;
+
+// A string as the hash table and the sort see it. For strings of at most 24 bytes the head
+// and length are the whole string, so equality and order need no access to the data buffer.
+struct Key {
+  std::uint64_t head[kHeadWords] = {};  // bytes 0-23 as big-endian words, zero-padded
+  std::uint32_t length = 0;  // truncated for strings >= 4 GiB: only a filter, the tail compare decides
+  std::int32_t id = -1;      // in the table: index of the distinct string, -1 for an empty slot
+};
+static_assert(sizeof(Key) == 32);
+
+// Two slots filling one cache line: a probe reads one line and usually stops there.
+struct alignas(64) Bucket {
+  Key slot[2];
+};
+
+// How many of a string's n bytes fall in its word i.
+std::size_t bytes_in_word(std::size_t n, std::size_t i) {
+  return std::min<std::size_t>(n - std::min(n, 8 * i), 8);
+}
+
+Key make_key(std::string_view s, const char* end) {
+  Key key;
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  key.length = static_cast<std::uint32_t>(n);
+  if (end - p >= static_cast<std::ptrdiff_t>(kHeadBytes)) {
+    // The common case: plain loads, reading past a short string but inside the buffer.
+    for (std::size_t i = 0; i < kHeadWords; ++i) {
+      key.head[i] = keep_leading_bytes(load_big_endian(p + 8 * i), bytes_in_word(n, i));
+    }
+  } else {
+    for (std::size_t i = 0; i < kHeadWords; ++i) key.head[i] = load_word(p + 8 * i, bytes_in_word(n, i), end);
+  }
+  return key;
+}
+
+// The hash of a string from its key and, for strings longer than the head, its remaining
+// bytes (`s` is the whole string, only read past the head; empty for short strings).
+std::uint64_t hash_of(const Key& key, std::string_view s, const char* end) {
+  std::uint64_t h = mix(key.head[0] ^ kSecret0, key.head[1] ^ kSecret1);
+  h = mix(h ^ kSecret2, key.head[2] ^ kSecret3);
+  for (std::size_t i = kHeadBytes; i < s.size(); i += 8) {
+    h = mix(h ^ kSecret2, load_word(s.data() + i, std::min<std::size_t>(s.size() - i, 8), end) ^ kSecret0);
+  }
+  // The length goes in last so that "a" and "a\0" (same zero-padded words) differ.
+  return mix(h ^ kSecret3, key.length ^ kSecret1);
+}
+
+// The table spans tens of MB and every probe lands on a random line: with 4 KiB pages nearly
+// every probe also misses the TLB. On Linux, large tables ask for transparent huge pages.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+#if defined(__linux__)
+    if (bytes >= kHugePage) {
+      const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+      void* p = std::aligned_alloc(kHugePage, rounded);
+      if (p == nullptr) throw std::bad_alloc();
+      madvise(p, rounded, MADV_HUGEPAGE);  // only a hint: failure just means small pages
+      return static_cast<T*>(p);
+    }
+#endif
+    return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
+  }
+
+  void deallocate(T* p, std::size_t n) {
+#if defined(__linux__)
+    if (n * sizeof(T) >= kHugePage) {
+      std::free(p);
+      return;
+    }
+#endif
+    ::operator delete(p, std::align_val_t{alignof(T)});
+  }
+
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
+};
+
+void prefetch(const void* address) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
+// ---------------------------------------------------------------------------------------
+// The factorizer, templated on the offset width so the row loop has no per-row branch on it.
+
+template <class Offset>
+class Factorizer {
+ public:
+  Factorizer(const StringColumn& column, const Offset* offsets)
+      : column_(column), offsets_(offsets), end_(column.data + offsets[column.size]) {}
+
+  FactorizedStrings run() {
+    FactorizedStrings out;
+    out.codes.resize(column_.size);
+    number_in_order_of_appearance(out.codes);
+    sort_distinct(out);
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kBatch = 1024;  // keys of a batch stay in L1/L2
+  static constexpr std::size_t kAhead = 16;    // enough misses in flight to cover memory latency
+  static constexpr std::size_t kMinBuckets = 512;
+
+  bool is_valid(std::size_t row) const {
+    if (column_.validity == nullptr) return true;
+    const auto bit = static_cast<std::uint64_t>(column_.validity_offset) + row;
+    return (column_.validity[bit >> 3] >> (bit & 7)) & 1;
+  }
+
+  std::string_view value(std::size_t row) const {
+    const auto begin = offsets_[row];
+    return {column_.data + begin, static_cast<std::size_t>(offsets_[row + 1] - begin)};
+  }
+
+  // Pass 1: codes[row] = id of the row's string, ids numbered by first appearance.
+  // Rows go in batches: first the keys and hashes of the whole batch (sequential reads, pure
+  // arithmetic), then the probes, each prefetching the bucket of the row kAhead places later.
+  // Keeping the arithmetic out of the probe loop lets many table misses be in flight at once.
+  void number_in_order_of_appearance(std::vector<std::int32_t>& codes) {
+    // Start near the final size to skip most rehashing. Message logs repeat each user id many
+    // times; one bucket (two slots) per 32 rows holds up to one distinct id per 16 rows before
+    // growing, and an oversized table costs only its zeroing.
+    const std::size_t buckets = std::max(kMinBuckets, std::bit_ceil(column_.size / 32));
+    buckets_.assign(buckets, Bucket{});
+    mask_ = buckets - 1;
+    std::vector<Key> keys(kBatch);
+    std::vector<std::uint64_t> hashes(kBatch);
+    std::vector<std::uint8_t> valid(kBatch);
+    for (std::size_t start = 0; start < column_.size; start += kBatch) {
+      const std::size_t count = std::min(kBatch, column_.size - start);
+      for (std::size_t i = 0; i < count; ++i) {
+        valid[i] = is_valid(start + i);
+        if (!valid[i]) continue;
+        const std::string_view s = value(start + i);
+        keys[i] = make_key(s, end_);
+        hashes[i] = hash_of(keys[i], s, end_);
+      }
+      for (std::size_t i = 0; i < std::min(count, kAhead); ++i) {
+        if (valid[i]) prefetch(&buckets_[hashes[i] & mask_]);
+      }
+      for (std::size_t i = 0; i < count; ++i) {
+        if (i + kAhead < count && valid[i + kAhead]) prefetch(&buckets_[hashes[i + kAhead] & mask_]);
+        codes[start + i] = valid[i] ? find_or_insert(keys[i], hashes[i], start + i) : -1;
+      }
+    }
+  }
+
+  // Linear probing over buckets. Nearly every lookup finds its string in the first bucket, so
+  // both slots are tested without branching and one predictable branch asks "found?".
+  std::int32_t find_or_insert(const Key& key, std::uint64_t hash, std::size_t row) {
+    for (std::size_t b = hash & mask_;; b = (b + 1) & mask_) {
+      Bucket& bucket = buckets_[b];
+      const bool match0 = same_head(bucket.slot[0], key);
+      const bool match1 = same_head(bucket.slot[1], key);
+      if (match0 | match1) {
+        if (key.length <= kHeadBytes) return match0 ? bucket.slot[0].id : bucket.slot[1].id;
+        if (match0 && same_tail(bucket.slot[0], row)) return bucket.slot[0].id;
+        if (match1 && same_tail(bucket.slot[1], row)) return bucket.slot[1].id;
+      }
+      // Slots fill in order and are never emptied, so a free slot 1 ends the probe.
+      if (bucket.slot[1].id < 0) return insert(bucket.slot[bucket.slot[0].id < 0 ? 0 : 1], key, row);
+    }
+  }
+
+  std::int32_t insert(Key& slot, const Key& key, std::size_t row) {
+    const auto id = static_cast<std::int32_t>(first_row_.size());
+    slot = key;
+    slot.id = id;
+    first_row_.push_back(static_cast<std::int64_t>(row));
+    // Keep the load factor <= 1/2 so probes rarely leave the first bucket.
+    if (first_row_.size() > buckets_.size()) grow();
+    return id;
+  }
+
+  // Non-short-circuit `&`: the compares are cheap and branch-free beats mispredicted branches.
+  static bool same_head(const Key& slot, const Key& key) {
+    return (slot.head[0] == key.head[0]) & (slot.head[1] == key.head[1]) & (slot.head[2] == key.head[2]) &
+           (slot.length == key.length) & (slot.id >= 0);
+  }
+
+  // For strings longer than the head: the remaining bytes, read from the data buffer.
+  bool same_tail(const Key& slot, std::size_t row) const {
+    return distinct_value(slot).substr(kHeadBytes) == value(row).substr(kHeadBytes);
+  }
+
+  std::string_view distinct_value(const Key& key) const {
+    return value(static_cast<std::size_t>(first_row_[key.id]));
+  }
+
+  void grow() {
+    decltype(buckets_) old(2 * buckets_.size());
+    old.swap(buckets_);
+    mask_ = buckets_.size() - 1;
+    for (const Bucket& bucket : old) {
+      for (const Key& key : bucket.slot) {
+        if (key.id < 0) continue;
+        // Hashes are not stored (a slot stays 32 bytes). Recomputing them reads the data
+        // buffer (two random accesses) only for strings longer than the head.
+        const std::string_view s = key.length > kHeadBytes ? distinct_value(key) : std::string_view{};
+        std::size_t b = hash_of(key, s, end_) & mask_;
+        while (buckets_[b].slot[1].id >= 0) b = (b + 1) & mask_;
+        buckets_[b].slot[buckets_[b].slot[0].id < 0 ? 0 : 1] = key;
+      }
+    }
+  }
+
+  // Bytewise order, which for UTF-8 is code point order, i.e. Python's str order. The heads
+  // decide almost every comparison; only strings sharing their first 24 bytes look further.
+  bool less(const Key& a, const Key& b) const {
+    for (std::size_t i = 0; i < kHeadWords; ++i) {
+      if (a.head[i] != b.head[i]) return a.head[i] < b.head[i];
+    }
+    return less_same_head(a, b);
+  }
+
+  bool less_same_head(const Key& a, const Key& b) const {
+    if (a.length > kHeadBytes && b.length > kHeadBytes) {
+      const auto tail_a = distinct_value(a).substr(kHeadBytes);
+      const auto tail_b = distinct_value(b).substr(kHeadBytes);
+      const int c = std::memcmp(tail_a.data(), tail_b.data(), std::min(tail_a.size(), tail_b.size()));
+      if (c != 0) return c < 0;
+      return tail_a.size() < tail_b.size();
+    }
+    // At most one string longer than the head: the shorter one is a prefix of the other (any
+    // byte past its end matched a padding zero), so it sorts first.
+    return a.length < b.length;
+  }
+
+  // Most significant byte first radix sort on the 24 head bytes: with hundreds of thousands of
+  // ids sharing long prefixes ("+55119..."), bucketing by byte beats comparison sorting.
+  // Small ranges, and ties on the whole head, go to std::sort with the full comparison.
+  void radix_sort(Key* keys, std::size_t size, Key* scratch, std::size_t byte) const {
+    constexpr std::size_t kSmall = 64;
+    for (; byte < kHeadBytes && size > kSmall; ++byte) {
+      std::size_t start[257] = {};
+      for (std::size_t i = 0; i < size; ++i) ++start[head_byte(keys[i], byte) + 1];
+      if (std::find(start + 1, start + 257, size) != start + 257) continue;  // all share this byte
+      for (std::size_t b = 0; b < 256; ++b) start[b + 1] += start[b];
+      std::size_t next[256];
+      std::copy(start, start + 256, next);
+      for (std::size_t i = 0; i < size; ++i) scratch[next[head_byte(keys[i], byte)]++] = keys[i];
+      std::copy(scratch, scratch + size, keys);
+      for (std::size_t b = 0; b < 256; ++b) {
+        radix_sort(keys + start[b], start[b + 1] - start[b], scratch + start[b], byte + 1);
+      }
+      return;
+    }
+    std::sort(keys, keys + size, [this](const Key& a, const Key& b) { return less(a, b); });
+  }
+
+  static unsigned head_byte(const Key& key, std::size_t byte) {
+    return static_cast<unsigned>(key.head[byte / 8] >> (56 - 8 * (byte % 8))) & 0xff;
+  }
+
+  // Pass 2: sort the distinct strings and renumber the codes by sorted position.
+  void sort_distinct(FactorizedStrings& out) {
+    std::vector<Key> distinct;
+    distinct.reserve(first_row_.size());
+    for (const Bucket& bucket : buckets_) {
+      for (const Key& key : bucket.slot) {
+        if (key.id >= 0) distinct.push_back(key);
+      }
+    }
+    buckets_ = {};
+    std::vector<Key> scratch(distinct.size());
+    radix_sort(distinct.data(), distinct.size(), scratch.data(), 0);
+
+    std::vector<std::int32_t> rank(distinct.size());
+    out.first_row.resize(distinct.size());
+    for (std::size_t position = 0; position < distinct.size(); ++position) {
+      rank[distinct[position].id] = static_cast<std::int32_t>(position);
+      out.first_row[position] = first_row_[distinct[position].id];
+    }
+    for (std::int32_t& code : out.codes) {
+      if (code >= 0) code = rank[code];
+    }
+  }
+
+  const StringColumn& column_;
+  const Offset* offsets_;
+  const char* end_;  // end of the last value: nothing at or past it is read
+  std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;  // power-of-two count
+  std::size_t mask_ = 0;
+  std::vector<std::int64_t> first_row_;  // by id
+};
+
+}  // namespace
+
+FactorizedStrings factorize_sorted(const StringColumn& column) {
+  if ((column.offsets32 == nullptr) == (column.offsets64 == nullptr)) {
+    throw std::invalid_argument("factorize_sorted: exactly one of offsets32/offsets64 must be set");
+  }
+  // Codes are int32 and may number every row.
+  if (column.size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    throw std::length_error("factorize_sorted: more than 2^31 - 1 values");
+  }
+  if (column.offsets32 != nullptr) return Factorizer<std::int32_t>(column, column.offsets32).run();
+  return Factorizer<std::int64_t>(column, column.offsets64).run();
+}
+
+}  // namespace waconv

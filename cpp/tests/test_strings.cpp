@@ -1,0 +1,241 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "waconv/strings.hpp"
+
+using namespace waconv;
+
+namespace {
+
+// An Arrow-like string array owning its buffers; `nullopt` entries are nulls.
+template <class Offset>
+struct ArrowStrings {
+  std::vector<Offset> offsets{0};
+  std::string data;
+  std::vector<std::uint8_t> validity;
+
+  explicit ArrowStrings(const std::vector<std::optional<std::string>>& values) {
+    validity.assign(values.size() / 8 + 1, 0);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i]) {
+        data += *values[i];
+        validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+      }
+      offsets.push_back(static_cast<Offset>(data.size()));
+    }
+  }
+
+  // A view of values [first, first + count), as pyarrow slices: offsets and bitmap shifted.
+  StringColumn view(std::size_t first, std::size_t count, bool with_validity = true) const {
+    StringColumn column;
+    column.size = count;
+    if constexpr (sizeof(Offset) == 4) {
+      column.offsets32 = offsets.data() + first;
+    } else {
+      column.offsets64 = offsets.data() + first;
+    }
+    column.data = data.data();
+    if (with_validity) {
+      column.validity = validity.data();
+      column.validity_offset = static_cast<std::int64_t>(first);
+    }
+    return column;
+  }
+  StringColumn view() const { return view(0, offsets.size() - 1); }
+};
+
+// The obvious implementation: std::map orders std::string bytewise (char_traits compares as
+// unsigned char).
+FactorizedStrings naive(const std::vector<std::optional<std::string>>& values) {
+  std::map<std::string, std::int64_t> first;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i]) first.emplace(*values[i], static_cast<std::int64_t>(i));
+  }
+  std::map<std::string, std::int32_t> position;
+  FactorizedStrings out;
+  for (const auto& [s, row] : first) {
+    position.emplace(s, static_cast<std::int32_t>(out.first_row.size()));
+    out.first_row.push_back(row);
+  }
+  for (const auto& value : values) out.codes.push_back(value ? position.at(*value) : -1);
+  return out;
+}
+
+void check_against_naive(const std::vector<std::optional<std::string>>& values) {
+  const auto expected = naive(values);
+  const ArrowStrings<std::int32_t> narrow(values);
+  const ArrowStrings<std::int64_t> wide(values);
+  const auto got32 = factorize_sorted(narrow.view());
+  const auto got64 = factorize_sorted(wide.view());
+  CHECK(got32.codes == expected.codes);
+  CHECK(got32.first_row == expected.first_row);
+  CHECK(got64.codes == expected.codes);
+  CHECK(got64.first_row == expected.first_row);
+}
+
+std::string random_string(std::mt19937_64& rng, std::size_t max_length, const std::vector<std::string>& alphabet) {
+  std::uniform_int_distribution<std::size_t> length(0, max_length);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::string s;
+  for (std::size_t n = length(rng); n > 0; --n) s += alphabet[pick(rng)];
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("factorize_sorted numbers distinct strings in sorted order", "[strings]") {
+  const std::vector<std::optional<std::string>> values{"b", "a", "b", "c", "a"};
+  const ArrowStrings<std::int32_t> column(values);
+  const auto result = factorize_sorted(column.view());
+  CHECK(result.codes == std::vector<std::int32_t>{1, 0, 1, 2, 0});
+  CHECK(result.first_row == std::vector<std::int64_t>{1, 0, 3});
+}
+
+TEST_CASE("factorize_sorted gives nulls -1 and no unique", "[strings]") {
+  const std::vector<std::optional<std::string>> values{std::nullopt, "x", std::nullopt, "x", std::nullopt};
+  const ArrowStrings<std::int32_t> column(values);
+  const auto result = factorize_sorted(column.view());
+  CHECK(result.codes == std::vector<std::int32_t>{-1, 0, -1, 0, -1});
+  CHECK(result.first_row == std::vector<std::int64_t>{1});
+
+  const ArrowStrings<std::int32_t> all_null(std::vector<std::optional<std::string>>(20));
+  const auto none = factorize_sorted(all_null.view());
+  CHECK(none.codes == std::vector<std::int32_t>(20, -1));
+  CHECK(none.first_row.empty());
+}
+
+TEST_CASE("factorize_sorted keeps the empty string apart from nulls and sorts it first", "[strings]") {
+  const std::vector<std::optional<std::string>> values{"a", "", std::nullopt, "", std::string(1, '\0'), "a"};
+  check_against_naive(values);
+  const ArrowStrings<std::int64_t> column(values);
+  const auto result = factorize_sorted(column.view());
+  CHECK(result.codes == std::vector<std::int32_t>{2, 0, -1, 0, 1, 2});
+}
+
+TEST_CASE("factorize_sorted handles an empty column and a column without a bitmap", "[strings]") {
+  const ArrowStrings<std::int32_t> empty(std::vector<std::optional<std::string>>{});
+  const auto nothing = factorize_sorted(empty.view());
+  CHECK(nothing.codes.empty());
+  CHECK(nothing.first_row.empty());
+
+  const ArrowStrings<std::int32_t> column(std::vector<std::optional<std::string>>{"z", "y", "z"});
+  const auto result = factorize_sorted(column.view(0, 3, /*with_validity=*/false));
+  CHECK(result.codes == std::vector<std::int32_t>{1, 0, 1});
+}
+
+TEST_CASE("factorize_sorted reads int32 and int64 offsets alike", "[strings]") {
+  const std::vector<std::optional<std::string>> values{"+5511987654321", "+5511987654320", std::nullopt,
+                                                      "+5511987654321", "US.13491208655302741918"};
+  check_against_naive(values);
+}
+
+TEST_CASE("factorize_sorted honours a non-zero array offset", "[strings]") {
+  std::vector<std::optional<std::string>> values;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 7 == 3) {
+      values.emplace_back(std::nullopt);
+    } else {
+      values.emplace_back("id" + std::to_string(i % 11));
+    }
+  }
+  const ArrowStrings<std::int32_t> narrow(values);
+  const ArrowStrings<std::int64_t> wide(values);
+  for (const std::size_t first : {1u, 5u, 13u}) {
+    const std::size_t count = 20;
+    const std::vector<std::optional<std::string>> slice(values.begin() + first, values.begin() + first + count);
+    const auto expected = naive(slice);
+    const auto got32 = factorize_sorted(narrow.view(first, count));
+    const auto got64 = factorize_sorted(wide.view(first, count));
+    CHECK(got32.codes == expected.codes);
+    CHECK(got32.first_row == expected.first_row);
+    CHECK(got64.codes == expected.codes);
+    CHECK(got64.first_row == expected.first_row);
+  }
+}
+
+TEST_CASE("factorize_sorted orders multi-byte UTF-8 by code point", "[strings]") {
+  // Code point order: 'z' (U+007A) < 'é' (U+00E9) < 'ω' (U+03C9) < '中' (U+4E2D) < '😀' (U+1F600).
+  const std::vector<std::optional<std::string>> values{"😀", "中", "ω", "é", "z", "ée", "zz", "中😀"};
+  const ArrowStrings<std::int32_t> column(values);
+  const auto result = factorize_sorted(column.view());
+  CHECK(result.codes == std::vector<std::int32_t>{7, 5, 4, 2, 0, 3, 1, 6});
+  check_against_naive(values);
+}
+
+TEST_CASE("factorize_sorted orders strings that share their inline head", "[strings]") {
+  // The core holds the first 24 bytes inline; ties there fall back to the bytes beyond.
+  for (const std::size_t head : {8u, 16u, 24u}) {
+    const std::string h(head, 'q');
+    const std::vector<std::optional<std::string>> values{
+        h + "b",  h + "a",    h,        h + "ab", h.substr(0, head - 1), h + std::string(1, '\0'),
+        h + "b",  h + "\xff", h + "a", h + "ba", h + "a" + std::string(20, 'x'),
+        h + "a" + std::string(20, 'y'), h + "a" + std::string(19, 'x')};
+    check_against_naive(values);
+  }
+}
+
+TEST_CASE("factorize_sorted reads strings ending right at the end of the data buffer", "[strings]") {
+  // The last values cannot be read with whole 8-byte loads: the core must not read past them.
+  for (std::size_t length = 0; length <= 40; ++length) {
+    std::vector<std::optional<std::string>> values{std::string(length, 'a'), "z", std::string(length, 'a')};
+    const ArrowStrings<std::int32_t> column(values);
+    std::vector<char> exact(column.data.begin(), column.data.end());  // no terminating byte
+    StringColumn view = column.view();
+    view.data = exact.data();
+    const auto result = factorize_sorted(view);
+    CHECK(result.codes == std::vector<std::int32_t>{0, 1, 0});
+  }
+}
+
+TEST_CASE("factorize_sorted keeps 100k distinct strings apart through many table growths", "[strings]") {
+  // Phone-number-like ids (inline), BSUID-like ids (24 bytes, inline) and longer ids sharing a
+  // 28-byte prefix (compared through the data buffer), all differing only in their last digits.
+  for (const std::string prefix : {"+55119", "DE.1349120865530", "user-0000000000000000000000-"}) {
+    std::vector<std::optional<std::string>> values;
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      for (int i = 0; i < 100000; ++i) {
+        values.emplace_back(prefix + std::to_string(10000000 + (i * 7919 + repeat) % 100000));
+      }
+    }
+    const ArrowStrings<std::int32_t> column(values);
+    const auto result = factorize_sorted(column.view());
+    CHECK(result.first_row.size() == 100000);
+    check_against_naive(values);
+  }
+}
+
+TEST_CASE("factorize_sorted equals a std::map implementation on random data", "[strings]") {
+  std::mt19937_64 rng(20240611);
+  const std::vector<std::string> ascii{"a", "b", "0", "+", std::string(1, '\0')};
+  const std::vector<std::string> unicode{"a", "é", "中", "😀", "\x7f"};
+  for (int trial = 0; trial < 30; ++trial) {
+    const auto& alphabet = trial % 2 == 0 ? ascii : unicode;
+    const std::size_t max_length = trial % 3 == 0 ? 4 : 30;  // short: many repeats; long: past 16 bytes
+    std::vector<std::optional<std::string>> values;
+    std::uniform_int_distribution<int> percent(0, 99);
+    for (int i = 0; i < 2000; ++i) {
+      if (percent(rng) < 10) {
+        values.emplace_back(std::nullopt);
+      } else {
+        values.emplace_back(random_string(rng, max_length, alphabet));
+      }
+    }
+    check_against_naive(values);
+  }
+}
+
+TEST_CASE("factorize_sorted rejects a column without exactly one offsets buffer", "[strings]") {
+  StringColumn column;
+  CHECK_THROWS_AS(factorize_sorted(column), std::invalid_argument);
+  const std::int32_t offsets32[] = {0};
+  const std::int64_t offsets64[] = {0};
+  column.offsets32 = offsets32;
+  column.offsets64 = offsets64;
+  CHECK_THROWS_AS(factorize_sorted(column), std::invalid_argument);
+}

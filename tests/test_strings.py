@@ -1,0 +1,130 @@
+"""factorize_strings (C++ hashing of Arrow string buffers) must equal pd.factorize(sort=True)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from waconv import _core
+from waconv._strings import factorize_strings
+
+ARROW_STRING_DTYPES = [
+    pytest.param("str", id="str"),
+    pytest.param(pd.StringDtype("pyarrow"), id="string[pyarrow]"),
+    pytest.param(pd.ArrowDtype(pa.string()), id="arrow-string"),
+    pytest.param(pd.ArrowDtype(pa.large_string()), id="arrow-large_string"),
+]
+
+# Arrow strings are UTF-8: no lone surrogates. Small alphabets make repeats (and so real
+# factorization) likely; the multi-byte characters exercise code point order.
+_CHARACTERS = st.sampled_from(["a", "b", "0", "+", "\x00", "é", "ω", "中", "😀", "\x7f"])
+_VALUES = st.one_of(
+    st.text(_CHARACTERS, max_size=4),
+    st.text(_CHARACTERS, min_size=14, max_size=24),  # around the 16-byte head the core compares inline
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.none(),
+)
+
+
+def assert_same_as_pandas(series: pd.Series) -> None:
+    result = factorize_strings(series)
+    assert result is not None
+    codes, uniques = result
+    expected_codes, expected_uniques = pd.factorize(series, sort=True)
+    assert codes.dtype == np.int32
+    np.testing.assert_array_equal(codes, expected_codes)
+    pd.testing.assert_index_equal(uniques, expected_uniques)
+
+
+@pytest.mark.parametrize("dtype", ARROW_STRING_DTYPES)
+@given(values=st.lists(_VALUES, max_size=60), data=st.data())
+def test_equals_pandas_on_random_series(dtype, values, data):
+    series = pd.Series(values, dtype=dtype)
+    assert_same_as_pandas(series)
+    # A slice shares the parent's buffers with a non-zero Arrow offset.
+    start = data.draw(st.integers(0, len(values)), label="start")
+    stop = data.draw(st.integers(start, len(values)), label="stop")
+    assert_same_as_pandas(series.iloc[start:stop])
+
+
+@given(chunks=st.lists(st.lists(_VALUES, max_size=20), min_size=2, max_size=4))
+def test_equals_pandas_on_chunked_arrays(chunks):
+    arrow = pa.chunked_array([pa.array(chunk, pa.string()) for chunk in chunks], pa.string())
+    assert_same_as_pandas(pd.Series(pd.arrays.ArrowExtensionArray(arrow)))
+
+
+@pytest.mark.parametrize("dtype", ARROW_STRING_DTYPES)
+def test_nulls_empty_strings_and_unicode_order(dtype):
+    series = pd.Series(["b", None, "", "é", "z", "😀", "", None, "b", "中"], dtype=dtype, name="user", index=range(5, 15))
+    codes, uniques = factorize_strings(series)
+    np.testing.assert_array_equal(codes, [1, -1, 0, 3, 2, 5, 0, -1, 1, 4])
+    assert list(uniques) == ["", "b", "z", "é", "中", "😀"]
+    assert_same_as_pandas(series)
+
+
+@pytest.mark.parametrize("dtype", ARROW_STRING_DTYPES)
+def test_all_null_and_empty_series(dtype):
+    assert_same_as_pandas(pd.Series([None, None, None], dtype=dtype))
+    assert_same_as_pandas(pd.Series([], dtype=dtype))
+    assert_same_as_pandas(pd.Series(["", "", ""], dtype=dtype))
+
+
+def test_many_phone_numbers():
+    rng = np.random.default_rng(7)
+    phones = np.array([f"+55{n}" for n in rng.integers(11_900_000_000, 11_999_999_999, size=20_000)], dtype=object)
+    series = pd.Series(phones[rng.integers(0, len(phones), size=200_000)], dtype="str")
+    series[rng.integers(0, len(series), size=1000)] = None
+    assert_same_as_pandas(series)
+    assert_same_as_pandas(series.iloc[12_345:])
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series(["a", "b", None], dtype=object),
+        pd.Series(["a", "b", None], dtype=pd.StringDtype("python")),
+        pd.Series(["a", "b"], dtype="category"),
+        pd.Series([1, 2, 3]),
+        pd.Series([b"a", b"b"], dtype=pd.ArrowDtype(pa.binary())),
+    ],
+    ids=["object", "string[python]", "category", "int", "arrow-binary"],
+)
+def test_non_arrow_string_series_returns_none(series):
+    assert factorize_strings(series) is None
+
+
+def _buffers(values: list[str | None]):
+    arrow = pa.array(values, pa.string())
+    validity, offsets, data = arrow.buffers()
+    return np.frombuffer(offsets, np.int32), np.frombuffer(data, np.uint8), validity
+
+
+def test_core_accepts_int64_offsets_and_a_bitmap_offset():
+    arrow = pa.array(["x", None, "a", "x", None, "b"], pa.large_string()).slice(1)
+    validity, offsets, data = arrow.buffers()
+    codes, first_row = _core.factorize_strings(
+        np.frombuffer(offsets, np.int64)[1:], np.frombuffer(data, np.uint8),
+        np.frombuffer(validity, np.uint8), 1, 5,
+    )
+    np.testing.assert_array_equal(codes, [-1, 0, 2, -1, 1])
+    np.testing.assert_array_equal(first_row, [1, 4, 2])
+
+
+def test_core_rejects_inconsistent_buffers():
+    offsets, data, _ = _buffers(["ab", "c"])
+    with pytest.raises(ValueError, match="size \\+ 1"):
+        _core.factorize_strings(offsets, data, None, 0, 3)
+    with pytest.raises(ValueError, match="past the end of data"):
+        _core.factorize_strings(offsets, data[:2], None, 0, 2)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        _core.factorize_strings(np.array([0, 2, 1], np.int32), data, None, 0, 2)
+    with pytest.raises(ValueError, match="negative"):
+        _core.factorize_strings(np.array([-1, 2, 3], np.int32), data, None, 0, 2)
+    with pytest.raises(ValueError, match="int32 or int64"):
+        _core.factorize_strings(offsets.astype(np.float64), data, None, 0, 2)
+    with pytest.raises(ValueError, match="bitmap"):
+        _core.factorize_strings(offsets, data, np.zeros(1, np.uint8), 7, 2)
