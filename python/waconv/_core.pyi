@@ -67,3 +67,10 @@ def price(
     auth_primary_country: npt.NDArray[np.int16],
     auth_start: npt.NDArray[np.int64],
 ) -> dict[str, Any]: ...
+def factorize_strings(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
