@@ -249,9 +249,9 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                         length = 24 * HOUR
                     if model_of(era) == "CBP":
                         # decision 4: every CBP conversation opened so far whose end is
-                        # later than the FEP start ends at the FEP start ("at that
-                        # instant"; with anchor="sent" that instant may precede this row's
-                        # effective time)
+                        # later than the FEP start ends there, or at its own start if it
+                        # starts later (with anchor="sent" the FEP start may precede this
+                        # row's effective time and conversations opened before it)
                         for c in convs:
                             if c["kind"] == "cbp" and c["end"] > start:
                                 c["end"] = max(c["start"], start)

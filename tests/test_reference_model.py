@@ -400,6 +400,31 @@ def test_fep_closes_other_conversations_in_cbp():
         ("customer_service", 2 * HOUR, 26 * HOUR), ("free_entry_point", 3 * HOUR, 75 * HOUR)]
 
 
+def test_fep_with_anchor_sent_closes_conversations_open_at_its_start():
+    # cbp_v1, anchor="sent": A [10:00, +24h); B sent 12:00, delivered when A ends, so it
+    # opens [12:00, +24h); the FEP opener sent at 14:00 is delivered after both ended
+    rows = [out(T("2022-03-01 10:00"), "marketing"),
+            out(T("2022-03-01 12:00"), "marketing", delivered=T("2022-03-02 10:00")),
+            inb(T("2022-03-01 13:00"), referral=True, csw_refreshing=False),
+            out(T("2022-03-01 14:00"), delivered=T("2022-03-02 13:00"))]
+    _, convs, _ = reference_classify(rows, anchor="sent")
+    assert [(c["category"], c["start"], c["end"]) for c in convs] == [
+        ("business_initiated", T("2022-03-01 10:00"), T("2022-03-01 14:00")),
+        ("business_initiated", T("2022-03-01 12:00"), T("2022-03-01 14:00")),
+        ("referral_conversion", T("2022-03-01 14:00"), T("2022-03-02 14:00"))]
+    # a conversation opened by an earlier-processed row but starting after the FEP start
+    # ends at its own start
+    rows = [inb(T("2023-07-03 00:00"), referral=True),
+            out(T("2023-07-03 01:00"), delivered=T("2023-07-05 00:00")),
+            out(T("2023-07-04 06:00"), "marketing")]
+    msgs, convs, _ = reference_classify(rows, anchor="sent")
+    assert [(c["category"], c["start"], c["end"]) for c in convs] == [
+        ("marketing", T("2023-07-04 06:00"), T("2023-07-04 06:00")),
+        ("referral_conversion", T("2023-07-03 01:00"), T("2023-07-06 01:00"))]
+    assert ct(msgs)[1:] == [("referral_conversion", "free_entry_point"),
+                            ("marketing", "regular")]
+
+
 def test_fep_under_pmp_does_not_close_the_transition_utility_conversation():
     t0 = T("2025-06-30 22:00")
     rows = [out(t0, "utility"),                               # cbp_v2 utility [22:00, +24h)

@@ -21,10 +21,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <string_view>
 
@@ -76,7 +77,8 @@ std::uint64_t load_word(const char* p, std::size_t n, const char* end) {
 // which pick the table slot.
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
 #if defined(__SIZEOF_INT128__)
-  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
+  __extension__ using uint128 = unsigned __int128;  // GCC/Clang extension: silences -Wpedantic
+  const uint128 product = static_cast<uint128>(a) * b;
   return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
 #else
   const std::uint64_t a_lo = a & 0xffffffff, a_hi = a >> 32, b_lo = b & 0xffffffff, b_hi = b >> 32;
@@ -118,32 +120,46 @@ std::size_t bytes_in_word(std::size_t n, std::size_t i) {
   return std::min<std::size_t>(n - std::min(n, 8 * i), 8);
 }
 
-Key make_key(std::string_view s, const char* end) {
-  Key key;
-  const char* p = s.data();
-  const std::size_t n = s.size();
-  key.length = static_cast<std::uint32_t>(n);
-  if (end - p >= static_cast<std::ptrdiff_t>(kHeadBytes)) {
-    // The common case: plain loads, reading past a short string but inside the buffer.
-    for (std::size_t i = 0; i < kHeadWords; ++i) {
-      key.head[i] = keep_leading_bytes(load_big_endian(p + 8 * i), bytes_in_word(n, i));
-    }
-  } else {
-    for (std::size_t i = 0; i < kHeadWords; ++i) key.head[i] = load_word(p + 8 * i, bytes_in_word(n, i), end);
-  }
-  return key;
-}
-
-// The hash of a string from its key and, for strings longer than the head, its remaining
-// bytes (`s` is the whole string, only read past the head; empty for short strings).
-std::uint64_t hash_of(const Key& key, std::string_view s, const char* end) {
-  std::uint64_t h = mix(key.head[0] ^ kSecret0, key.head[1] ^ kSecret1);
-  h = mix(h ^ kSecret2, key.head[2] ^ kSecret3);
+// The hash of a string from its head words and length and, for strings longer than the head,
+// its remaining bytes (`s` is the whole string, only read past the head; may be empty for
+// short strings).
+std::uint64_t hash_of(std::uint64_t word0, std::uint64_t word1, std::uint64_t word2, std::uint32_t length,
+                      std::string_view s, const char* end) {
+  std::uint64_t h = mix(word0 ^ kSecret0, word1 ^ kSecret1);
+  h = mix(h ^ kSecret2, word2 ^ kSecret3);
   for (std::size_t i = kHeadBytes; i < s.size(); i += 8) {
     h = mix(h ^ kSecret2, load_word(s.data() + i, std::min<std::size_t>(s.size() - i, 8), end) ^ kSecret0);
   }
   // The length goes in last so that "a" and "a\0" (same zero-padded words) differ.
-  return mix(h ^ kSecret3, key.length ^ kSecret1);
+  return mix(h ^ kSecret3, length ^ kSecret1);
+}
+
+std::uint64_t hash_of(const Key& key, std::string_view s, const char* end) {
+  return hash_of(key.head[0], key.head[1], key.head[2], key.length, s, end);
+}
+
+// Fills `key` from the string and returns its hash. The words are hashed from registers, not
+// re-read from `key`: reading back a just-stored struct stalls on store forwarding.
+std::uint64_t make_key(std::string_view s, const char* end, Key& key) {
+  static_assert(kHeadWords == 3);
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::uint64_t word0, word1, word2;
+  if (end - p >= static_cast<std::ptrdiff_t>(kHeadBytes)) {
+    // The common case: plain loads, reading past a short string but inside the buffer.
+    word0 = keep_leading_bytes(load_big_endian(p), bytes_in_word(n, 0));
+    word1 = keep_leading_bytes(load_big_endian(p + 8), bytes_in_word(n, 1));
+    word2 = keep_leading_bytes(load_big_endian(p + 16), bytes_in_word(n, 2));
+  } else {
+    word0 = load_word(p, bytes_in_word(n, 0), end);
+    word1 = load_word(p + 8, bytes_in_word(n, 1), end);
+    word2 = load_word(p + 16, bytes_in_word(n, 2), end);
+  }
+  key.head[0] = word0;
+  key.head[1] = word1;
+  key.head[2] = word2;
+  key.length = static_cast<std::uint32_t>(n);
+  return hash_of(word0, word1, word2, key.length, s, end);
 }
 
 // The table spans tens of MB and every probe lands on a random line: with 4 KiB pages nearly
@@ -216,6 +232,7 @@ class Factorizer {
   static constexpr std::size_t kBatch = 1024;  // keys of a batch stay in L1/L2
   static constexpr std::size_t kAhead = 16;    // enough misses in flight to cover memory latency
   static constexpr std::size_t kMinBuckets = 512;
+  static constexpr std::size_t kMaxInitialBuckets = std::size_t{1} << 20;
 
   bool is_valid(std::size_t row) const {
     if (column_.validity == nullptr) return true;
@@ -235,8 +252,8 @@ class Factorizer {
   void number_in_order_of_appearance(std::vector<std::int32_t>& codes) {
     // Start near the final size to skip most rehashing. Message logs repeat each user id many
     // times; one bucket (two slots) per 32 rows holds up to one distinct id per 16 rows before
-    // growing, and an oversized table costs only its zeroing.
-    const std::size_t buckets = std::max(kMinBuckets, std::bit_ceil(column_.size / 32));
+    // growing. An oversized table costs only its zeroing, capped at 64 MiB.
+    const std::size_t buckets = std::clamp(std::bit_ceil(column_.size / 32), kMinBuckets, kMaxInitialBuckets);
     buckets_.assign(buckets, Bucket{});
     mask_ = buckets - 1;
     std::vector<Key> keys(kBatch);
@@ -247,9 +264,7 @@ class Factorizer {
       for (std::size_t i = 0; i < count; ++i) {
         valid[i] = is_valid(start + i);
         if (!valid[i]) continue;
-        const std::string_view s = value(start + i);
-        keys[i] = make_key(s, end_);
-        hashes[i] = hash_of(keys[i], s, end_);
+        hashes[i] = make_key(value(start + i), end_, keys[i]);
       }
       for (std::size_t i = 0; i < std::min(count, kAhead); ++i) {
         if (valid[i]) prefetch(&buckets_[hashes[i] & mask_]);
