@@ -1,10 +1,10 @@
 """Shared pytest configuration.
 
-Hypothesis profiles: "ci" (default; 2000 examples for the engine-vs-reference comparison)
-and "dev" (200 examples), selected with the environment variable HYPOTHESIS_PROFILE.
+Hypothesis profiles for the engine-vs-reference comparison (tests/test_engine_vs_reference.py):
+"ci" (default, 2000 examples) and "dev" (200), selected with the environment variable
+HYPOTHESIS_PROFILE.  The comparison applies the selected profile itself; it is not loaded
+globally, so other hypothesis tests keep their own settings.
 """
-
-import os
 
 from hypothesis import HealthCheck, settings
 
@@ -16,4 +16,3 @@ _COMMON = dict(
 
 settings.register_profile("ci", max_examples=2000, **_COMMON)
 settings.register_profile("dev", max_examples=200, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
