@@ -7,7 +7,6 @@ check raises :class:`InputError` naming the user's column, the first bad row and
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
@@ -373,5 +372,3 @@ def _zones_for(waba_values: pd.Index, timezones: Mapping[Hashable, str] | None) 
 def to_utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
 
-
-_ = _dt  # datetime objects are handled through pandas.Timestamp
