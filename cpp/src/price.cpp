@@ -32,7 +32,7 @@ class Pricer {
  public:
   Pricer(const EventColumns& e, const PricingInputs& in, const std::vector<AccountClock>& clocks,
          const PricingTables& t, const AuthInternational& ai)
-      : e_(e), in_(in), clocks_(clocks), t_(t), ai_(ai), periods_(t, clocks) {}
+      : e_(e), in_(in), t_(t), ai_(ai), periods_(t, clocks) {}
 
   std::int16_t market(std::size_t period, std::int16_t country) const {
     if (country < 0 || country >= t_.country_count) return t_.other_market;
@@ -70,7 +70,6 @@ class Pricer {
 
   const EventColumns& e_;
   const PricingInputs& in_;
-  const std::vector<AccountClock>& clocks_;
   const PricingTables& t_;
   const AuthInternational& ai_;
   Periods periods_;

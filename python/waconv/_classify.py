@@ -85,10 +85,7 @@ def classify(
         cards, user_cards = as_rate_cards(rate_card)
         override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
         plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
-        if override is not None:
-            override = np.where(override >= 0, np.array([plan.countries.index(c) for c in override_values] + [-1],
-                                                         np.int16)[override], -1)
-        country = user_countries(canonical, plan, override)
+        country = user_countries(canonical, plan, override, override_values)
         us_number = (country == plan.countries.index("US")).astype(np.uint8)
     prepared = time.perf_counter()
     core = _core.classify(

@@ -125,8 +125,11 @@ def _bands(tiers: TierTable | None, markets: list[str]) -> tuple[list[list[tuple
     return bands, labels
 
 
-def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.ndarray | None) -> np.ndarray:
-    """Country code per row: user_country column, else BSUID prefix, else calling code."""
+def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.ndarray | None,
+                   override_values: list[str]) -> np.ndarray:
+    """Country code per row: user_country column, else BSUID prefix, else calling code.
+
+    override: codes into override_values (-1 where the row gives no user_country)."""
     reference = market_reference()
     index = {c: i for i, c in enumerate(plan.countries)}
     per_user = _core.resolve_countries(
@@ -137,7 +140,9 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
     )
     country = per_user[canonical.user]
     if override is not None:
-        country = np.where(override >= 0, override, country).astype(np.int16)
+        # Trailing -1 entry: code -1 (no override) stays -1 and keeps the resolved country.
+        in_plan = np.array([index[c] for c in override_values] + [-1], np.int16)[override]
+        country = np.where(in_plan >= 0, in_plan, country).astype(np.int16)
     return country
 
 
