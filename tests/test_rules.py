@@ -134,6 +134,18 @@ def test_free_entry_point_needs_a_reply_within_24h():
     assert verdicts(r, "pricing_type") == [None, "regular"]
 
 
+def test_each_referral_opens_one_free_entry_point_even_for_a_late_delivery():
+    # The reply sent at hour 2 is delivered only at hour 82. Its referral (hour 0) was already
+    # used by the hour-3 reply; a later referral having been used since must not revive it.
+    r = waconv.classify(
+        log("2022-02-01", (0, "in", None, 0, True), (2, "out", None, 80), (3, "out"),
+            (27, "in", None, 0, True), (29, "out")),
+        free_tier_conversations=0,
+    )
+    assert verdicts(r, "pricing_type") == [None, "regular", "free_entry_point", None, "free_entry_point"]
+    assert verdicts(r, "pricing_category")[1] == "user_initiated"
+
+
 def test_referral_inside_open_fep_window_changes_nothing():
     r = waconv.classify(
         log("2025-09-01", (0, "in", None, 0, True), (1, "out"), (50, "in", None, 0, True), (80, "out", "marketing"))

@@ -46,7 +46,6 @@ void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std:
   csw_inbound_.clear();
   referrals_.clear();
   fep_windows_.clear();
-  consumed_referral_ = kNoInstant;
   first_conversation_ = conversations_.size();
   free_entry_point_ = {};
   open_.fill({});
@@ -76,7 +75,7 @@ void PairScanner::on_inbound(const ScanRecord& r, Verdict& v) {
   const Instant t = r.effective_time();
   if (csw_open_at(t)) v.flags |= Verdict::kCswOpen;
   // A click-to-WhatsApp entry while a free entry point window is open changes nothing.
-  if (r.has(ScanRecord::kReferral) && !free_entry_point_.open_at(t)) referrals_.push_back(t);
+  if (r.has(ScanRecord::kReferral) && !free_entry_point_.open_at(t)) referrals_.push_back({t, false});
 }
 
 void PairScanner::on_outbound(const ScanRecord& r, Verdict& v, Era era) {
@@ -124,12 +123,13 @@ bool PairScanner::marketing_paused(const ScanRecord& r) const {
 }
 
 bool PairScanner::try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era era) {
-  const auto it = std::upper_bound(referrals_.begin(), referrals_.end(), r.sent);
+  const auto it = std::upper_bound(referrals_.begin(), referrals_.end(), r.sent,
+                                   [](Instant sent, const Referral& ref) { return sent < ref.at; });
   if (it == referrals_.begin()) return false;
-  const Instant referral = *(it - 1);
-  if (r.sent >= referral + kFepEligibility || referral == consumed_referral_) return false;
+  Referral& referral = *(it - 1);
+  if (r.sent >= referral.at + kFepEligibility || referral.consumed) return false;
 
-  consumed_referral_ = referral;
+  referral.consumed = true;
   const bool pmp = is_pmp(era);
   const Instant start = pmp || options_.anchor_sent ? r.sent : r.effective_time();
   const Instant length = era == Era::cbp_v1 && start < dates(r).fep_72h_from ? kDay : kFepLength;

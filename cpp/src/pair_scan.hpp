@@ -99,8 +99,13 @@ class PairScanner {
   std::int32_t business_ = 0;
   std::int32_t user_ = 0;
   std::vector<Instant> csw_inbound_;    // timestamps of CSW-refreshing inbound rows, sorted
-  std::vector<Instant> referrals_;      // eligible referral inbound timestamps, sorted
-  Instant consumed_referral_ = kNoInstant;
+  // Eligible click-to-WhatsApp entries in time order. Each opens at most one free entry
+  // point; a late delivery can reach back to an older one, so every entry keeps its own flag.
+  struct Referral {
+    Instant at;
+    bool consumed;
+  };
+  std::vector<Referral> referrals_;
   std::size_t first_conversation_ = 0;  // this pair's conversations are ids [first, size)
   OpenConversation free_entry_point_;
   std::vector<std::pair<Instant, Instant>> fep_windows_;
