@@ -6,6 +6,7 @@ from ._classify import classify
 from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
 from ._errors import InputError, WaconvWarning
 from ._rate_cards import RateCard, RateCards
+from ._reconcile import Reconciliation, reconcile
 from ._result import Result
 from ._tiers import TierTable
 
@@ -18,8 +19,10 @@ __all__ = [
     "InputError",
     "RateCard",
     "RateCards",
+    "Reconciliation",
     "Result",
     "TierTable",
     "WaconvWarning",
     "classify",
+    "reconcile",
 ]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import _core
 from ._errors import InputError, WaconvWarning
+from ._frames import as_pandas
 from ._input import CswRefreshing, canonicalize
 from ._pricing import (
     auth_international_arrays,
@@ -28,7 +31,7 @@ _CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
 
 
 def classify(
-    events: pd.DataFrame,
+    events: pd.DataFrame | pa.Table | Any,
     *,
     columns: Mapping[str, str] | None = None,
     rules: str = "auto",
@@ -48,7 +51,8 @@ def classify(
     """Rebuild windows, conversations and each message's pricing category and type.
 
     events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
-    e.g. ``{"user": "wa_id"}``).
+    e.g. ``{"user": "wa_id"}``): a pandas DataFrame, a pyarrow Table or RecordBatch, a polars
+    DataFrame/LazyFrame, or any Arrow stream producer; Arrow memory is read in place.
     rules: ``"auto"`` picks the era by delivery date at WABA-local midnight; an era name
     (``"cbp_v1"``, ``"cbp_v2"``, ``"pmp_v1"``, ``"pmp_v2"``) applies it to every message.
     timezones: WABA id -> IANA time zone (default UTC) for era switches and months.
@@ -70,6 +74,7 @@ def classify(
     Raises InputError (a ValueError) naming the column, first bad row and reason.
     """
     started = time.perf_counter()
+    events = as_pandas(events)
     if rules != "auto" and rules not in _core.ERAS:
         raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
     if anchor not in _ANCHORS:
