@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._classify import classify
+from ._compare import compare
 from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
 from ._errors import InputError, WaconvWarning
 from ._rate_cards import RateCard, RateCards
@@ -24,5 +25,6 @@ __all__ = [
     "TierTable",
     "WaconvWarning",
     "classify",
+    "compare",
     "reconcile",
 ]

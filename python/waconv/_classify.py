@@ -143,6 +143,8 @@ def classify(
             "service_free_allowance": service_free_allowance,
             "direct_billing": direct_billing,
             "free_tier_conversations": free_tier_conversations,
+            "timezones": dict(timezones or {}),
+            "columns": dict(columns or {}),
         },
     )
     if plan is not None:

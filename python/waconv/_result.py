@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,39 @@ class Result:
             f"<waconv.Result: {len(self.messages):,} messages ({self.n_duplicates:,} duplicates), "
             f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>"
         )
+
+    def summary(
+        self,
+        granularity: str = "DAILY",
+        dimensions: Sequence[str] | str = ("PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY"),
+        tz: str | None = None,
+        *,
+        timezones: Mapping[Hashable, str] | None = None,
+    ) -> pd.DataFrame:
+        """Volume and cost like Meta's pricing_analytics (PMP) and conversation_analytics (CBP).
+
+        See :func:`waconv._summary.summary` for the arguments and columns.
+        """
+        from ._summary import summary  # imported on use: phase 3 stays out of `import waconv`
+
+        return summary(self, granularity, dimensions, tz, timezones=timezones)
+
+    def to_meta_json(
+        self,
+        granularity: str = "DAILY",
+        dimensions: Sequence[str] | str = ("PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY"),
+        tz: str | None = None,
+        *,
+        timezones: Mapping[Hashable, str] | None = None,
+        waba: Hashable | None = None,
+    ) -> dict[str, Any]:
+        """One WABA's summary in Meta's analytics response layout (epoch-second buckets).
+
+        See :func:`waconv._meta_json.to_meta_json`.
+        """
+        from ._meta_json import to_meta_json
+
+        return to_meta_json(self, granularity, dimensions, tz, timezones=timezones, waba=waba)
 
 
 def messages_table(frame: pd.DataFrame, events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
