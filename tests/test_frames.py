@@ -44,7 +44,7 @@ def test_arrow_table_and_record_batch(log, expected):
 
 
 def test_polars_frame_and_lazy_frame(log, expected):
-    pl = pytest.importorskip("polars")  # in the test extras; skip only outside them
+    import polars as pl  # in the test extras
     frame = pl.from_pandas(log)
     _same_verdict(waconv.classify(frame, timezones=EXAMPLE_TIMEZONES), expected)
     _same_verdict(waconv.classify(frame.lazy(), timezones=EXAMPLE_TIMEZONES), expected)
@@ -78,3 +78,30 @@ def test_arrow_string_ids_never_become_python_strings(log, monkeypatch):
 def test_other_objects_are_refused_with_the_reason():
     with pytest.raises(waconv.InputError, match="expected a pandas DataFrame, pyarrow Table or polars"):
         waconv.classify([{"business": "b"}])
+
+
+def test_arrow_output_keeps_types_and_comes_back(log, expected):
+    tables = waconv.classify(log, timezones=EXAMPLE_TIMEZONES, output="arrow")
+    assert isinstance(tables, waconv.ResultTables) and tables.format == "arrow"
+    schema = tables.messages.schema
+    assert pa.types.is_dictionary(schema.field("pricing_category").type)
+    assert schema.field("conversation_id").type == pa.int64()
+    assert tables.messages.column("conversation_id").null_count == int(expected.messages.conversation_id.isna().sum())
+    start = tables.conversations.schema.field("start").type
+    assert pa.types.is_timestamp(start) and start.tz == "UTC"
+    assert tables.messages.num_rows == len(log) and tables.n_duplicates == expected.n_duplicates
+    _same_verdict(tables.to_pandas(), expected)
+
+
+def test_polars_output(log, expected):
+    import polars as pl
+    tables = waconv.classify(pl.from_pandas(log), timezones=EXAMPLE_TIMEZONES, output="polars")
+    assert isinstance(tables.messages, pl.DataFrame)
+    assert tables.messages["pricing_type"].dtype == pl.Categorical
+    assert tables.conversations.height == len(expected.conversations)
+    assert tables.messages["cost"].sum() == pytest.approx(expected.messages.cost.sum())
+
+
+def test_unknown_output_is_refused(log):
+    with pytest.raises(waconv.InputError, match="unknown output 'excel'"):
+        waconv.classify(log, output="excel")

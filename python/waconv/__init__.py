@@ -6,6 +6,7 @@ from ._classify import classify
 from ._compare import compare
 from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
 from ._errors import InputError, WaconvWarning
+from ._frames import ResultTables
 from ._rate_cards import RateCard, RateCards
 from ._reconcile import Reconciliation, reconcile
 from ._result import Result
@@ -22,6 +23,7 @@ __all__ = [
     "RateCards",
     "Reconciliation",
     "Result",
+    "ResultTables",
     "TierTable",
     "WaconvWarning",
     "classify",

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import _core
 from ._errors import InputError, WaconvWarning
-from ._frames import as_pandas
+from ._frames import ResultTables, as_pandas, check_output, export
 from ._input import CswRefreshing, canonicalize
 from ._pricing import (
     auth_international_arrays,
@@ -47,7 +47,8 @@ def classify(
     volume_tiers: TierTable | str | pd.DataFrame | None = None,
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
     threads: int = 0,
-) -> Result:
+    output: str = "pandas",
+) -> Result | ResultTables:
     """Rebuild windows, conversations and each message's pricing category and type.
 
     events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
@@ -70,10 +71,13 @@ def classify(
     volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
     auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
     threads: worker threads for the scan (0 = one per core).
+    output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
+    pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
 
     Raises InputError (a ValueError) naming the column, first bad row and reason.
     """
     started = time.perf_counter()
+    check_output(output)
     events = as_pandas(events)
     if rules != "auto" and rules not in _core.ERAS:
         raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
@@ -162,4 +166,4 @@ def classify(
         "assemble": finished - scanned,
         "total": finished - started,
     }
-    return result
+    return export(result, output)
