@@ -33,8 +33,13 @@ windows and conversations overlap). Pair start dates grow linearly in density fr
 
 Rows come back ordered by ``timestamp`` like an export of a message store (ties in pair
 order). Everything is vectorised with NumPy (no per-row Python); string columns are built
-as Arrow dictionary arrays and decoded in C++, so 10M rows take a few seconds. The output
-depends only on ``(n_rows, seed)`` (and the library versions).
+in Arrow from dictionary codes, so 10M rows take a few seconds. The output depends only on
+``(n_rows, seed)`` (and the library versions).
+
+The building blocks (segment sums, mixtures, phone numbers, string columns) live in
+``waconv._synthetic_tools``, shared with ``waconv.synthetic.events`` (the demo/doc log:
+sized by users and days rather than rows, with statuses, message ids and duplicates). This
+module keeps its own traffic model so benchmark figures stay comparable across versions.
 """
 
 from __future__ import annotations
@@ -45,15 +50,11 @@ import time
 import numpy as np
 import pandas as pd
 
-try:  # pandas >= 3 stores strings in Arrow; building them there avoids 10M Python objects
-    import pyarrow as pa
-except ImportError:  # pragma: no cover - pandas 2 without pyarrow
-    pa = None
-
-SECOND = 1_000_000_000  # ns
-MINUTE = 60 * SECOND
-HOUR = 3600 * SECOND
-DAY = 24 * HOUR
+from waconv._synthetic_tools import DAY, HOUR, MINUTE, SECOND, phone_numbers
+from waconv._synthetic_tools import mixture as _mixture
+from waconv._synthetic_tools import segment_cumsum as _segment_cumsum
+from waconv._synthetic_tools import string_series as _string_series
+from waconv._synthetic_tools import unique_sorted as _unique
 
 START = pd.Timestamp("2022-02-01", tz="UTC").value
 END = pd.Timestamp("2026-12-28", tz="UTC").value  # last pair start; episodes stay in 2026
@@ -83,72 +84,11 @@ TEMPLATE_CATEGORIES = [None, "marketing", "utility", "authentication", "marketin
 NONE, MARKETING, UTILITY, AUTHENTICATION, MARKETING_LITE = range(5)
 
 
-def _segment_cumsum(values: np.ndarray, group: np.ndarray, first_of_group: np.ndarray) -> np.ndarray:
-    """Cumulative sum of `values` restarting at every group (a group's elements contiguous).
-
-    group[i]: group number of element i; first_of_group[g]: index of group g's first
-    element. The first value of each group is included (callers zero it if needed).
-    """
-    total = np.cumsum(values)
-    before = total[first_of_group] - values[first_of_group]  # sum before each group's first element
-    return total - before[group]
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (np.unique's hash path is very slow on some NumPy 2.x builds)."""
-    ordered = np.sort(values)
-    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
-
-
-def _mixture(rng: np.random.Generator, n: int, parts: list) -> np.ndarray:
-    """n int64 draws from a mixture [(weight, draw(k) -> k values)], each part drawn once."""
-    which = rng.choice(len(parts), size=n, p=np.array([w for w, _ in parts]) / sum(w for w, _ in parts))
-    out = np.empty(n, dtype=np.int64)
-    for k, (_, draw) in enumerate(parts):
-        mask = which == k
-        out[mask] = draw(int(mask.sum()))
-    return out
-
-
-def _string_series(codes: np.ndarray, values: list, name: str, dtype: str) -> pd.Series:
-    """A string column from dictionary codes (-1 = null), without per-row Python objects."""
-    if dtype == "category":
-        return pd.Series(pd.Categorical.from_codes(codes, categories=[v for v in values]), name=name)
-    if dtype == "str" and pa is not None:
-        indices = pa.array(codes.astype(np.int32, copy=False), mask=codes < 0)
-        decoded = pa.DictionaryArray.from_arrays(indices, pa.array(values, type=pa.large_string()))
-        decoded = decoded.cast(pa.large_string())
-        series = decoded.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow", na_value=np.nan)
-                                   if t == pa.large_string() else None)
-        series.name = name
-        if series.dtype != pd.Series(["x"]).dtype:  # match whatever this pandas infers for str
-            series = series.astype("str")
-        return series
-    table = np.array(list(values) + [None], dtype=object)
-    return pd.Series(table[codes], name=name, dtype=object if dtype == "object" else None)
-
-
 def _phone_numbers(n_users: int, rng: np.random.Generator) -> list[str]:
-    """n_users distinct E.164 numbers, countries drawn by share (digits built as bytes)."""
+    """n_users distinct E.164 numbers, countries drawn by share."""
     shares = np.array([c[1] for c in COUNTRIES])
     country = rng.choice(len(COUNTRIES), size=n_users, p=shares / shares.sum())
-    out = np.empty(n_users, dtype=object)
-    for k, (prefix, _, digits) in enumerate(COUNTRIES):
-        idx = np.flatnonzero(country == k)
-        if len(idx) == 0:
-            continue
-        space = 10**digits  # distinct subscriber numbers inside the country's range
-        numbers = _unique(rng.integers(0, space, size=int(len(idx) * 1.05) + 16))
-        while len(numbers) < len(idx):  # rare: draw more until there are enough
-            numbers = _unique(np.concatenate([numbers, rng.integers(0, space, size=len(idx))]))
-        numbers = rng.permutation(numbers)[: len(idx)]
-        width = len(prefix) + digits
-        text = np.empty((len(idx), width), dtype=np.uint8)
-        text[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-        powers = 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64)
-        text[:, len(prefix):] = (numbers[:, None] // powers % 10 + ord("0")).astype(np.uint8)
-        out[idx] = text.view(f"S{width}").ravel().astype(f"U{width}").tolist()
-    return out.tolist()
+    return phone_numbers(country, [(prefix, digits) for prefix, _, digits in COUNTRIES], rng)
 
 
 def make_log(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from . import synthetic
 from ._classify import classify
 from ._compare import compare
 from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
 from ._errors import InputError, WaconvWarning
 from ._frames import ResultTables
+from ._plot import plot_compare
 from ._rate_cards import RateCard, RateCards
 from ._reconcile import Reconciliation, reconcile
 from ._result import Result
@@ -28,5 +30,7 @@ __all__ = [
     "WaconvWarning",
     "classify",
     "compare",
+    "plot_compare",
     "reconcile",
+    "synthetic",
 ]

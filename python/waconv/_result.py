@@ -37,6 +37,13 @@ class Result:
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def plot(self) -> Any:
+        """Plots of this result: ``daily_cost``, ``by_type``, ``timeline`` (needs matplotlib)."""
+        from ._plot import PlotAccessor  # matplotlib itself is imported only when a plot is drawn
+
+        return PlotAccessor(self)
+
     def __repr__(self) -> str:
         return (
             f"<waconv.Result: {len(self.messages):,} messages ({self.n_duplicates:,} duplicates), "

@@ -1,0 +1,267 @@
+"""result.plot.* and plot_compare: drawn without error, saved to PNG, and what the Axes show
+checked against plain group-bys of the result tables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import waconv  # noqa: E402
+from waconv import cli, synthetic  # noqa: E402
+from waconv._plot import plot_compare  # noqa: E402  (the lead exports it as waconv.plot_compare)
+
+
+def classify_quietly(log: pd.DataFrame, timezones: dict, **options) -> waconv.Result:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", waconv.WaconvWarning)  # rate-card gaps are not the subject
+        return waconv.classify(log, timezones=timezones, **options)
+
+
+@pytest.fixture(scope="module")
+def example() -> waconv.Result:
+    return classify_quietly(cli.example_log(), cli.EXAMPLE_TIMEZONES)
+
+
+@pytest.fixture(scope="module")
+def generated() -> waconv.Result:
+    """Six weeks across the 2025-07-01 switch: CBP conversations and PMP messages."""
+    log = synthetic.events(n_users=300, days=42, start="2025-06-10", seed=5, n_businesses=2)
+    return classify_quietly(log, synthetic.TIMEZONES)
+
+
+@pytest.fixture(params=["example", "generated"])
+def result(request) -> waconv.Result:
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def save(ax, tmp_path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    ax.figure.savefig(path, dpi=60)
+    assert path.exists() and path.stat().st_size > 5_000  # an image with content, not an empty canvas
+
+
+def utc(column: pd.Series) -> pd.Series:
+    return pd.to_datetime(column, utc=True, format="ISO8601") if column.dtype == object or column.dtype == "str" \
+        else column
+
+
+def bar_heights_by_x(ax) -> dict[float, float]:
+    """Sum of the stacked bar heights at each bar centre."""
+    totals: dict[float, float] = defaultdict(float)
+    for container in ax.containers:
+        for patch in container.patches:
+            totals[round(patch.get_x() + patch.get_width() / 2, 6)] += patch.get_height()
+    return totals
+
+
+def legend_labels(ax) -> list[str]:
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_daily_cost_bars_sum_to_each_days_cost(result, tmp_path):
+    ax = result.plot.daily_cost()
+    save(ax, tmp_path, "daily_cost")
+    m = result.messages
+    charged = m[m["cost"].fillna(0) != 0]
+    when = utc(charged["delivered_at"]).fillna(utc(charged["timestamp"]))
+    expected = charged["cost"].groupby(when.dt.floor("D").dt.tz_localize(None)).sum()
+    drawn = {mdates.num2date(x).replace(tzinfo=None): h for x, h in bar_heights_by_x(ax).items() if h}
+    assert set(drawn) == {day.to_pydatetime() for day in expected[expected != 0].index}
+    for day, cost in expected.items():
+        if cost:
+            assert drawn[day.to_pydatetime()] == pytest.approx(cost)
+    present = [c for c in waconv.PRICING_CATEGORIES if c in set(charged["pricing_category"].astype(str))]
+    assert legend_labels(ax) == present
+
+
+def test_daily_cost_in_another_time_zone(generated):
+    zone = "Asia/Kolkata"
+    ax = generated.plot.daily_cost(tz=zone)
+    m = generated.messages
+    charged = m[m["cost"].fillna(0) != 0]
+    local_day = charged["delivered_at"].fillna(charged["timestamp"]).dt.tz_convert(zone).dt.floor("D")
+    expected = charged["cost"].groupby(local_day.dt.tz_localize(None)).sum()
+    drawn = {mdates.num2date(x).replace(tzinfo=None): h for x, h in bar_heights_by_x(ax).items() if h}
+    assert sorted(drawn) == [d.to_pydatetime() for d in expected.index]
+    assert [drawn[d.to_pydatetime()] for d in expected.index] == pytest.approx(expected.tolist())
+    assert zone in ax.get_title()
+
+
+def test_by_type_counts_conversations_and_messages(result, tmp_path):
+    ax = result.plot.by_type()
+    save(ax, tmp_path, "by_type")
+    m = result.messages
+    cbp = m["era"].astype(str).isin(["cbp_v1", "cbp_v2"])
+    openers = m[m["opens_conversation"] & cbp]  # one opening row per CBP conversation
+    expected = {f"{c}\n(conversations)": n for c, n in openers["pricing_category"].astype(str).value_counts().items()}
+    pmp = m[~cbp & (m["pricing_model"] == "PMP") & m["pricing_type"].notna() & ~m["duplicate"]]
+    expected.update({f"{c}\n(messages)": n for c, n in pmp["pricing_category"].astype(str).value_counts().items()})
+    labels = [tick.get_text() for tick in ax.get_xticklabels()]
+    heights = bar_heights_by_x(ax)
+    drawn = {label: heights[round(float(x), 6)] for label, x in zip(labels, ax.get_xticks())}
+    assert drawn == {k: float(v) for k, v in expected.items() if v}
+    types = set(openers["pricing_type"].astype(str)) | set(pmp["pricing_type"].astype(str))
+    assert legend_labels(ax) == [t for t in waconv.PRICING_TYPES if t in types]
+
+
+def test_generated_log_shows_both_units(generated):
+    labels = [tick.get_text() for tick in generated.plot.by_type().get_xticklabels()]
+    assert any(label.endswith("(conversations)") for label in labels)
+    assert any(label.endswith("(messages)") for label in labels)
+
+
+def collection_rectangles(ax, gid: str) -> int:
+    return sum(len(c.get_paths()) for c in ax.collections if c.get_gid() == gid)
+
+
+def test_timeline_has_one_bar_per_window_and_one_tick_per_message(generated, tmp_path):
+    windows = generated.windows
+    fep = windows[windows["kind"] == "free_entry_point"].iloc[0]
+    user, business = fep["user"], fep["business"]
+    ax = generated.plot.timeline(user, business=business)
+    save(ax, tmp_path, "timeline")
+    mine = windows[(windows["user"] == user) & (windows["business"] == business)]
+    for kind in ("customer_service", "free_entry_point"):
+        assert collection_rectangles(ax, kind) == (mine["kind"] == kind).sum() > 0
+    m = generated.messages
+    pair = m[(m["user"] == user) & (m["business"] == business)]
+    ticks = sum(len(c.get_segments()) for c in ax.collections if c.get_gid() is None)
+    assert ticks == len(pair)
+    conversations = generated.conversations
+    cbp = conversations[(conversations["user"] == user) & (conversations["business"] == business)
+                        & (conversations["category"] != "referral_conversion")]
+    assert collection_rectangles(ax, "conversation") == len(cbp)
+
+
+def test_timeline_range_keeps_only_overlapping_windows(generated):
+    windows = generated.windows
+    busiest = windows["user"].value_counts().index[0]
+    mine = windows[windows["user"] == busiest]
+    start = mine["start"].min() + pd.Timedelta(days=3)
+    end = start + pd.Timedelta(days=5)
+    ax = generated.plot.timeline(busiest, start=start, end=end)
+    overlapping = mine[(mine["end"] > start) & (mine["start"] < end)]
+    drawn = collection_rectangles(ax, "customer_service") + collection_rectangles(ax, "free_entry_point")
+    assert drawn == len(overlapping)
+    assert ax.get_xlim() == pytest.approx((mdates.date2num(start.tz_localize(None)),
+                                           mdates.date2num(end.tz_localize(None))))
+
+
+def test_timeline_of_a_user_with_several_businesses(example, tmp_path):
+    m = example.messages
+    pairs = m.groupby("user")["business"].nunique()
+    user = pairs[pairs > 1].index[0] if (pairs > 1).any() else pairs.index[0]
+    ax = example.plot.timeline(user)
+    save(ax, tmp_path, "timeline_all")
+    lanes = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert len(lanes) == 5 * m.loc[m["user"] == user, "business"].nunique()
+    assert len(set(legend_labels(ax))) == len(legend_labels(ax))  # each label once
+
+
+def test_timeline_unknown_user_or_business(example):
+    with pytest.raises(waconv.InputError) as error:
+        example.plot.timeline("+10000000000")
+    assert error.value.column == "user" and "+10000000000" in str(error.value)
+    user = example.messages["user"].iloc[0]
+    with pytest.raises(waconv.InputError) as error:
+        example.plot.timeline(user, business="no-such-business")
+    assert error.value.column == "business"
+
+
+def compare_table() -> pd.DataFrame:
+    rows = []
+    rng = np.random.default_rng(1)
+    for rules in ("auto", "cbp_v2", "pmp_v1"):
+        for month in ("2025-06", "2025-07", "2025-08"):
+            for market in ("Brazil", "India"):
+                for category in ("marketing", "utility"):
+                    units = int(rng.integers(0, 50))
+                    rows.append({"rules": rules, "month": month, "market": market, "category": category,
+                                 "units": units, "cost": units * 0.0625, "currency": "USD"})
+    table = pd.DataFrame(rows)
+    baseline = table[table["rules"] == "auto"].set_index(["month", "market", "category"])["cost"]
+    table["difference"] = table["cost"].to_numpy() - baseline.reindex(
+        pd.MultiIndex.from_frame(table[["month", "market", "category"]])).to_numpy()
+    return table
+
+
+def test_plot_compare_bars_are_monthly_totals_per_rules(tmp_path):
+    table = compare_table()
+    ax = plot_compare(table)
+    save(ax, tmp_path, "compare")
+    expected = table.groupby(["rules", "month"])["cost"].sum()
+    assert legend_labels(ax) == ["auto (rules in force)", "cbp_v2", "pmp_v1"]
+    for container, rules in zip(ax.containers, ["auto", "cbp_v2", "pmp_v1"]):
+        heights = [patch.get_height() for patch in container.patches]
+        assert heights == pytest.approx([expected[(rules, m)] for m in ("2025-06", "2025-07", "2025-08")])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2025-06", "2025-07", "2025-08"]
+    assert "USD" in ax.get_ylabel()
+
+
+def test_plot_compare_rejects_other_tables():
+    table = compare_table()
+    with pytest.raises(waconv.InputError) as error:
+        plot_compare(table.drop(columns="month"))
+    assert error.value.column == "month"
+    mixed = table.assign(currency=np.where(table["market"] == "India", "INR", "USD"))
+    with pytest.raises(waconv.InputError) as error:
+        plot_compare(mixed)
+    assert error.value.column == "currency"
+
+
+def test_plots_draw_on_a_given_axes(example):
+    _, (left, right) = plt.subplots(1, 2)
+    assert example.plot.daily_cost(ax=left) is left
+    assert example.plot.by_type(ax=right) is right
+
+
+def test_unpriced_result_has_no_cost_plot():
+    unpriced = classify_quietly(cli.example_log(), cli.EXAMPLE_TIMEZONES, price=False)
+    with pytest.raises(waconv.InputError) as error:
+        unpriced.plot.daily_cost()
+    assert error.value.column == "cost"
+
+
+def test_missing_matplotlib_gives_an_install_hint(example, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import fails as if not installed
+    with pytest.raises(ImportError, match=r'pip install "waconv\[plot\]"'):
+        example.plot.daily_cost()
+
+
+def test_import_waconv_does_not_import_matplotlib():
+    code = (
+        "import sys, waconv, waconv.cli as c\n"
+        "r = waconv.classify(c.example_log(), price=False)\n"
+        "r.plot\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plots_read_renamed_columns():
+    log = synthetic.events(n_users=80, days=10, seed=2).rename(columns={"user": "wa_id", "delivered_at": "dl"})
+    renamed = classify_quietly(log, synthetic.TIMEZONES, columns={"user": "wa_id", "delivered_at": "dl"})
+    user = log["wa_id"].iloc[0]
+    ax = renamed.plot.timeline(user)
+    pair_rows = (log["wa_id"] == user).sum()
+    assert sum(len(c.get_segments()) for c in ax.collections if c.get_gid() is None) == pair_rows
+    charged = renamed.messages[renamed.messages["cost"].fillna(0) != 0]
+    assert sum(bar_heights_by_x(renamed.plot.daily_cost()).values()) == pytest.approx(charged["cost"].sum())
