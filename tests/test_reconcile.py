@@ -3,6 +3,9 @@ right reason codes on deliberately altered ones."""
 
 from __future__ import annotations
 
+import copy
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,3 +125,55 @@ def test_spelling_variants_are_equal(classified):
 def test_needs_meta_columns(classified):
     with pytest.raises(waconv.InputError, match="read_webhooks"):
         reconcile(classified)
+
+
+# ---- end to end: synthetic traffic -> waconv's verdict as webhooks -> read back -> reconcile
+
+@pytest.fixture(scope="module")
+def webhook_round_trip():
+    """A synthetic log over the 2025-07-01 switch, its webhooks carrying waconv's verdict."""
+    events = waconv.synthetic.events(n_users=150, days=40, start="2025-06-10", seed=3, duplicate_rate=0)
+    with pytest.warns(waconv.WaconvWarning):
+        truth = waconv.classify(events)
+    payloads = waconv.to_webhooks(truth)
+    # The send log a business keeps: which template each message was (CBP webhooks cannot say).
+    sends = dict(zip(events.message_id[events.direction == "outbound"],
+                     events.template_category[events.direction == "outbound"]))
+    return truth, payloads, sends
+
+
+def _reconciled(payloads, sends):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", waconv.WaconvWarning)
+        return reconcile(waconv.classify(waconv.read_webhooks(payloads, sends=sends)))
+
+
+def test_webhooks_written_from_waconv_reconcile_without_disagreement(webhook_round_trip):
+    truth, payloads, sends = webhook_round_trip
+    outcome = _reconciled(payloads, sends)
+    m = truth.messages
+    assert outcome.compared == int(((m.direction == "outbound") & m.pricing_category.notna()).sum())
+    assert outcome.disagreements.empty, outcome.disagreements.head()
+    assert set(outcome.summary.era) == {"cbp_v2", "pmp_v1"}
+
+
+def _status_with_pricing(payloads, model, category):
+    for payload in payloads:
+        for status in payload["entry"][0]["changes"][0]["value"].get("statuses", []):
+            pricing = status.get("pricing", {})
+            if pricing.get("pricing_model") == model and pricing.get("category") == category \
+                    and status["status"] == "delivered":
+                return status
+    raise AssertionError(f"no delivered {model} {category} status")
+
+
+def test_altered_webhooks_give_the_right_reason_codes(webhook_round_trip):
+    _truth, payloads, sends = webhook_round_trip
+    payloads = copy.deepcopy(payloads)
+    marketing = _status_with_pricing(payloads, "PMP", "marketing")
+    marketing["pricing"]["category"] = "utility"
+    free = _status_with_pricing(payloads, "PMP", "service")
+    free["pricing"].update(type="regular", billable=True)
+    outcome = _reconciled(payloads, sends)
+    found = {(row.message_id, row.reason) for row in outcome.disagreements.itertuples()}
+    assert found == {(marketing["id"], "category"), (free["id"], "type"), (free["id"], "billable")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import synthetic
+from . import examples, synthetic
 from ._classify import classify
 from ._compare import compare
 from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
@@ -11,6 +11,9 @@ from ._frames import ResultTables
 from ._plot import plot_compare
 from ._rate_cards import RateCard, RateCards
 from ._reconcile import Reconciliation, reconcile
+from ._sunshine import read_sunshine
+from ._webhook_writer import to_webhooks
+from ._webhooks import WebhookRead, read_webhooks
 from ._result import Result
 from ._tiers import TierTable
 
@@ -27,10 +30,15 @@ __all__ = [
     "Result",
     "ResultTables",
     "TierTable",
+    "WebhookRead",
     "WaconvWarning",
     "classify",
     "compare",
+    "examples",
     "plot_compare",
+    "read_sunshine",
+    "read_webhooks",
     "reconcile",
     "synthetic",
+    "to_webhooks",
 ]
