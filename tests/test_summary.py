@@ -19,7 +19,7 @@ from builders import log
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")  # rate gaps, pre-2022 dates
 
 ZONES = waconv.cli.EXAMPLE_TIMEZONES
-PAYLOADS = Path(__file__).resolve().parent / "meta_analytics"  # Meta's example responses
+PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "meta"  # Meta's example payloads (SOURCES.md)
 USER_SIDE = {"user_initiated", "service", "referral_conversion"}
 
 
