@@ -124,14 +124,23 @@ def _items(lists: pa.Array | None, keep: np.ndarray) -> tuple[pa.Array | None, n
     return items, parent
 
 
-def _statuses(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba: pa.Array) -> dict[str, pa.Array] | None:
+def _identified_items(lists: pa.Array | None, keep: np.ndarray) -> tuple[pa.Array, np.ndarray, pa.Array] | None:
+    """The kept statuses or messages with their parent rows and non-empty ``id`` strings."""
     items, parent = _items(lists, keep)
     if items is None or len(items) == 0:
         return None
-    n = len(items)
     ids = _field(items, "id")
     _require(ids is not None and pa.types.is_string(ids.type) and ids.null_count == 0)
     _require(pc.greater(pc.utf8_length(ids), 0))
+    return items, parent, ids
+
+
+def _statuses(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba: pa.Array) -> dict[str, pa.Array] | None:
+    found = _identified_items(lists, keep)
+    if found is None:
+        return None
+    items, parent, ids = found
+    n = len(items)
     status = pc.index_in(_strings(_field(items, "status"), n), value_set=pa.array(STATUS_NAMES))
     _require(status.null_count == 0)
     phone = _strings(_field(items, "recipient_id"), n)
@@ -183,13 +192,11 @@ def _first_error_code(errors: pa.Array | None, size: int) -> pa.Array:
 
 
 def _messages(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba: pa.Array) -> dict[str, pa.Array] | None:
-    items, parent = _items(lists, keep)
-    if items is None or len(items) == 0:
+    found = _identified_items(lists, keep)
+    if found is None:
         return None
+    items, parent, ids = found
     n = len(items)
-    ids = _field(items, "id")
-    _require(ids is not None and pa.types.is_string(ids.type) and ids.null_count == 0)
-    _require(pc.greater(pc.utf8_length(ids), 0))
     phone, bsuid = _strings(_field(items, "from"), n), _strings(_field(items, "from_user_id"), n)
     _require(pc.or_(phone.is_valid(), bsuid.is_valid()))
     referral = _field(items, "referral")
