@@ -25,11 +25,16 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_string() if frame.size else "  (none)"
 
 
+def charged_units(messages: pd.DataFrame) -> pd.Series:
+    """Rows that are a charge: a charged CBP conversation's opener, or a charged PMP message."""
+    return messages.billable & (messages.opens_conversation | messages.conversation_id.isna())
+
+
 def demo_report(result) -> str:
     m = result.messages
     c = result.conversations
     delivered_out = m[(m.direction == "outbound") & m.pricing_type.notna()]
-    charged = m[m.billable & (m.opens_conversation | m.conversation_id.isna())]
+    charged = m[charged_units(m)]
     lines = [
         f"Example log: {len(m):,} rows ({result.n_duplicates} webhook duplicates marked), "
         f"{m.business.nunique()} business numbers, {m.user.nunique()} users, "
@@ -75,14 +80,15 @@ def webhook_report(events: pd.DataFrame, result, reconciliation) -> str:
     m = result.messages
     outbound = m[m.direction == "outbound"]
     statuses = outbound.status.value_counts().to_dict() if "status" in m else {}
+    charged = charged_units(m)
     lines = [
         f"Webhook dump: {len(events):,} messages rebuilt "
         f"({int((m.direction == 'inbound').sum()):,} inbound, {len(outbound):,} outbound; "
         f"final statuses: {', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}), "
         f"{int(m.referral.sum()) if 'referral' in m else 0} click-to-WhatsApp entries",
         "",
-        "Charged units by era and category:",
-        _table(pd.crosstab(m.era[m.billable], m.pricing_category[m.billable])),
+        "Charged units (a CBP conversation or a PMP message) by era and category:",
+        _table(pd.crosstab(m.era[charged], m.pricing_category[charged])),
         "",
         f"Bill: {m.cost.sum():,.4f} {m.currency.dropna().iloc[0] if m.currency.notna().any() else ''}",
         "",
