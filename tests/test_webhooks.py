@@ -353,12 +353,20 @@ def test_example_dump_reads_cleanly_and_matches_its_raw_statuses():
 
 def test_events_feed_classify_with_their_extra_columns():
     events = read_webhooks(example_path())
-    result = waconv.classify(events, timezones={"102290129340398": "America/Sao_Paulo"})
+    zones = {"102290129340398": "America/Sao_Paulo"}
+    result = waconv.classify(events, timezones=zones)
     assert result.n_duplicates == 0 and len(result.messages) == len(events)
     assert list(result.messages.columns[: len(events.columns)]) == list(events.columns)
-    # Meta's verdict in the dump is waconv's own: category (and under PMP type) agree.
-    m = result.messages[result.messages["meta_pricing_category"].notna()]
+    # Meta's verdict in the dump is waconv's own, written with reactions not opening the
+    # service window: with that rule category and (under PMP) type agree everywhere ...
+    strict = waconv.classify(events, timezones=zones, csw_refreshing=lambda f: f["message_type"] != "reaction")
+    m = strict.messages[strict.messages["meta_pricing_category"].notna()]
     assert len(m) > 10
     assert (m["pricing_category"].astype(str) == m["meta_pricing_category"]).all()
     pmp = m[m["meta_pricing_model"] == "PMP"]
     assert len(pmp) > 3 and (pmp["pricing_type"].astype(str) == pmp["meta_pricing_type"]).all()
+    # ... and by default (every inbound message opens it) only the template after the reaction differs.
+    default = result.messages.loc[pmp.index]
+    differs = default.index[default["pricing_type"].astype(str) != pmp["meta_pricing_type"]]
+    assert len(differs) == 1
+    assert result.messages["message_type"].iloc[differs[0] - 1] == "reaction"

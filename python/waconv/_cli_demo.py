@@ -99,6 +99,14 @@ def webhook_report(events: pd.DataFrame, result, reconciliation) -> str:
         lines.append("Disagreements by reason:")
         counts = reconciliation.disagreements.reason.value_counts()
         lines += [f"  {reason}: {n}" for reason, n in counts.items() if n]
+        for row in reconciliation.disagreements.itertuples():
+            lines.append(f"  row {row.row} ({row.era}, {m.pricing_category.iloc[row.row]}): {row.reason}: "
+                         f"waconv {row.waconv!r}, Meta {row.meta!r}")
+        if ((reconciliation.disagreements.waconv == "free_customer_service")
+                & (reconciliation.disagreements.meta == "regular")).any():
+            lines.append("Meta charged a message waconv found inside a service window: Meta did not count some "
+                         "inbound message (in this dump, a reaction) as opening it. classify(..., csw_refreshing=...) "
+                         "decides which inbound messages do (SPEC §7).")
     if reconciliation.not_reported:
         lines.append(f"{reconciliation.not_reported} delivered messages carried no Meta pricing.")
     return "\n".join(lines)

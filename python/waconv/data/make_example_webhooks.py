@@ -17,7 +17,10 @@ the dump is made to look like a real capture: statuses after 2025-10-08 in the G
 v24 shape (no ``conversation`` object outside free entry points), two messages read without
 a ``delivered`` webhook (the ``pricing`` object then rides on ``read``), a ``read`` arriving
 before its ``delivered``, three webhooks delivered twice, user names and message texts, and
-one ``account_update`` webhook (no messages).
+one ``account_update`` webhook (no messages). One utility template is reported as charged
+where waconv's default says free: the user had only reacted to a message, and Meta did not
+count the reaction as opening the service window (reconcile shows it as a ``type`` and
+``billable`` disagreement; ``csw_refreshing`` excluding reactions makes them agree).
 """
 
 from __future__ import annotations
@@ -79,10 +82,18 @@ STORY = [
     ("2026-05-12 17:20", "22", "BR.10000000000000000108", "in", None, None, None, None, False),
     ("2026-05-12 17:22", "22", "BR.10000000000000000108", "out", None, 2, "read", None, False),
     ("2026-05-14 10:00", "22", "BR.10000000000000000108", "out", "marketing", 8, "delivered", None, False),
+    # Bruno only reacts (thumbs up) to the June reply (row 8); an hour later a shipping update goes out.
+    ("2025-08-12 10:00", "22", "5511900000102", "in", None, None, None, None, False),
+    ("2025-08-12 11:00", "22", "5511900000102", "out", "utility", 3, "delivered", None, False),
 ]
 READ_WITHOUT_DELIVERED = (1, 12)  # STORY rows whose `delivered` webhook never came
 DUPLICATED = ((4, "messages"), (8, "delivered"), (10, "read"))  # STORY rows with a webhook sent twice
 READ_BEFORE_DELIVERED = 21
+REACTIONS = (23,)  # STORY rows that are reactions, not texts
+# Meta did not count the reaction as opening the customer service window and charged the
+# update (waconv, by default, lets every inbound message open it: SPEC §7 `csw_refreshing`),
+# so this dump disagrees with waconv's default verdict on exactly this message.
+CHARGED_BY_META = 24
 V24_FROM = pd.Timestamp("2025-10-08", tz="UTC")
 
 
@@ -110,7 +121,7 @@ def story_events() -> pd.DataFrame:
             "status": status,
             "error_code": error,
             "referral": referral,
-            "message_type": "text" if direction == "in" else None,
+            "message_type": ("reaction" if number in REACTIONS else "text") if direction == "in" else None,
         })
     frame = pd.DataFrame(rows)
     frame["delivered_at"] = pd.to_datetime(frame["delivered_at"], utc=True)
@@ -136,11 +147,18 @@ def dump() -> list[dict]:
         for contact in value.get("contacts", []):
             user = contact.get("wa_id") or contact.get("user_id")
             contact["profile"] = {"name": NAMES[user]}
-        if "messages" in value:
+        if "messages" in value and item["type"] == "reaction":
+            item["reaction"] = {"message_id": events["message_id"][8], "emoji": "\U0001F44D"}
+        elif "messages" in value:
             item["text"] = {"body": next(texts)}
         elif pd.Timestamp(int(item["timestamp"]), unit="s", tz="UTC") >= V24_FROM:
             if item.get("pricing", {}).get("type") != "free_entry_point":
                 item.pop("conversation", None)  # Graph API v24.0 and later
+    charged = events["message_id"][CHARGED_BY_META]
+    for payload in payloads:
+        item = _item(payload)
+        if item["id"] == charged and "pricing" in item:
+            item["pricing"].update(billable=True, type="regular")
     out = []
     for payload in payloads:  # read without delivered: pricing moves to `read`
         item = _item(payload)
