@@ -105,6 +105,18 @@ def delivery_ns(messages: pd.DataFrame, names: Mapping[str, str], rows: np.ndarr
     return np.where(delivered == NOT_DELIVERED, sent, delivered)
 
 
+def charge_times(result, names: Mapping[str, str], rows: np.ndarray) -> np.ndarray:
+    """UTC nanoseconds at which the charges on `rows` fall: a CBP conversation's at its start
+    (the free tier counts starts per month), a PMP message's at its delivery."""
+    conversation = result.messages["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)[rows]
+    in_conversation = conversation >= 0
+    when = np.empty(len(rows), dtype=np.int64)
+    starts = pd.DatetimeIndex(result.conversations["start"]).as_unit("ns").asi8
+    when[in_conversation] = starts[conversation[in_conversation]]
+    when[~in_conversation] = delivery_ns(result.messages, names, rows[~in_conversation])
+    return when
+
+
 def resolve_zones(tz: str | None, waba_values: pd.Index, timezones: Mapping[Hashable, str] | None) -> list[str]:
     """The zone of each WABA value for `tz`: None -> UTC, "waba" -> the WABA's, else `tz`."""
     if tz is None:

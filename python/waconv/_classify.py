@@ -23,7 +23,7 @@ from ._pricing import (
     user_countries,
 )
 from ._rate_cards import RateCard, RateCards, as_rate_cards
-from ._result import Result, conversations_table, messages_table, price_columns, windows_table
+from ._result import Result, charged_units, conversations_table, messages_table, price_columns, windows_table
 from ._tiers import TierTable, as_tier_table
 
 _ANCHORS = ("delivered", "sent")
@@ -154,7 +154,7 @@ def classify(
     if plan is not None:
         price_columns(result, plan, country, priced)
         m = result.messages
-        report_gaps(plan, m["billable"].to_numpy() & (m["opens_conversation"].to_numpy() | m["conversation_id"].isna().to_numpy()),
+        report_gaps(plan, charged_units(m),
                     m["cost"].to_numpy(), priced["messages"]["card"], priced["messages"]["rate_source"],
                     m["pricing_category"], m["market"],
                     np.where(canonical.delivered_at != np.iinfo(np.int64).min, canonical.delivered_at, canonical.timestamp))

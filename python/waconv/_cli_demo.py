@@ -8,6 +8,7 @@ from importlib import resources
 import pandas as pd
 
 from ._classify import classify
+from ._result import charged_units
 
 EXAMPLE_TIMEZONES = {"waba-br": "America/Sao_Paulo"}
 ID_COLUMNS = {"business": str, "user": str, "waba": str, "portfolio": str, "message_id": str}
@@ -23,11 +24,6 @@ def _table(frame: pd.DataFrame) -> str:
     """A crosstab without its all-zero rows and columns (categoricals list every category)."""
     frame = frame.loc[frame.sum(axis=1) > 0, frame.sum(axis=0) > 0]
     return frame.to_string() if frame.size else "  (none)"
-
-
-def charged_units(messages: pd.DataFrame) -> pd.Series:
-    """Rows that are a charge: a charged CBP conversation's opener, or a charged PMP message."""
-    return messages.billable & (messages.opens_conversation | messages.conversation_id.isna())
 
 
 def demo_report(result) -> str:

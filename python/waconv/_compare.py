@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._analytics import delivery_ns, local_months, waba_column
+from ._analytics import charge_times, local_months, waba_column
 from ._classify import classify
 from ._errors import InputError
 from ._input import _zones_for, resolve_columns
+from ._result import charged_units
 
 KEYS = ["month", "market", "category", "currency"]
 COLUMNS = ["rules", "month", "market", "category", "units", "cost", "currency", "difference"]
@@ -54,7 +55,7 @@ def compare(
         raise InputError("price", None, "compare prices the log under each rules value; leave price=True")
     if "rules" in classify_kwargs:
         raise InputError("rules", None, "pass the rules to compare as compare's own `rules` argument")
-    per_rules = [_charged_units(classify(events, rules=name, **classify_kwargs), name, classify_kwargs)
+    per_rules = [_units_by_month(classify(events, rules=name, **classify_kwargs), name, classify_kwargs)
                  for name in names]
     return _tidy(per_rules, names)
 
@@ -72,24 +73,12 @@ def _rules_list(rules: Iterable[str] | str, baseline: str) -> list[str]:
     return ordered
 
 
-def _charged_units(result, name: str, options: Mapping[str, Any]) -> pd.DataFrame:
+def _units_by_month(result, name: str, options: Mapping[str, Any]) -> pd.DataFrame:
     """Charged units of one run, counted per month, market, category and currency."""
     messages = result.messages
     columns = resolve_columns(messages, options.get("columns"))
-    conversation = messages["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)
-    charged = (
-        messages["billable"].to_numpy(dtype=bool)
-        & (messages["opens_conversation"].to_numpy(dtype=bool) | (conversation < 0))
-        & ~messages["duplicate"].to_numpy(dtype=bool)
-    )
-    rows = np.flatnonzero(charged)
-    opened = conversation[rows]
-    in_conversation = opened >= 0
-    when = np.empty(len(rows), dtype=np.int64)
-    # A CBP conversation is charged when it starts (the free tier counts starts per month).
-    starts = pd.DatetimeIndex(result.conversations["start"]).as_unit("ns").asi8
-    when[in_conversation] = starts[opened[in_conversation]]
-    when[~in_conversation] = delivery_ns(messages, columns, rows[~in_conversation])
+    rows = np.flatnonzero(charged_units(messages))
+    when = charge_times(result, columns, rows)
 
     wabas = messages[waba_column(columns)].take(rows)
     waba_codes, waba_values = pd.factorize(wabas)

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._analytics import charge_times, message_columns
 from ._errors import InputError
-from ._input import NOT_DELIVERED, _timestamps, resolve_columns, to_utc_index
+from ._input import NOT_DELIVERED, _timestamps, to_utc_index
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -69,11 +70,6 @@ def date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def message_names(result: Result) -> dict[str, str]:
-    """Canonical column name -> the column of result.messages (classify's `columns=`)."""
-    return resolve_columns(result.messages, result.options.get("columns"))
-
-
 def utc_ns(messages: pd.DataFrame, names: dict[str, str], canonical: str) -> np.ndarray:
     """A time column of the input as int64 UTC nanoseconds (NaT -> NOT_DELIVERED)."""
     if canonical not in names:
@@ -92,15 +88,7 @@ def charges(result: Result) -> tuple[np.ndarray, pd.DatetimeIndex]:
         raise InputError("cost", None, "the result is not priced; classify with price=True to plot costs")
     cost = m["cost"].to_numpy(dtype=float, na_value=np.nan)
     rows = np.flatnonzero(np.nan_to_num(cost) != 0)
-    names = message_names(result)
-    sent = utc_ns(m, names, "timestamp")[rows]
-    delivered = utc_ns(m, names, "delivered_at")[rows]
-    when = np.where(delivered == NOT_DELIVERED, sent, delivered)
-    conversation = m["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)[rows]
-    opener = m["opens_conversation"].to_numpy()[rows] & (conversation >= 0)
-    starts = result.conversations["start"].array.as_unit("ns").asi8
-    when[opener] = starts[conversation[opener]]
-    return rows, to_utc_index(when)
+    return rows, to_utc_index(charge_times(result, message_columns(result), rows))
 
 
 def daily_cost(result: Result, ax: Axes | None = None, tz: str | None = None) -> Axes:

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ._errors import InputError
 from ._input import NOT_DELIVERED
-from ._plot import CATEGORY_COLORS, TYPE_COLORS, date_axis, message_names, new_axes, utc_ns
+from ._analytics import message_columns
+from ._plot import CATEGORY_COLORS, TYPE_COLORS, date_axis, new_axes, utc_ns
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -71,7 +72,7 @@ def timeline(result: Result, user: Any, business: Any = None, ax: Axes | None = 
     """One user's timeline (see the module docstring); `business` limits it to one pair,
     `start`/`end` (datetimes or strings, UTC when naive) to a time range."""
     m = result.messages
-    names = message_names(result)
+    names = message_columns(result)
     mine = _matches(m[names["user"]], user)
     if not mine.any():
         raise InputError("user", None, f"unknown user {user!r}: no message of the result has it")

@@ -84,6 +84,16 @@ class Result:
         return to_meta_json(self, granularity, dimensions, tz, timezones=timezones, waba=waba)
 
 
+def charged_units(messages: pd.DataFrame) -> np.ndarray:
+    """Rows that are a charge: a charged CBP conversation's opening row or a charged PMP message.
+
+    Duplicates never are: they carry no pricing type, so they are never billable.
+    """
+    billable = messages["billable"].to_numpy(dtype=bool)
+    opens = messages["opens_conversation"].to_numpy(dtype=bool)
+    return billable & (opens | messages["conversation_id"].isna().to_numpy())
+
+
 def messages_table(frame: pd.DataFrame, events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
     # A shallow copy: the input's columns are shared (copy-on-write), only new ones allocated.
     out = frame.copy(deep=False)
