@@ -172,3 +172,12 @@ def test_missing_file_and_bad_option_values_exit_2(tmp_path):
 
 def test_usage_error_exits_2():
     assert run("frobnicate").returncode == 2
+
+
+def test_summary_json_of_a_log_with_nothing_to_count(tmp_path):
+    path = tmp_path / "inbound.csv"
+    path.write_text("business,user,timestamp,direction\nb1,+5511987654321,2025-08-01T10:00:00Z,inbound\n")
+    done = run("summary", str(path), "--json", "-q")
+    assert done.returncode == 0, done.stderr
+    response = json.loads(done.stdout)
+    assert response["pricing_analytics"]["data"][0]["data_points"] == []

@@ -45,7 +45,12 @@ def to_meta_json(
     waba: which WABA; may be omitted when the log has only one. Meta's endpoint is per WABA.
     """
     table = summary(result, granularity, dimensions, tz, timezones=timezones)
-    chosen = _choose_waba(table, result, waba)
+    return response_from_summary(table, _choose_waba(table, result, waba))
+
+
+def response_from_summary(table: pd.DataFrame, chosen: Hashable) -> dict[str, Any]:
+    """Meta's response for one WABA of an already computed :func:`summary` table (callers
+    wanting every WABA summarise once, then call this per WABA)."""
     response: dict[str, Any] = {}
     for analytics in ANALYTICS:
         rows = table[(table["analytics"] == analytics).to_numpy() & _same_waba(table["waba"], chosen)]

@@ -155,7 +155,7 @@ def _grouping(ours: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
 def reconcile(result) -> Reconciliation:
     """Compare a result of :func:`waconv.classify` on :func:`waconv.read_webhooks` output with
     the verdict Meta sent in those webhooks. See the module documentation for reason codes."""
-    m = result.frames()["messages"] if hasattr(result, "frames") else result.messages
+    m = result.messages
     if not any(column in m.columns for column in META_COLUMNS):
         raise InputError("meta_pricing_category", None,
                          "reconcile needs Meta's verdict: classify the output of waconv.read_webhooks")

@@ -20,6 +20,7 @@ from ._classify import classify
 from ._cli_demo import EXAMPLE_TIMEZONES, demo_report, example_log, example_webhooks_path, webhook_report, what_if_line
 from ._cli_io import INPUT_FORMATS, OUTPUT_FORMATS, read_events, write_table
 from ._errors import InputError
+from ._meta_json import response_from_summary
 
 __all__ = ["EXAMPLE_TIMEZONES", "classify", "demo_report", "example_log", "main", "what_if_line"]
 
@@ -101,13 +102,15 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     with _progress(args, ["read", "classify", "summarise"]) as advance:
         _events, result = _load_and_classify(args, advance)
         advance("classified", "summarise")
+        table = result.summary(**_summary_arguments(args))
         if args.json:
             # Meta answers per WABA; a log of several WABAs gets one response per WABA id.
-            wabas = result.summary(**_summary_arguments(args))["waba"].unique().tolist()
-            responses = {str(w): result.to_meta_json(**_summary_arguments(args), waba=w) for w in wabas}
-            text = json.dumps(responses[str(wabas[0])] if len(wabas) == 1 else responses, indent=2)
+            responses = [response_from_summary(table, w) for w in table["waba"].unique().tolist()]
+            if not responses:  # nothing to count: Meta's empty response, for the log's account
+                responses = [result.to_meta_json(**_summary_arguments(args))]
+            text = json.dumps(responses[0] if len(responses) == 1 else {r["id"]: r for r in responses}, indent=2)
         else:
-            text = result.summary(**_summary_arguments(args)).to_string(index=False)
+            text = table.to_string(index=False)
         advance("done")
     return _emit(text, args.output)
 
