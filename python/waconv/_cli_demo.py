@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from importlib import resources
 
 import pandas as pd
 
 from ._classify import classify
 from ._result import charged_units
-
-EXAMPLE_TIMEZONES = {"waba-br": "America/Sao_Paulo"}
-ID_COLUMNS = {"business": str, "user": str, "waba": str, "portfolio": str, "message_id": str}
-
-
-def example_log() -> pd.DataFrame:
-    """The shipped example log (see data/make_example_log.py)."""
-    with resources.as_file(resources.files("waconv") / "data" / "example_log.csv") as path:
-        return pd.read_csv(path, dtype=ID_COLUMNS)
+from .examples import TIMEZONES as EXAMPLE_TIMEZONES
+from .examples import log as example_log
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -64,11 +56,6 @@ def what_if_line(log: pd.DataFrame, result) -> str:
         parts.append(f"{other.messages.cost.sum():,.2f} as {rules}")
     return (f"This log cost {result.messages.cost.sum():,.2f} {currency} under the rules in force; "
             f"under one model for the whole log: {'; '.join(parts)}.")
-
-
-def example_webhooks_path():
-    """A context manager giving the shipped webhook dump's path (see data/make_example_webhooks.py)."""
-    return resources.as_file(resources.files("waconv") / "data" / "example_webhooks.jsonl")
 
 
 def webhook_report(events: pd.DataFrame, result, reconciliation) -> str:

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._errors import InputError
+from ._input import read_csv_with_text_ids
 
 INPUT_FORMATS = ("auto", "csv", "parquet", "webhooks", "sunshine")
 OUTPUT_FORMATS = ("parquet", "csv")
-_ID_COLUMNS = ("business", "user", "waba", "portfolio", "message_id", "user_country")
 
 
 def input_format(path: Path, requested: str) -> str:
@@ -31,9 +31,7 @@ def input_format(path: Path, requested: str) -> str:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        header = pd.read_csv(path, nrows=0).columns
-        # Ids stay text: "0044..." and "44..." are different users, and a BSUID is not a number.
-        return pd.read_csv(path, dtype={name: "str" for name in header if name in _ID_COLUMNS})
+        return read_csv_with_text_ids(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise InputError(None, None, f"not a readable CSV file ({error})", file=str(path)) from None
 

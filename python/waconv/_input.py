@@ -35,6 +35,9 @@ OPTIONAL = (
     "portfolio",
     "user_country",
 )
+# Columns read from text files as text: "0044..." and "44..." are different users, and a
+# BSUID or a WABA id is not a number.
+TEXT_ID_COLUMNS = ("business", "user", "waba", "portfolio", "message_id", "user_country")
 
 _DIRECTIONS = {name: code for code, name in enumerate(_core.DIRECTIONS)}
 _TEMPLATE_CATEGORIES = {name: code for code, name in enumerate(_core.TEMPLATE_CATEGORIES) if name}
@@ -367,6 +370,12 @@ def _zones_for(waba_values: pd.Index, timezones: Mapping[Hashable, str] | None) 
             raise InputError("timezones", None, f"time zone of WABA {value!r} must be a string, got {zone!r}")
         out.append(zone)
     return out
+
+
+def read_csv_with_text_ids(path) -> pd.DataFrame:
+    """A CSV event log with its id columns (TEXT_ID_COLUMNS) kept as text."""
+    header = pd.read_csv(path, nrows=0).columns
+    return pd.read_csv(path, dtype={name: "str" for name in header if name in TEXT_ID_COLUMNS})
 
 
 def to_utc_index(ns: np.ndarray) -> pd.DatetimeIndex:

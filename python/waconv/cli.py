@@ -17,7 +17,8 @@ from typing import Any
 
 from . import _core
 from ._classify import classify
-from ._cli_demo import EXAMPLE_TIMEZONES, demo_report, example_log, example_webhooks_path, webhook_report, what_if_line
+from . import examples
+from ._cli_demo import EXAMPLE_TIMEZONES, demo_report, example_log, webhook_report, what_if_line
 from ._cli_io import INPUT_FORMATS, OUTPUT_FORMATS, read_events, write_table
 from ._errors import InputError
 from ._meta_json import response_from_summary
@@ -37,19 +38,22 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
-def _classify_options(args: argparse.Namespace) -> dict[str, Any]:
+def _model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The classify options every command shares (compare chooses rules and prices itself)."""
     options: dict[str, Any] = {
-        "rules": args.rules,
         "timezones": _pairs(args.timezone, "--timezone") or None,
         "columns": _pairs(args.column, "--column") or None,
         "anchor": args.anchor,
-        "price": not args.no_price,
     }
     if args.rate_card:
         options["rate_card"] = args.rate_card if len(args.rate_card) > 1 else args.rate_card[0]
     if args.volume_tiers:
         options["volume_tiers"] = args.volume_tiers
     return options
+
+
+def _classify_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {**_model_options(args), "rules": args.rules, "price": not args.no_price}
 
 
 @contextmanager
@@ -121,10 +125,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     with _progress(args, ["read", "compare"]) as advance:
         events, _kind = read_events([Path(p) for p in args.input], args.input_format)
         advance(f"{len(events):,} rows", "compare")
-        options = _classify_options(args)
-        options.pop("rules")
-        options.pop("price")
-        table = compare(events, rules=args.rules_list, **options)
+        table = compare(events, rules=args.rules_list, **_model_options(args))
         advance("done")
     if args.output and args.output.endswith(".parquet"):
         write_table(table, Path(args.output).parent, Path(args.output).stem, "parquet")
@@ -166,8 +167,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         from ._reconcile import reconcile
         from ._webhooks import read_webhooks
 
-        with example_webhooks_path() as path:
-            events = read_webhooks(str(path))
+        events = read_webhooks(examples.webhooks())
         result = classify(events)
         print(webhook_report(events, result, reconcile(result)))
         return 0
@@ -178,20 +178,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_input_options(parser: argparse.ArgumentParser, *, rules: bool = True) -> None:
+def _add_input_options(parser: argparse.ArgumentParser, *, one_model: bool = True) -> None:
+    """Input and classify options; one_model=False (compare) leaves out --rules and --no-price."""
     parser.add_argument("input", nargs="+", help="event files: CSV, Parquet, or webhook JSON / JSON lines")
     parser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto",
                         help="default: from the file name (.csv, .parquet, .json/.jsonl = Cloud API webhooks)")
-    if rules:
+    if one_model:
         parser.add_argument("--rules", default="auto", choices=("auto", *_core.ERAS),
                             help="pricing era: auto (by date, the default) or one era for every message")
+        parser.add_argument("--no-price", action="store_true", help="classify only, no cost")
     parser.add_argument("--timezone", action="append", metavar="WABA=ZONE",
                         help="a WABA's IANA time zone (repeatable); default UTC")
     parser.add_argument("--column", action="append", metavar="CANONICAL=YOURS",
                         help="map a SPEC column name to yours, e.g. user=wa_id (repeatable)")
     parser.add_argument("--anchor", choices=("delivered", "sent"), default="delivered",
                         help="when CBP conversations start (default: delivery)")
-    parser.add_argument("--no-price", action="store_true", help="classify only, no cost")
     parser.add_argument("--rate-card", action="append", metavar="CSV", help="a rate card in Meta's CSV layout")
     parser.add_argument("--volume-tiers", metavar="CSV", help="a volume tier table (Market,Category,Tier,Rate)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -229,11 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.set_defaults(run=_cmd_summary)
 
     compare = commands.add_parser("compare", help="cost of the same log under several pricing models")
-    _add_input_options(compare, rules=False)
+    _add_input_options(compare, one_model=False)
     compare.add_argument("--rules", dest="rules_list", nargs="+", choices=_core.ERAS,
                          default=["cbp_v2", "pmp_v1", "pmp_v2"], help="models to compare with the rules in force")
     compare.add_argument("-o", "--output", metavar="FILE", help="write CSV (or .parquet) instead of printing")
-    compare.set_defaults(run=_cmd_compare, rules="auto", no_price=False)
+    compare.set_defaults(run=_cmd_compare)
 
     reconcile = commands.add_parser("reconcile", help="compare waconv with Meta's verdict in webhook dumps")
     _add_input_options(reconcile)

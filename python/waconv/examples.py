@@ -11,17 +11,21 @@ from importlib import resources
 
 import pandas as pd
 
-from ._cli_demo import EXAMPLE_TIMEZONES as TIMEZONES
-from ._cli_demo import example_log
+from ._input import read_csv_with_text_ids
 
 __all__ = ["TIMEZONES", "log", "webhooks"]
 
+TIMEZONES = {"waba-br": "America/Sao_Paulo"}
+
 
 def log() -> pd.DataFrame:
-    """The example message log in the SPEC §2 columns (ids as strings, times as ISO text)."""
-    return example_log()
+    """The example message log in the SPEC §2 columns (ids as strings, times as ISO text);
+    written by data/make_example_log.py."""
+    with resources.as_file(resources.files("waconv") / "data" / "example_log.csv") as path:
+        return read_csv_with_text_ids(path)
 
 
 def webhooks() -> str:
-    """Path of the example Cloud API webhook dump (one payload per line)."""
+    """Path of the example Cloud API webhook dump (one payload per line); written by
+    data/make_example_webhooks.py."""
     return str(resources.files("waconv") / "data" / "example_webhooks.jsonl")
