@@ -31,17 +31,21 @@ const T* data_of(const std::optional<Column<T>>& column, std::size_t size, const
   return column->data();
 }
 
-template <class T>
-py::array to_numpy(std::vector<T>&& values) {
-  auto* owned = new std::vector<T>(std::move(values));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+// Any std::vector (plain or RowBuffer) moves into the array's owner: no copy.
+template <class T, class Allocator>
+py::array to_numpy(std::vector<T, Allocator>&& values) {
+  using Owned = std::vector<T, Allocator>;
+  auto* owned = new Owned(std::move(values));
+  py::capsule owner(owned, [](void* p) { delete static_cast<Owned*>(p); });
   return py::array_t<T>({owned->size()}, {sizeof(T)}, owned->data(), owner);
 }
 
 // uint8 flags come back as NumPy bool without a copy (same size, 0/1 values).
-inline py::array to_numpy_bool(std::vector<std::uint8_t>&& values) {
-  auto* owned = new std::vector<std::uint8_t>(std::move(values));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); });
+template <class Allocator>
+py::array to_numpy_bool(std::vector<std::uint8_t, Allocator>&& values) {
+  using Owned = std::vector<std::uint8_t, Allocator>;
+  auto* owned = new Owned(std::move(values));
+  py::capsule owner(owned, [](void* p) { delete static_cast<Owned*>(p); });
   return py::array(py::dtype("bool"), {owned->size()}, {sizeof(std::uint8_t)}, owned->data(), owner);
 }
 

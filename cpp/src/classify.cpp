@@ -6,19 +6,21 @@
 #include <thread>
 
 #include "pair_scan.hpp"
+#include "parallel.hpp"
 
 namespace waconv {
 
 void MessageVerdicts::resize(std::size_t n) {
-  era.assign(n, kNullCode);
-  pricing_model.assign(n, kNullCode);
-  pricing_category.assign(n, kNullCode);
-  pricing_type.assign(n, kNullCode);
-  conversation_id.assign(n, -1);
-  opens_conversation.assign(n, 0);
-  csw_open.assign(n, 0);
-  policy_violation.assign(n, 0);
-  us_marketing_paused.assign(n, 0);
+  // No fill: classify writes every field of every row.
+  era.resize(n);
+  pricing_model.resize(n);
+  pricing_category.resize(n);
+  pricing_type.resize(n);
+  conversation_id.resize(n);
+  opens_conversation.resize(n);
+  csw_open.resize(n);
+  policy_violation.resize(n);
+  us_marketing_paused.resize(n);
 }
 
 std::int64_t ConversationTable::add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code,
@@ -39,7 +41,7 @@ std::int64_t ConversationTable::add(std::int32_t business_code, std::int32_t use
 
 namespace {
 template <class T>
-void append_to(std::vector<T>& to, const std::vector<T>& from) {
+void append_to(RowBuffer<T>& to, const RowBuffer<T>& from) {
   to.insert(to.end(), from.begin(), from.end());
 }
 }  // namespace
@@ -55,6 +57,27 @@ void ConversationTable::append(const ConversationTable& o) {
   append_to(end, o.end);
   append_to(n_messages, o.n_messages);
   append_to(opened_by, o.opened_by);
+}
+
+void ConversationTable::reserve(std::size_t n) {
+  business.reserve(n);
+  user.reserve(n);
+  waba.reserve(n);
+  era.reserve(n);
+  category.reserve(n);
+  pricing_type.reserve(n);
+  start.reserve(n);
+  end.reserve(n);
+  n_messages.reserve(n);
+  opened_by.reserve(n);
+}
+
+void WindowTable::reserve(std::size_t n) {
+  kind.reserve(n);
+  business.reserve(n);
+  user.reserve(n);
+  start.reserve(n);
+  end.reserve(n);
 }
 
 void WindowTable::add(WindowKind k, std::int32_t business_code, std::int32_t user_code, Instant from, Instant to) {
@@ -84,17 +107,7 @@ namespace {
 using detail::ScanRecord;
 using detail::Verdict;
 
-// Parallel for over [0, n) in `threads` contiguous chunks.
-template <class Body>
-void parallel_chunks(std::size_t n, std::size_t threads, Body body) {
-  if (threads <= 1) {
-    body(std::size_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> workers;
-  for (std::size_t k = 0; k < threads; ++k) workers.emplace_back(body, n * k / threads, n * (k + 1) / threads);
-  for (auto& w : workers) w.join();
-}
+using detail::parallel_chunks;
 
 std::uint8_t flags_of(const EventColumns& e, std::size_t i) {
   auto flags = static_cast<std::uint8_t>(e.template_category[i]);
@@ -110,12 +123,12 @@ std::uint8_t flags_of(const EventColumns& e, std::size_t i) {
 // user's group. Each thread counts and places its own slice of rows (per-thread
 // histograms), so the two scattered passes run in parallel. User u owns records
 // [bounds[u], bounds[u+1]).
-void group_by_user(const EventColumns& e, std::size_t threads, std::vector<ScanRecord>& records,
+void group_by_user(const EventColumns& e, std::size_t threads, RowBuffer<ScanRecord>& records,
                    std::vector<std::uint32_t>& bounds) {
   const auto users = static_cast<std::size_t>(e.user_count);
   std::vector<std::vector<std::uint32_t>> counts(threads);
-  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
-    auto& mine = counts[first * threads / std::max<std::size_t>(e.size, 1)];
+  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last, std::size_t chunk) {
+    auto& mine = counts[chunk];
     mine.assign(users, 0);
     for (std::size_t i = first; i < last; ++i) {
       if (!e.is_duplicate(i)) ++mine[static_cast<std::size_t>(e.user[i])];
@@ -134,8 +147,8 @@ void group_by_user(const EventColumns& e, std::size_t threads, std::vector<ScanR
   }
   bounds[users] = next;
   records.resize(next);
-  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
-    auto& cursor = counts[first * threads / std::max<std::size_t>(e.size, 1)];
+  parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last, std::size_t chunk) {
+    auto& cursor = counts[chunk];
     for (std::size_t i = first; i < last; ++i) {
       if (e.is_duplicate(i)) continue;
       ScanRecord& r = records[cursor[static_cast<std::size_t>(e.user[i])]++];
@@ -154,41 +167,73 @@ struct Shard {
   WindowTable windows;
 };
 
-// Scans users [first_user, last_user): sorts each user's group, then each pair in it.
-void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-                std::vector<ScanRecord>& records, std::vector<Verdict>& verdicts,
+// Rows in record order sort by (business, key, row); the group of one user mostly arrives
+// already in that order (exports are sorted by time), so insertion sort is near-linear there.
+void sort_group(ScanRecord* first, ScanRecord* last) {
+  if (last - first > 64 && !std::is_sorted(first, last)) {
+    std::sort(first, last);
+    return;
+  }
+  for (ScanRecord* i = first + 1; i < last; ++i) {
+    if (!(*i < *(i - 1))) continue;
+    const ScanRecord moving = *i;
+    ScanRecord* j = i;
+    do {
+      *j = *(j - 1);
+      --j;
+    } while (j != first && moving < *(j - 1));
+    *j = moving;
+  }
+}
+
+// Scans users [first_user, last_user): sorts each user's group, then each pair in it, and
+// writes each verdict at its row, tagged with the shard whose conversation ids it uses.
+void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& options, RowBuffer<ScanRecord>& records,
                 const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user,
-                Shard& shard) {
+                std::uint16_t shard_index, Shard& shard, RowBuffer<Verdict>& by_row) {
+  const std::size_t rows = bounds[last_user] - bounds[first_user];
+  // Typical logs hold about one conversation per 9 rows and one window per 4; reserving
+  // address space (not memory) up front spares the tables most of their regrowth copies.
+  shard.conversations.reserve(rows / 4);
+  shard.windows.reserve(rows / 2);
   detail::PairScanner scanner(clocks, options, shard.conversations, shard.windows);
+  std::vector<Verdict> verdicts;
   for (std::size_t u = first_user; u < last_user; ++u) {
-    const std::size_t begin = bounds[u];
-    const std::size_t end = bounds[u + 1];
-    std::sort(records.begin() + static_cast<std::ptrdiff_t>(begin), records.begin() + static_cast<std::ptrdiff_t>(end));
-    for (std::size_t pair_begin = begin; pair_begin != end;) {
+    ScanRecord* group = records.data() + bounds[u];
+    const std::size_t size = bounds[u + 1] - bounds[u];
+    sort_group(group, group + size);
+    verdicts.assign(size, Verdict{});
+    for (std::size_t pair_begin = 0; pair_begin != size;) {
       std::size_t pair_end = pair_begin + 1;
-      while (pair_end != end && records[pair_end].business == records[pair_begin].business) ++pair_end;
+      while (pair_end != size && group[pair_end].business == group[pair_begin].business) ++pair_end;
       const std::size_t length = pair_end - pair_begin;
-      scanner.scan(static_cast<std::int32_t>(u), {records.data() + pair_begin, length},
-                   {verdicts.data() + pair_begin, length});
+      scanner.scan(static_cast<std::int32_t>(u), {group + pair_begin, length}, {verdicts.data() + pair_begin, length});
       pair_begin = pair_end;
+    }
+    for (std::size_t k = 0; k < size; ++k) {
+      Verdict& v = by_row[group[k].row];
+      v = verdicts[k];
+      v.shard = shard_index;
     }
   }
 }
 
-// Writes the verdicts (in scan order) to the per-row output columns, in row order.
+// Writes the verdicts to the per-row output columns, giving conversation ids their
+// shard's offset; duplicates (no verdict) get their era and nulls.
 void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-             const std::vector<std::uint32_t>& position, const std::vector<Verdict>& verdicts, std::size_t threads,
+             const RowBuffer<Verdict>& by_row, const std::vector<std::int64_t>& shard_offset, std::size_t threads,
              MessageVerdicts& out) {
-  constexpr auto kNone = std::numeric_limits<std::uint32_t>::max();
   parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
     for (std::size_t row = first; row < last; ++row) {
-      if (position[row] == kNone) {  // a duplicate: invisible to the rules, but still dated
+      Verdict v;
+      if (e.is_duplicate(row)) {  // invisible to the rules, but still dated
         const Era era = row_era(e, row, clocks, options);
-        out.era[row] = static_cast<std::int8_t>(era);
-        out.pricing_model[row] = static_cast<std::int8_t>(model_of(era));
-        continue;
+        v.era = static_cast<std::int8_t>(era);
+        v.pricing_model = static_cast<std::int8_t>(model_of(era));
+      } else {
+        v = by_row[row];
+        if (v.conversation_id >= 0) v.conversation_id += shard_offset[v.shard];
       }
-      const Verdict& v = verdicts[position[row]];
       out.era[row] = v.era;
       out.pricing_model[row] = v.pricing_model;
       out.pricing_category[row] = v.pricing_category;
@@ -211,17 +256,22 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
     throw InputError("waba", -1, "one clock per WABA code is required");
   }
   const auto started = std::chrono::steady_clock::now();
-  const std::size_t hardware = options.threads > 0 ? static_cast<std::size_t>(options.threads)
-                                                   : std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::clamp<std::size_t>(hardware, 1, std::max<std::size_t>(1, events.size / 100'000));
-  std::vector<ScanRecord> records;
+  auto lap = started;
+  std::vector<std::pair<const char*, double>> stages;
+  auto stage = [&](const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    stages.emplace_back(name, std::chrono::duration<double>(now - lap).count());
+    lap = now;
+  };
+  const std::size_t threads = detail::thread_count(options.threads, events.size);
+  RowBuffer<ScanRecord> records;
   std::vector<std::uint32_t> bounds;
   group_by_user(events, threads, records, bounds);
-  std::vector<Verdict> verdicts(records.size());
+  stage("group");
 
   // Split users into contiguous shards of about equal row counts; each shard numbers its
-  // conversations from 0 and is renumbered after the join, which keeps ids independent
-  // of the thread count.
+  // conversations from 0 and gets the sizes of the shards before it added at the end,
+  // which keeps ids independent of the thread count.
   const std::size_t users = static_cast<std::size_t>(events.user_count);
   std::vector<std::size_t> split{0};
   for (std::size_t k = 1; k < threads; ++k) {
@@ -230,37 +280,28 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
   }
   split.push_back(users);
   std::vector<Shard> shards(threads);
-  std::vector<std::exception_ptr> errors(threads);
-  parallel_chunks(threads, threads, [&](std::size_t k, std::size_t) {
-    try {
-      scan_users(clocks, options, records, verdicts, bounds, split[k], split[k + 1], shards[k]);
-    } catch (...) {
-      errors[k] = std::current_exception();
-    }
+  RowBuffer<Verdict> by_row(events.size);
+  parallel_chunks(threads, threads, [&](std::size_t k, std::size_t, std::size_t) {
+    scan_users(clocks, options, records, bounds, split[k], split[k + 1], static_cast<std::uint16_t>(k), shards[k],
+               by_row);
   });
-  for (auto& err : errors) {
-    if (err) std::rethrow_exception(err);
-  }
+  RowBuffer<ScanRecord>().swap(records);  // free before the output columns exist
+  stage("scan");
 
   Classification result;
+  std::vector<std::int64_t> shard_offset(threads, 0);
   result.conversations = std::move(shards[0].conversations);
   result.windows = std::move(shards[0].windows);
   for (std::size_t k = 1; k < threads; ++k) {
-    const auto offset = static_cast<std::int64_t>(result.conversations.size());
-    for (std::size_t r = bounds[split[k]]; r < bounds[split[k + 1]]; ++r) {
-      if (verdicts[r].conversation_id >= 0) verdicts[r].conversation_id += offset;
-    }
+    shard_offset[k] = static_cast<std::int64_t>(result.conversations.size());
     result.conversations.append(shards[k].conversations);
     result.windows.append(shards[k].windows);
   }
-
-  std::vector<std::uint32_t> position(events.size, std::numeric_limits<std::uint32_t>::max());
-  parallel_chunks(records.size(), threads, [&](std::size_t first, std::size_t last) {
-    for (std::size_t k = first; k < last; ++k) position[records[k].row] = static_cast<std::uint32_t>(k);
-  });
-  std::vector<ScanRecord>().swap(records);  // free before the output columns exist
+  stage("join");
   result.messages.resize(events.size);
-  scatter(events, clocks, options, position, verdicts, threads, result.messages);
+  scatter(events, clocks, options, by_row, shard_offset, threads, result.messages);
+  stage("scatter");
+  result.stage_seconds = std::move(stages);
   result.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

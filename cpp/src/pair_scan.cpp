@@ -31,8 +31,11 @@ PairScanner::PairScanner(const std::vector<AccountClock>& clocks, const Classify
     : clocks_(clocks), options_(options), conversations_(conversations), windows_(windows) {}
 
 bool PairScanner::csw_open_at(Instant t) const {
-  const auto it = std::upper_bound(csw_inbound_.begin(), csw_inbound_.end(), t);
-  return it != csw_inbound_.begin() && t < *(it - 1) + kDay;
+  // Rows arrive in time order, so the latest inbound row at or before t is almost always
+  // the last one seen: walk back from there instead of searching.
+  std::size_t k = csw_seen_;
+  while (k > 0 && csw_inbound_[k - 1] > t) --k;
+  return k > 0 && t < csw_inbound_[k - 1] + kDay;
 }
 
 bool PairScanner::inbound_within(Instant after, Instant before) const {
@@ -44,6 +47,7 @@ void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std:
   business_ = pair.front().business;
   user_ = user;
   csw_inbound_.clear();
+  csw_seen_ = 0;
   referrals_.clear();
   fep_windows_.clear();
   first_conversation_ = conversations_.size();
@@ -59,6 +63,7 @@ void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std:
   for (std::size_t i = 0; i < pair.size(); ++i) {
     const ScanRecord& r = pair[i];
     Verdict& v = verdicts[i];
+    while (csw_seen_ < csw_inbound_.size() && csw_inbound_[csw_seen_] <= r.effective_time()) ++csw_seen_;
     const Era era = options_.forced_era ? *options_.forced_era : era_at(r.effective_time(), dates(r));
     v.era = static_cast<std::int8_t>(era);
     v.pricing_model = static_cast<std::int8_t>(model_of(era));

@@ -44,15 +44,17 @@ struct ScanRecord {
   }
 };
 
-// What the scan decides for one row (16 bytes), scattered to the output columns at the end.
+// What the scan decides for one row (16 bytes), kept in row order until it is scattered
+// to the output columns.
 struct Verdict {
   enum Flag : std::uint8_t { kOpens = 0x01, kCswOpen = 0x02, kPolicyViolation = 0x04, kUsMarketingPaused = 0x08 };
-  std::int64_t conversation_id = -1;
+  std::int64_t conversation_id = -1;  // numbered within the shard that scanned the row
   std::int8_t era = kNullCode;
   std::int8_t pricing_model = kNullCode;
   std::int8_t pricing_category = kNullCode;
   std::int8_t pricing_type = kNullCode;
   std::uint8_t flags = 0;
+  std::uint16_t shard = 0;
 };
 
 class PairScanner {
@@ -71,6 +73,7 @@ class PairScanner {
     bool open_at(Instant t) const { return id >= 0 && t < end; }
   };
 
+  // Whether the CSW is open at t, for t at or before the current row's effective time.
   bool csw_open_at(Instant t) const;
   bool inbound_within(Instant after, Instant before) const;
   const RuleDates& dates(const ScanRecord& r) const { return clocks_[static_cast<std::size_t>(r.waba)].dates; }
@@ -99,6 +102,7 @@ class PairScanner {
   std::int32_t business_ = 0;
   std::int32_t user_ = 0;
   std::vector<Instant> csw_inbound_;    // timestamps of CSW-refreshing inbound rows, sorted
+  std::size_t csw_seen_ = 0;            // how many of them are at or before the current row
   // Eligible click-to-WhatsApp entries in time order. Each opens at most one free entry
   // point; a late delivery can reach back to an older one, so every entry keeps its own flag.
   struct Referral {

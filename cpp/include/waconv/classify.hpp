@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
+#include "waconv/buffers.hpp"
 #include "waconv/codes.hpp"
 #include "waconv/events.hpp"
 #include "waconv/rules.hpp"
@@ -22,41 +24,43 @@ struct ClassifyOptions {
 
 // One entry per input row; codes are kNullCode / -1 where SPEC §5 says null.
 struct MessageVerdicts {
-  std::vector<std::int8_t> era;
-  std::vector<std::int8_t> pricing_model;
-  std::vector<std::int8_t> pricing_category;
-  std::vector<std::int8_t> pricing_type;
-  std::vector<std::int64_t> conversation_id;
-  std::vector<std::uint8_t> opens_conversation;
-  std::vector<std::uint8_t> csw_open;
-  std::vector<std::uint8_t> policy_violation;
-  std::vector<std::uint8_t> us_marketing_paused;
+  RowBuffer<std::int8_t> era;
+  RowBuffer<std::int8_t> pricing_model;
+  RowBuffer<std::int8_t> pricing_category;
+  RowBuffer<std::int8_t> pricing_type;
+  RowBuffer<std::int64_t> conversation_id;
+  RowBuffer<std::uint8_t> opens_conversation;
+  RowBuffer<std::uint8_t> csw_open;
+  RowBuffer<std::uint8_t> policy_violation;
+  RowBuffer<std::uint8_t> us_marketing_paused;
 
   void resize(std::size_t n);
 };
 
 // CBP conversations and FEP windows; the conversation id is the position.
 struct ConversationTable {
-  std::vector<std::int32_t> business, user, waba;
-  std::vector<std::int8_t> era, category, pricing_type;
-  std::vector<Instant> start, end;
-  std::vector<std::int64_t> n_messages, opened_by;
+  RowBuffer<std::int32_t> business, user, waba;
+  RowBuffer<std::int8_t> era, category, pricing_type;
+  RowBuffer<Instant> start, end;
+  RowBuffer<std::int64_t> n_messages, opened_by;
 
   std::size_t size() const { return start.size(); }
   std::int64_t add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code, Era era,
                    PricingCategory category, PricingType type, Instant start_at, Instant end_at,
                    std::int64_t opener_row);
   void append(const ConversationTable& other);
+  void reserve(std::size_t n);
 };
 
 struct WindowTable {
-  std::vector<std::int8_t> kind;
-  std::vector<std::int32_t> business, user;
-  std::vector<Instant> start, end;
+  RowBuffer<std::int8_t> kind;
+  RowBuffer<std::int32_t> business, user;
+  RowBuffer<Instant> start, end;
 
   std::size_t size() const { return start.size(); }
   void add(WindowKind k, std::int32_t business_code, std::int32_t user_code, Instant from, Instant to);
   void append(const WindowTable& other);
+  void reserve(std::size_t n);
 };
 
 struct Classification {
@@ -64,6 +68,7 @@ struct Classification {
   ConversationTable conversations;
   WindowTable windows;
   double scan_seconds = 0;  // time in sort + pair scan, for benchmarks
+  std::vector<std::pair<const char*, double>> stage_seconds;  // the scan's steps, for benchmarks
 };
 
 // clocks[i] is the clock of WABA code i.
