@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from waconv import _core
-from waconv._strings import factorize_strings
+from waconv._strings import encode_strings, factorize_strings
 
 ARROW_STRING_DTYPES = [
     pytest.param("str", id="str"),
@@ -128,3 +128,29 @@ def test_core_rejects_inconsistent_buffers():
         _core.factorize_strings(offsets.astype(np.float64), data, None, 0, 2)
     with pytest.raises(ValueError, match="bitmap"):
         _core.factorize_strings(offsets, data, np.zeros(1, np.uint8), 7, 2)
+
+
+_WORDS = st.sampled_from(["inbound", "outbound", "Outbound", "", "out", "outbound ", "é"])
+
+
+@pytest.mark.parametrize("dtype", ARROW_STRING_DTYPES)
+@given(values=st.lists(st.one_of(_WORDS, st.none()), max_size=60), data=st.data())
+def test_encode_strings_matches_a_python_lookup(dtype, values, data):
+    vocabulary = ["inbound", "outbound", ""]
+    start = data.draw(st.integers(0, len(values)), label="start")
+    stop = data.draw(st.integers(start, len(values)), label="stop")
+    series = pd.Series(values, dtype=dtype).iloc[start:stop]  # sliced: a non-zero Arrow offset
+    window = values[start:stop]
+    codes, first_unknown, first_null = encode_strings(series, vocabulary)
+    unknown = [i for i, v in enumerate(window) if v is not None and v not in vocabulary]
+    assert first_unknown == (unknown[0] if unknown else -1)
+    known = window[: first_unknown] if unknown else window
+    nulls = [i for i, v in enumerate(known) if v is None]
+    if nulls or not unknown:  # a null after the first unknown row may or may not be seen
+        assert first_null == (nulls[0] if nulls else -1)
+    expected = [-1 if v is None else vocabulary.index(v) for v in known]
+    assert codes[: len(known)].tolist() == expected
+
+
+def test_encode_strings_declines_other_dtypes():
+    assert encode_strings(pd.Series(["inbound"], dtype=object), ["inbound"]) is None

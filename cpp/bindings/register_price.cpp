@@ -41,7 +41,7 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
                const Column<std::uint8_t>& auth_international, const Column<std::int16_t>& card_of,
                std::int32_t card_count, const Column<double>& rate, const Column<std::int16_t>& rate_source,
                const std::vector<std::vector<Band>>& bands, const Column<std::int16_t>& auth_primary_country,
-               const Column<std::int64_t>& auth_start) {
+               const Column<std::int64_t>& auth_start, int threads) {
   const std::size_t n = result.messages.era.size();
   waconv::EventColumns events;
   events.size = n;
@@ -72,7 +72,7 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   waconv::Prices prices;
   {
     py::gil_scoped_release release;
-    prices = waconv::price(events, inputs, clocks, tables, auth, result);
+    prices = waconv::price(events, inputs, clocks, tables, auth, result, threads);
   }
   py::dict messages;
   messages["market"] = to_numpy(std::move(prices.messages.market));
@@ -101,5 +101,6 @@ void register_price(py::module_& m) {
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),
         py::arg("auth_international"), py::arg("card_of"), py::arg("card_count"), py::arg("rate"),
         py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),
+        py::arg("threads") = 0,
         "Phase 2: markets, rate cards, tiers and costs; rewrites authentication_international categories.");
 }

@@ -1,4 +1,4 @@
-// Factorizing Arrow string columns from their raw buffers (the Python side pulls them out of
+// Factorizing and encoding Arrow string columns from their raw buffers (the Python side pulls them out of
 // pyarrow as NumPy views), so no Python string object is ever created per row.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -36,49 +36,71 @@ void check_offsets(const Column<Offset>& offsets, std::size_t size, std::size_t 
   }
 }
 
+// A StringColumn over buffers handed in from Python, checked, with the (possibly converted)
+// offsets kept alive as long as the view.
+class ArrowStrings {
+ public:
+  ArrowStrings(const py::array& offsets, const Column<std::uint8_t>& data,
+               const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset, std::int64_t size) {
+    if (size < 0) throw py::value_error("size must not be negative");
+    if (data.ndim() != 1) throw py::value_error("data must be one-dimensional");
+    const auto n = static_cast<std::size_t>(size);
+    column_.size = n;
+    column_.data = reinterpret_cast<const char*>(data.data());
+    const py::dtype kind = offsets.dtype();
+    if (kind.kind() == 'i' && kind.itemsize() == 4) {
+      offsets32_ = Column<std::int32_t>::ensure(offsets);
+      check_offsets(*offsets32_, n, static_cast<std::size_t>(data.size()));
+      column_.offsets32 = offsets32_->data();
+    } else if (kind.kind() == 'i' && kind.itemsize() == 8) {
+      offsets64_ = Column<std::int64_t>::ensure(offsets);
+      check_offsets(*offsets64_, n, static_cast<std::size_t>(data.size()));
+      column_.offsets64 = offsets64_->data();
+    } else {
+      throw py::value_error("offsets must be an int32 or int64 array");
+    }
+    if (validity) {
+      if (validity_offset < 0) throw py::value_error("validity_offset must not be negative");
+      const auto bits_needed = static_cast<std::size_t>(validity_offset) + n;
+      if (validity->ndim() != 1 || static_cast<std::size_t>(validity->size()) * 8 < bits_needed) {
+        throw py::value_error("validity must be a one-dimensional bitmap of at least validity_offset + size bits");
+      }
+      column_.validity = validity->data();
+      column_.validity_offset = validity_offset;
+    }
+  }
+
+  const waconv::StringColumn& column() const { return column_; }
+
+ private:
+  waconv::StringColumn column_;
+  std::optional<Column<std::int32_t>> offsets32_;
+  std::optional<Column<std::int64_t>> offsets64_;
+};
+
 py::tuple factorize_strings(const py::array& offsets, const Column<std::uint8_t>& data,
                             const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                             std::int64_t size) {
-  if (size < 0) throw py::value_error("size must not be negative");
-  if (data.ndim() != 1) throw py::value_error("data must be one-dimensional");
-  const auto n = static_cast<std::size_t>(size);
-
-  waconv::StringColumn column;
-  column.size = n;
-  column.data = reinterpret_cast<const char*>(data.data());
-
-  // Hold the (possibly converted) offsets alive for the whole call.
-  std::optional<Column<std::int32_t>> offsets32;
-  std::optional<Column<std::int64_t>> offsets64;
-  const py::dtype kind = offsets.dtype();
-  if (kind.kind() == 'i' && kind.itemsize() == 4) {
-    offsets32 = Column<std::int32_t>::ensure(offsets);
-    check_offsets(*offsets32, n, static_cast<std::size_t>(data.size()));
-    column.offsets32 = offsets32->data();
-  } else if (kind.kind() == 'i' && kind.itemsize() == 8) {
-    offsets64 = Column<std::int64_t>::ensure(offsets);
-    check_offsets(*offsets64, n, static_cast<std::size_t>(data.size()));
-    column.offsets64 = offsets64->data();
-  } else {
-    throw py::value_error("offsets must be an int32 or int64 array");
-  }
-
-  if (validity) {
-    if (validity_offset < 0) throw py::value_error("validity_offset must not be negative");
-    const auto bits_needed = static_cast<std::size_t>(validity_offset) + n;
-    if (validity->ndim() != 1 || static_cast<std::size_t>(validity->size()) * 8 < bits_needed) {
-      throw py::value_error("validity must be a one-dimensional bitmap of at least validity_offset + size bits");
-    }
-    column.validity = validity->data();
-    column.validity_offset = validity_offset;
-  }
-
+  const ArrowStrings strings(offsets, data, validity, validity_offset, size);
   waconv::FactorizedStrings result;
   {
     py::gil_scoped_release release;
-    result = waconv::factorize_sorted(column);
+    result = waconv::factorize_sorted(strings.column());
   }
   return py::make_tuple(to_numpy(std::move(result.codes)), to_numpy(std::move(result.first_row)));
+}
+
+py::tuple encode_strings(const py::array& offsets, const Column<std::uint8_t>& data,
+                         const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
+                         std::int64_t size, const std::vector<std::string>& vocabulary, int threads) {
+  if (vocabulary.size() > 127) throw py::value_error("at most 127 vocabulary entries");
+  const ArrowStrings strings(offsets, data, validity, validity_offset, size);
+  waconv::VocabularyCodes result;
+  {
+    py::gil_scoped_release release;
+    result = waconv::encode_vocabulary(strings.column(), vocabulary, threads);
+  }
+  return py::make_tuple(to_numpy(std::move(result.codes)), result.first_unknown, result.first_null);
 }
 
 }  // namespace
@@ -88,4 +110,8 @@ void register_strings(py::module_& m) {
         py::arg("validity_offset"), py::arg("size"),
         "Sorted factorization of an Arrow utf8/large_utf8 array given its buffers: (int32 codes, "
         "-1 for null; int64 first row of each distinct string, in bytewise = code point order).");
+  m.def("encode_strings", &encode_strings, py::arg("offsets"), py::arg("data"), py::arg("validity"),
+        py::arg("validity_offset"), py::arg("size"), py::arg("vocabulary"), py::arg("threads") = 0,
+        "Codes of an Arrow utf8/large_utf8 array against an exact vocabulary: (int8 codes, -1 for null; "
+        "first row matching no entry or -1, after which codes are unspecified; first null row or -1).");
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "parallel.hpp"
+
 namespace waconv {
 namespace {
 
@@ -76,12 +78,14 @@ class Pricer {
 };
 
 constexpr std::int8_t code(PricingCategory c) { return static_cast<std::int8_t>(c); }
+constexpr std::int8_t code(PricingType t) { return static_cast<std::int8_t>(t); }
 
-void price_conversations(const Pricer& p, Classification& r, Prices& out) {
+void price_conversations(const Pricer& p, Classification& r, ConversationPrices& out) {
   ConversationTable& c = r.conversations;
-  out.conversations.market.assign(c.size(), -1);
-  out.conversations.cost.assign(c.size(), 0.0);
-  out.conversations.card.assign(c.size(), -1);
+  out.market.resize(c.size());
+  out.cost.resize(c.size());
+  out.card.resize(c.size());
+  out.rate_source.resize(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
     const auto row = static_cast<std::size_t>(c.opened_by[i]);
     const std::size_t period = p.period(row, c.start[i]);
@@ -89,52 +93,66 @@ void price_conversations(const Pricer& p, Classification& r, Prices& out) {
     if (c.category[i] == code(PricingCategory::authentication) && p.international(row, period, c.start[i])) {
       c.category[i] = code(PricingCategory::authentication_international);
     }
-    const std::int16_t card = p.card(period, PricingModel::cbp);
-    out.conversations.market[i] = market;
-    out.conversations.card[i] = card;
-    MessagePrices& m = out.messages;
-    m.card[row] = card;
+    out.market[i] = market;
+    out.card[i] = p.card(period, PricingModel::cbp);
+    out.cost[i] = 0.0;
+    out.rate_source[i] = -1;
     if (c.pricing_type[i] != static_cast<std::int8_t>(PricingType::regular)) continue;
     const auto [rate, source] =
-        p.list_rate(card, market, static_cast<PricingCategory>(c.category[i]), PricingModel::cbp);
-    out.conversations.cost[i] = rate;
-    m.rate[row] = rate;
-    m.cost[row] = rate;
-    m.rate_source[row] = source;
+        p.list_rate(out.card[i], market, static_cast<PricingCategory>(c.category[i]), PricingModel::cbp);
+    out.cost[i] = rate;
+    out.rate_source[i] = source;
   }
 }
 
-}  // namespace
+// One PMP message counted towards a volume tier, in counting order (the tuple order).
+struct TieredMessage {
+  std::int32_t portfolio;
+  std::int16_t market;
+  std::int8_t group;  // 0 utility, 1 authentication (international shares the count)
+  std::int32_t month;
+  Instant at;
+  std::size_t row;
 
-Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
-             const PricingTables& tables, const AuthInternational& auth_international, Classification& result) {
-  tables.check();
-  const Pricer p(events, inputs, clocks, tables, auth_international);
-  const std::size_t n = events.size;
-  Prices out;
-  MessagePrices& m = out.messages;
-  m.market.assign(n, -1);
-  m.tier.assign(n, -1);
-  m.rate.assign(n, kNaN);
-  m.cost.assign(n, 0.0);
-  m.card.assign(n, -1);
-  m.rate_source.assign(n, -1);
-  price_conversations(p, result, out);
+  friend bool operator<(const TieredMessage& a, const TieredMessage& b) {
+    return std::tie(a.portfolio, a.market, a.group, a.month, a.at, a.row) <
+           std::tie(b.portfolio, b.market, b.group, b.month, b.at, b.row);
+  }
+  bool same_count(const TieredMessage& o) const {
+    return portfolio == o.portfolio && market == o.market && group == o.group && month == o.month;
+  }
+};
 
+// Prices rows [first, last): every output field of every row is written. PMP utility and
+// authentication rows in markets with volume tiers are collected for the counting pass.
+void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classification& result,
+                const ConversationPrices& conversations, std::size_t first, std::size_t last, MessagePrices& m,
+                std::vector<TieredMessage>& tiered) {
+  const EventColumns& events = p.e_;
   MessageVerdicts& v = result.messages;
-  // (portfolio, market, tier group, local month, delivered, row): volume-tier counting order.
-  std::vector<std::tuple<std::int32_t, std::int16_t, std::int8_t, std::int32_t, Instant, std::size_t>> tiered;
-  for (std::size_t row = 0; row < n; ++row) {
+  for (std::size_t row = first; row < last; ++row) {
+    m.market[row] = -1;
+    m.tier[row] = -1;
+    m.rate[row] = kNaN;
+    m.cost[row] = 0.0;
+    m.card[row] = -1;
+    m.rate_source[row] = -1;
     if (v.pricing_type[row] == kNullCode) continue;
     const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
     const std::size_t period = p.period(row, t);
-    const std::int16_t market = p.market(period, inputs.country[row]);
+    const std::int16_t market = p.market(period, p.in_.country[row]);
     m.market[row] = market;
     if (v.conversation_id[row] >= 0) {
-      // CBP conversation members (and FEP rows): category and cost follow the conversation.
+      // CBP conversation members (and FEP rows): category and cost follow the conversation,
+      // charged once, on the row that opened it.
       const auto id = static_cast<std::size_t>(v.conversation_id[row]);
       v.pricing_category[row] = result.conversations.category[id];
-      if (m.card[row] < 0) m.card[row] = out.conversations.card[id];
+      m.card[row] = conversations.card[id];
+      if (v.opens_conversation[row] && result.conversations.pricing_type[id] == code(PricingType::regular)) {
+        m.rate[row] = conversations.cost[id];
+        m.cost[row] = conversations.cost[id];
+        m.rate_source[row] = conversations.rate_source[id];
+      }
       continue;
     }
     if (v.pricing_category[row] == code(PricingCategory::authentication) && p.international(row, period, t)) {
@@ -150,32 +168,58 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
     m.rate_source[row] = source;
     const bool tier_category = category == PricingCategory::utility || category == PricingCategory::authentication ||
                                category == PricingCategory::authentication_international;
-    if (tier_category) {
-      // Authentication and authentication-international share one count (Meta's example 2).
+    if (tier_category && !p.bands(market, rate_column(category, PricingModel::pmp)).empty()) {
       const std::int8_t group = category == PricingCategory::utility ? 0 : 1;
       const std::int32_t month = clocks[static_cast<std::size_t>(events.waba[row])].calendar.month_of(t);
-      tiered.emplace_back(inputs.portfolio[row], market, group, month, t, row);
+      tiered.push_back({p.in_.portfolio[row], market, group, month, t, row});
     }
   }
+}
 
+// Graduated volume tiers: the n-th message of a (portfolio, market, category group, local
+// month) count is priced at the band holding n.
+void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMessage>& tiered, MessagePrices& m) {
   std::sort(tiered.begin(), tiered.end());
   std::int64_t count = 0;
   for (std::size_t k = 0; k < tiered.size(); ++k) {
-    const auto& [portfolio, market, group, month, t, row] = tiered[k];
-    const bool same = k > 0 && std::get<0>(tiered[k - 1]) == portfolio && std::get<1>(tiered[k - 1]) == market &&
-                      std::get<2>(tiered[k - 1]) == group && std::get<3>(tiered[k - 1]) == month;
-    count = same ? count + 1 : 1;
-    const auto category = static_cast<PricingCategory>(v.pricing_category[row]);
-    const auto& bands = p.bands(market, rate_column(category, PricingModel::pmp));
-    for (const TierBand& band : bands) {
+    const TieredMessage& message = tiered[k];
+    count = k > 0 && tiered[k - 1].same_count(message) ? count + 1 : 1;
+    const auto category = static_cast<PricingCategory>(v.pricing_category[message.row]);
+    for (const TierBand& band : p.bands(message.market, rate_column(category, PricingModel::pmp))) {
       if (count >= std::max<std::int64_t>(band.lower, 1) && count <= band.upper) {
-        m.tier[row] = band.label;
-        m.rate[row] = band.rate;
-        m.cost[row] = band.rate;
+        m.tier[message.row] = band.label;
+        m.rate[message.row] = band.rate;
+        m.cost[message.row] = band.rate;
         break;
       }
     }
   }
+}
+
+}  // namespace
+
+Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
+             const PricingTables& tables, const AuthInternational& auth_international, Classification& result,
+             int threads) {
+  tables.check();
+  const Pricer p(events, inputs, clocks, tables, auth_international);
+  const std::size_t n = events.size;
+  Prices out;
+  price_conversations(p, result, out.conversations);
+  MessagePrices& m = out.messages;
+  m.market.resize(n);
+  m.tier.resize(n);
+  m.rate.resize(n);
+  m.cost.resize(n);
+  m.card.resize(n);
+  m.rate_source.resize(n);
+  const std::size_t workers = detail::thread_count(threads, n);
+  std::vector<std::vector<TieredMessage>> tiered(workers);
+  detail::parallel_chunks(n, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
+    price_rows(p, clocks, result, out.conversations, first, last, m, tiered[chunk]);
+  });
+  for (std::size_t k = 1; k < workers; ++k) tiered[0].insert(tiered[0].end(), tiered[k].begin(), tiered[k].end());
+  apply_tiers(p, result.messages, tiered[0], m);
   return out;
 }
 

@@ -19,6 +19,8 @@
 //   prefetching keeps many of its misses in flight instead of paying them one by one.
 #include "waconv/strings.hpp"
 
+#include "waconv/buffers.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cstddef>
@@ -28,10 +30,6 @@
 #include <new>
 #include <stdexcept>
 #include <string_view>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 namespace waconv {
 namespace {
@@ -161,47 +159,6 @@ std::uint64_t make_key(std::string_view s, const char* end, Key& key) {
   key.length = static_cast<std::uint32_t>(n);
   return hash_of(word0, word1, word2, key.length, s, end);
 }
-
-// The table spans tens of MB and every probe lands on a random line: with 4 KiB pages nearly
-// every probe also misses the TLB. On Linux, large tables ask for transparent huge pages.
-template <class T>
-struct HugePageAllocator {
-  using value_type = T;
-  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
-
-  HugePageAllocator() = default;
-  template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}
-
-  T* allocate(std::size_t n) {
-    const std::size_t bytes = n * sizeof(T);
-#if defined(__linux__)
-    if (bytes >= kHugePage) {
-      const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-      void* p = std::aligned_alloc(kHugePage, rounded);
-      if (p == nullptr) throw std::bad_alloc();
-      madvise(p, rounded, MADV_HUGEPAGE);  // only a hint: failure just means small pages
-      return static_cast<T*>(p);
-    }
-#endif
-    return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
-  }
-
-  void deallocate(T* p, std::size_t n) {
-#if defined(__linux__)
-    if (n * sizeof(T) >= kHugePage) {
-      std::free(p);
-      return;
-    }
-#endif
-    ::operator delete(p, std::align_val_t{alignof(T)});
-  }
-
-  template <class U>
-  bool operator==(const HugePageAllocator<U>&) const {
-    return true;
-  }
-};
 
 void prefetch(const void* address) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -410,7 +367,7 @@ class Factorizer {
   const StringColumn& column_;
   const Offset* offsets_;
   const char* end_;  // end of the last value: nothing at or past it is read
-  std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;  // power-of-two count
+  RowBuffer<Bucket> buckets_;  // power-of-two count, on huge pages where possible (random probes)
   std::size_t mask_ = 0;
   std::vector<std::int64_t> first_row_;  // by id
 };

@@ -57,8 +57,10 @@ TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
   const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
   const std::vector<AccountClock> clocks{AccountClock("UTC")};
   const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, small_tables(), none, r);
-  CHECK(p.messages.cost == std::vector<double>{0.01, 0.01, 0.005, 0.005, 0.0625});
-  CHECK(p.messages.tier == std::vector<std::int32_t>{0, 0, 1, 1, -1});
+  CHECK(std::vector<double>(p.messages.cost.begin(), p.messages.cost.end()) ==
+        std::vector<double>{0.01, 0.01, 0.005, 0.005, 0.0625});
+  CHECK(std::vector<std::int32_t>(p.messages.tier.begin(), p.messages.tier.end()) ==
+        std::vector<std::int32_t>{0, 0, 1, 1, -1});
 }
 
 TEST_CASE("authentication-international after the start, not to the primary country") {

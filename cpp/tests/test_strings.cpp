@@ -239,3 +239,32 @@ TEST_CASE("factorize_sorted rejects a column without exactly one offsets buffer"
   column.offsets64 = offsets64;
   CHECK_THROWS_AS(factorize_sorted(column), std::invalid_argument);
 }
+
+TEST_CASE("encode_vocabulary codes exact spellings, nulls as -1, and finds the first stranger", "[strings]") {
+  const std::vector<std::string> vocabulary{"inbound", "outbound"};
+  const std::vector<std::optional<std::string>> values{"outbound", std::nullopt, "inbound", "outbound"};
+  const ArrowStrings<std::int32_t> column(values);
+  const auto result = encode_vocabulary(column.view(), vocabulary);
+  CHECK(result.codes == std::vector<std::int8_t>{1, -1, 0, 1});
+  CHECK(result.first_null == 1);
+  CHECK(result.first_unknown == -1);
+
+  // "Outbound" and "inbound " are other spellings: the caller's normalising path decides.
+  const std::vector<std::optional<std::string>> odd{"inbound", "outbound", "Outbound", "inbound "};
+  const ArrowStrings<std::int64_t> wide(odd);
+  CHECK(encode_vocabulary(wide.view(), vocabulary).first_unknown == 2);
+}
+
+TEST_CASE("encode_vocabulary reports the first unknown and null rows whatever the thread count", "[strings]") {
+  std::vector<std::optional<std::string>> values(250'001, std::string("utility"));
+  values[180'000] = std::nullopt;
+  values[200'003] = "promo";
+  values[240'000] = "bogus";
+  const ArrowStrings<std::int32_t> column(values);
+  for (int threads : {1, 2, 3}) {
+    const auto result = encode_vocabulary(column.view(), {"", "marketing", "utility"}, threads);
+    CHECK(result.first_unknown == 200'003);
+    CHECK(result.first_null == 180'000);
+    CHECK(result.codes[0] == 2);
+  }
+}

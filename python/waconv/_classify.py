@@ -23,7 +23,15 @@ from ._pricing import (
     user_countries,
 )
 from ._rate_cards import RateCard, RateCards, as_rate_cards
-from ._result import Result, charged_units, conversations_table, messages_table, price_columns, windows_table
+from ._result import (
+    Result,
+    charged_units,
+    conversations_table,
+    message_columns,
+    messages_table,
+    price_columns,
+    windows_table,
+)
 from ._tiers import TierTable, as_tier_table
 
 _ANCHORS = ("delivered", "sent")
@@ -124,7 +132,7 @@ def classify(
         primary, start = auth_international_arrays(auth_international, canonical.portfolio_values, plan.countries)
         priced = _core.price(core, canonical.waba, canonical.timestamp, canonical.delivered_at, country,
                              canonical.portfolio, canonical.time_zones, **plan.core_arguments(),
-                             auth_primary_country=primary, auth_start=start)
+                             auth_primary_country=primary, auth_start=start, threads=threads)
     core = core.to_numpy()
     scanned = time.perf_counter()
     early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM))
@@ -135,9 +143,16 @@ def classify(
             WaconvWarning,
             stacklevel=2,
         )
+    added = message_columns(canonical, core["messages"])
+    conversations = conversations_table(canonical, core["conversations"])
+    if plan is not None:
+        message_prices, conversation_prices = price_columns(plan, country, priced)
+        added.update(message_prices)
+        for name, values in conversation_prices.items():
+            conversations[name] = values
     result = Result(
-        messages=messages_table(events, canonical, core["messages"]),
-        conversations=conversations_table(canonical, core["conversations"]),
+        messages=messages_table(events, added),
+        conversations=conversations,
         windows=windows_table(canonical, core["windows"]),
         n_duplicates=int(canonical.duplicate.sum()),
         options={
@@ -152,12 +167,10 @@ def classify(
         },
     )
     if plan is not None:
-        price_columns(result, plan, country, priced)
         m = result.messages
-        report_gaps(plan, charged_units(m),
-                    m["cost"].to_numpy(), priced["messages"]["card"], priced["messages"]["rate_source"],
-                    m["pricing_category"], m["market"],
-                    np.where(canonical.delivered_at != np.iinfo(np.int64).min, canonical.delivered_at, canonical.timestamp))
+        report_gaps(plan, charged_units(m), m["cost"].to_numpy(), priced["messages"]["card"],
+                    priced["messages"]["rate_source"], m["pricing_category"], m["market"],
+                    canonical.delivered_at, canonical.timestamp)
     finished = time.perf_counter()
     result.timings = {
         "prepare": prepared - started,

@@ -66,6 +66,7 @@ def price(
     bands: list[list[tuple[int, int, float, int]]],
     auth_primary_country: npt.NDArray[np.int16],
     auth_start: npt.NDArray[np.int64],
+    threads: int = 0,
 ) -> dict[str, Any]: ...
 def factorize_strings(
     offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
@@ -74,3 +75,12 @@ def factorize_strings(
     validity_offset: int,
     size: int,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
+def encode_strings(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    vocabulary: list[str],
+    threads: int = 0,
+) -> tuple[npt.NDArray[np.int8], int, int]: ...

@@ -13,12 +13,10 @@ from typing import Any, Union
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _core
 from ._errors import InputError
-from ._strings import _is_arrow_string, factorize_strings
+from ._strings import encode_strings, factorize_strings
 
 NOT_DELIVERED = np.iinfo(np.int64).min
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
@@ -119,16 +117,15 @@ def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
 
 def _map_arrow(series: pd.Series, table: Mapping[str, Any], null: Any) -> np.ndarray | None:
     """Fast path for Arrow-backed strings spelled exactly as in `table`; None otherwise."""
-    if not _is_arrow_string(series.dtype):
-        return None
-    arrow = series.array.__arrow_array__()
     keys = list(table)
-    index = pc.index_in(arrow, value_set=pa.array(keys, type=pa.string()))
-    unmatched = index.null_count - arrow.null_count
-    if unmatched or (null is None and arrow.null_count):
+    encoded = encode_strings(series, keys)  # C++ over the Arrow buffers, no Python strings
+    if encoded is None:
+        return None
+    codes, first_unknown, first_null = encoded
+    if first_unknown >= 0 or (null is None and first_null >= 0):
         return None  # other spellings or nulls: the general path normalises or reports them
     lookup = np.array([table[k] for k in keys] + [0 if null is None else null])
-    return lookup[index.fill_null(len(keys)).to_numpy()]
+    return lookup[codes]  # code -1 (null) picks the trailing entry
 
 
 def _map_small(

@@ -187,26 +187,32 @@ def auth_international_arrays(
 
 
 def report_gaps(plan: PricingPlan, charged: np.ndarray, cost: np.ndarray, card: np.ndarray, source: np.ndarray,
-                category: pd.Series, market: pd.Series, row_time: np.ndarray) -> None:
+                category: pd.Series, market: pd.Series, delivered_at: np.ndarray, timestamp: np.ndarray) -> None:
     """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate."""
-    unknown = charged & np.isnan(cost)
+    rows = np.flatnonzero(charged)  # every check concerns charged rows only: work on those
+    cost, card, source = cost[rows], card[rows], source[rows]
+    unknown = np.isnan(cost)
     if unknown.any():
-        first = int(np.argmax(unknown))
-        what = pd.DataFrame({"category": category[unknown], "market": market[unknown]}).value_counts().head(5)
+        first = int(rows[np.argmax(unknown)])
+        at = rows[unknown]
+        what = pd.DataFrame({"category": category.iloc[at], "market": market.iloc[at]}).value_counts().head(5)
         detail = "; ".join(f"{c} in {m}: {n:,}" for (c, m), n in what.items())
         if plan.user_cards:
-            label = plan.cards.cards[card[first]].source if card[first] >= 0 else "the rate cards"
+            first_card = card[np.argmax(unknown)]
+            label = plan.cards.cards[first_card].source if first_card >= 0 else "the rate cards"
             raise InputError(None, None, f"no rate for {category.iloc[first]} in {market.iloc[first]} "
                              f"(first needed by row {first})", file=label)
         warnings.warn(f"{int(unknown.sum()):,} charged units have no published rate in the shipped cards, "
                       f"cost is NaN ({detail})", WaconvWarning, stacklevel=3)
     effective = np.array([pd.Timestamp(c.effective, tz="UTC").value for c in plan.cards.cards] + [0], np.int64)
+    delivered = delivered_at[rows]
+    row_time = np.where(delivered != np.iinfo(np.int64).min, delivered, timestamp[rows])
     # 14 h of slack: cards switch at WABA-local midnight, which is at most UTC+14.
-    early = charged & (card >= 0) & (effective[card] > row_time + 14 * 3600 * 10**9)
+    early = (card >= 0) & (effective[card] > row_time + 14 * 3600 * 10**9)
     if early.any():
         warnings.warn(f"{int(early.sum()):,} charged units predate every card of their pricing model and use "
                       "its earliest card", WaconvWarning, stacklevel=3)
-    borrowed = charged & ~np.isnan(cost) & (source >= 0) & (source != card)
+    borrowed = ~unknown & (source >= 0) & (source != card)
     if borrowed.any():
         used = np.flatnonzero(np.bincount(source[borrowed]))  # np.unique is slow on large int arrays
         labels = sorted(plan.cards.cards[s].label for s in used)

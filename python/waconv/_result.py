@@ -94,11 +94,10 @@ def charged_units(messages: pd.DataFrame) -> np.ndarray:
     return billable & (opens | messages["conversation_id"].isna().to_numpy())
 
 
-def messages_table(frame: pd.DataFrame, events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
-    # A shallow copy: the input's columns are shared (copy-on-write), only new ones allocated.
-    out = frame.copy(deep=False)
+def message_columns(events: CanonicalEvents, core: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The phase 1 columns of SPEC §5, by name."""
     pricing_type = core["pricing_type"]
-    added = {
+    return {
         "era": _categorical(core["era"], _core.ERAS),
         "pricing_model": _categorical(core["pricing_model"], _core.PRICING_MODELS),
         "conversation_id": _nullable_ids(core["conversation_id"]),
@@ -111,9 +110,22 @@ def messages_table(frame: pd.DataFrame, events: CanonicalEvents, core: dict[str,
         "us_marketing_paused": core["us_marketing_paused"],
         "duplicate": events.duplicate.astype(bool),
     }
-    for name, values in added.items():
-        out[name] = values
-    return out
+
+
+def messages_table(frame: pd.DataFrame, added: dict[str, Any]) -> pd.DataFrame:
+    """The input rows with `added` columns after them (replacing same-named ones in place).
+
+    The input's columns are shared, not copied (copy-on-write), and the frame is built in
+    one step: inserting 20 columns one by one into a 10M-row frame costs 0.2 s.
+    """
+    if not frame.columns.is_unique:
+        out = frame.copy(deep=False)
+        for name, values in added.items():
+            out[name] = values
+        return out
+    columns: dict[Hashable, Any] = {name: frame[name].array for name in frame.columns}
+    columns.update(added)
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def conversations_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -147,20 +159,23 @@ def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.Da
     )
 
 
-def price_columns(result: Result, plan, country: np.ndarray, priced: dict) -> None:
-    """Adds the phase 2 columns (SPEC §5) to the messages and conversations tables."""
+def price_columns(plan, country: np.ndarray, priced: dict) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The phase 2 columns (SPEC §5) of the messages and of the conversations tables."""
     m, c = priced["messages"], priced["conversations"]
     currency = [plan.cards.currency]
     card_labels = [card.label for card in plan.cards.cards]
-    messages = result.messages
-    messages["country"] = _categorical(country, plan.countries)
-    messages["market"] = _categorical(m["market"], plan.markets)
-    messages["tier"] = _categorical(m["tier"], plan.tier_labels)
-    messages["rate"] = m["rate"]
-    messages["cost"] = m["cost"]
-    messages["currency"] = _categorical(np.where(m["card"] >= 0, 0, -1), currency)
-    messages["rate_card"] = _categorical(m["rate_source"], card_labels)
-    conversations = result.conversations
-    conversations["market"] = _categorical(c["market"], plan.markets)
-    conversations["cost"] = c["cost"]
-    conversations["currency"] = _categorical(np.where(c["card"] >= 0, 0, -1), currency)
+    messages = {
+        "country": _categorical(country, plan.countries),
+        "market": _categorical(m["market"], plan.markets),
+        "tier": _categorical(m["tier"], plan.tier_labels),
+        "rate": m["rate"],
+        "cost": m["cost"],
+        "currency": _categorical(np.where(m["card"] >= 0, 0, -1).astype(np.int8), currency),
+        "rate_card": _categorical(m["rate_source"], card_labels),
+    }
+    conversations = {
+        "market": _categorical(c["market"], plan.markets),
+        "cost": c["cost"],
+        "currency": _categorical(np.where(c["card"] >= 0, 0, -1).astype(np.int8), currency),
+    }
+    return messages, conversations

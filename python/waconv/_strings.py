@@ -39,23 +39,15 @@ def _single_array(data: pa.Array | pa.ChunkedArray) -> pa.Array:
     return data.combine_chunks()
 
 
-def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
-    """``pd.factorize(series, sort=True)`` for Arrow-backed string series, or None for any other
-    dtype (the caller then falls back to ``pd.factorize``).
-
-    Codes are int32 (-1 for null) and equal pandas' codes; uniques are sorted in code point
-    order and have the dtype pandas would give them.
-    """
+def _buffers(series: pd.Series) -> tuple[pa.Array, tuple] | None:
+    """The Arrow string array behind a series and its buffers as the core's string functions
+    take them (offsets, data, validity, validity offset, size); None for any other dtype."""
     if not _is_arrow_string(series.dtype):
         return None
-    values = series.array
-    arrow = _single_array(values.__arrow_array__())
+    arrow = _single_array(series.array.__arrow_array__())
     if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
         return None
     size = len(arrow)
-    if size == 0:
-        return np.empty(0, dtype=np.int32), pd.Index(values[:0])
-
     validity_buffer, offsets_buffer, data_buffer = arrow.buffers()
     offset_type = np.int32 if pa.types.is_string(arrow.type) else np.int64
     # Buffers are zero-copy NumPy views; a sliced array starts `arrow.offset` values (and bits) in.
@@ -64,6 +56,31 @@ def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     validity = None
     if validity_buffer is not None and arrow.null_count > 0:
         validity = np.frombuffer(validity_buffer, dtype=np.uint8)
+    return arrow, (offsets, data, validity, arrow.offset, size)
 
-    codes, first_row = _core.factorize_strings(offsets, data, validity, arrow.offset, size)
-    return codes, pd.Index(values.take(first_row))
+
+def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
+    """``pd.factorize(series, sort=True)`` for Arrow-backed string series, or None for any other
+    dtype (the caller then falls back to ``pd.factorize``).
+
+    Codes are int32 (-1 for null) and equal pandas' codes; uniques are sorted in code point
+    order and have the dtype pandas would give them.
+    """
+    found = _buffers(series)
+    if found is None:
+        return None
+    arrow, buffers = found
+    if len(arrow) == 0:
+        return np.empty(0, dtype=np.int32), pd.Index(series.array[:0])
+    codes, first_row = _core.factorize_strings(*buffers)
+    return codes, pd.Index(series.array.take(first_row))
+
+
+def encode_strings(series: pd.Series, vocabulary: list[str]) -> tuple[np.ndarray, int, int] | None:
+    """Exact-spelling codes of an Arrow-backed string series against a short vocabulary:
+    (int8 codes, -1 for null; first row spelled otherwise or -1; first null row or -1), or
+    None for any other dtype. Codes after an unknown row are unspecified."""
+    found = _buffers(series)
+    if found is None:
+        return None
+    return _core.encode_strings(*found[1], vocabulary)

@@ -4,9 +4,9 @@
 //   (madvise), so random access over hundreds of MB (grouping rows by user, scattering
 //   verdicts back to row order) misses the TLB far less and first touch faults 512x
 //   less often;
-// - resize() leaves elements default-initialised (no zero fill): every buffer is written
-//   completely by the pass that produces it, and zeroing 100s of MB first costs as much as
-//   the pass itself.
+// - resize() leaves elements default-initialised (no zero fill for arithmetic types;
+//   member initialisers still run): every buffer is written completely by the pass that
+//   produces it, and zeroing 100s of MB first costs as much as the pass itself.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +33,7 @@ class RowAllocator {
 
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHugeFrom) return static_cast<T*>(::operator new(bytes));
+    if (bytes < kHugeFrom) return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
     const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     void* p = std::aligned_alloc(kHugePage, rounded);
     if (p == nullptr) throw std::bad_alloc();
@@ -45,7 +45,7 @@ class RowAllocator {
 
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHugeFrom) {
-      ::operator delete(p);
+      ::operator delete(p, std::align_val_t{alignof(T)});
     } else {
       std::free(p);
     }

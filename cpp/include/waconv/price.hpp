@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "waconv/buffers.hpp"
 #include "waconv/classify.hpp"
 #include "waconv/markets.hpp"
 #include "waconv/rate_cards.hpp"
@@ -18,18 +19,19 @@ struct PricingInputs {
 };
 
 struct MessagePrices {
-  std::vector<std::int16_t> market;     // -1 for rows that are not business messages with a unit
-  std::vector<std::int32_t> tier;       // label index, -1 none
-  std::vector<double> rate;             // NaN unless the row triggers a charge
-  std::vector<double> cost;             // 0 for free rows; NaN when no rate is known
-  std::vector<std::int16_t> card;       // card in force (currency), -1 none
-  std::vector<std::int16_t> rate_source;  // card the rate came from, -1 none
+  RowBuffer<std::int16_t> market;     // -1 for rows that are not business messages with a unit
+  RowBuffer<std::int32_t> tier;       // label index, -1 none
+  RowBuffer<double> rate;             // NaN unless the row triggers a charge
+  RowBuffer<double> cost;             // 0 for free rows; NaN when no rate is known
+  RowBuffer<std::int16_t> card;       // card in force (currency), -1 none
+  RowBuffer<std::int16_t> rate_source;  // card the rate came from, -1 none
 };
 
 struct ConversationPrices {
-  std::vector<std::int16_t> market;
-  std::vector<double> cost;
-  std::vector<std::int16_t> card;
+  RowBuffer<std::int16_t> market;
+  RowBuffer<double> cost;               // the rate of a regular conversation, else 0
+  RowBuffer<std::int16_t> card;
+  RowBuffer<std::int16_t> rate_source;  // -1 for conversations that cost nothing
 };
 
 struct Prices {
@@ -38,7 +40,9 @@ struct Prices {
 };
 
 // Also rewrites pricing_category to authentication_international where it applies.
+// threads: 0 = one per core.
 Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
-             const PricingTables& tables, const AuthInternational& auth_international, Classification& result);
+             const PricingTables& tables, const AuthInternational& auth_international, Classification& result,
+             int threads = 0);
 
 }  // namespace waconv

@@ -1,9 +1,11 @@
-// Factorizing Arrow string columns (user ids) straight from their buffers, without
-// creating a Python string per row.
+// Arrow string columns read straight from their buffers, without creating a Python
+// string per row: factorizing ids (users, many distinct values) and encoding columns with a
+// fixed vocabulary (direction, template category, status).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace waconv {
@@ -25,5 +27,17 @@ struct FactorizedStrings {
 
 // Same result as pandas.factorize(values, sort=True) (codes, and where each unique first occurs).
 FactorizedStrings factorize_sorted(const StringColumn& column);
+
+struct VocabularyCodes {
+  std::vector<std::int8_t> codes;  // per value: index into the vocabulary, -1 for null
+  std::int64_t first_unknown = -1;  // first row spelled like no vocabulary entry, -1 if none
+  std::int64_t first_null = -1;     // first null row, -1 if none
+};
+
+// Codes of a column whose values come from a short vocabulary (at most 127 entries),
+// matched exactly (bytewise). Rows after an unknown one are left unspecified: the caller
+// falls back to its own normalising path for such a column.
+VocabularyCodes encode_vocabulary(const StringColumn& column, const std::vector<std::string>& vocabulary,
+                                  int threads = 0);
 
 }  // namespace waconv
