@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import waconv
@@ -67,3 +68,21 @@ def test_country_resolution_from_raw_core():
     codes = _core.resolve_countries(["+1 809 555 0101", "US.1349120865", "+44 7700 900123", "nonsense"],
                                     ["1", "1809", "44"], [0, 1, 2], ["US", "DO", "GB"])
     assert codes.dtype == np.int16 and codes.tolist() == [1, 0, 2, -1]
+
+
+def test_country_resolution_from_arrow_buffers_matches_the_list_path():
+    import pyarrow as pa
+
+    from waconv._strings import arrow_buffers
+
+    users = ["+1 809 555 0101", None, "US.1349120865", "+44 7700 900123", "nonsense", "", "0044 20 7946 0000"]
+    tables = (["1", "1809", "44"], [0, 1, 2], ["US", "DO", "GB"])
+    expected = [1, -1, 0, 2, -1, -1, 2]
+    for arrow_type in (pa.string(), pa.large_string()):
+        index = pd.Index(pd.arrays.ArrowExtensionArray(pa.array(users, arrow_type)))
+        for start in (0, 1, 3):  # sliced: non-zero Arrow offsets into data and bitmap
+            _, buffers = arrow_buffers(index[start:])
+            codes = _core.resolve_country_buffers(*buffers, *tables)
+            assert codes.dtype == np.int16 and codes.tolist() == expected[start:]
+    listed = _core.resolve_countries([u for u in users if u is not None], *tables)
+    assert listed.tolist() == [e for u, e in zip(users, expected) if u is not None]

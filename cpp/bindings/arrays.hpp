@@ -9,10 +9,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "waconv/events.hpp"
 #include "waconv/rules.hpp"
+#include "waconv/strings.hpp"
 
 namespace waconv::bindings {
 
@@ -68,5 +70,66 @@ inline std::vector<waconv::AccountClock> make_clocks(const std::vector<std::stri
   }
   return clocks;
 }
+
+// Arrow's contract on an offsets buffer, checked here because the core trusts it for every
+// memory access: size + 1 non-negative, non-decreasing entries, the last within the data.
+template <class Offset>
+inline void check_offsets(const Column<Offset>& offsets, std::size_t size, std::size_t data_size) {
+  if (offsets.ndim() != 1 || static_cast<std::size_t>(offsets.shape(0)) != size + 1) {
+    throw py::value_error("offsets must be one-dimensional with size + 1 entries (got " +
+                          std::to_string(offsets.size()) + " for size " + std::to_string(size) + ")");
+  }
+  const Offset* o = offsets.data();
+  if (o[0] < 0) throw py::value_error("offsets must not be negative");
+  for (std::size_t i = 0; i < size; ++i) {
+    if (o[i + 1] < o[i]) throw py::value_error("offsets must be non-decreasing");
+  }
+  if (static_cast<std::size_t>(o[size]) > data_size) {
+    throw py::value_error("the last offset (" + std::to_string(o[size]) + ") is past the end of data (" +
+                          std::to_string(data_size) + " bytes)");
+  }
+}
+
+// A StringColumn over buffers handed in from Python, checked, with the (possibly converted)
+// offsets kept alive as long as the view.
+class ArrowStrings {
+ public:
+  ArrowStrings(const py::array& offsets, const Column<std::uint8_t>& data,
+               const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset, std::int64_t size) {
+    if (size < 0) throw py::value_error("size must not be negative");
+    if (data.ndim() != 1) throw py::value_error("data must be one-dimensional");
+    const auto n = static_cast<std::size_t>(size);
+    column_.size = n;
+    column_.data = reinterpret_cast<const char*>(data.data());
+    const py::dtype kind = offsets.dtype();
+    if (kind.kind() == 'i' && kind.itemsize() == 4) {
+      offsets32_ = Column<std::int32_t>::ensure(offsets);
+      check_offsets(*offsets32_, n, static_cast<std::size_t>(data.size()));
+      column_.offsets32 = offsets32_->data();
+    } else if (kind.kind() == 'i' && kind.itemsize() == 8) {
+      offsets64_ = Column<std::int64_t>::ensure(offsets);
+      check_offsets(*offsets64_, n, static_cast<std::size_t>(data.size()));
+      column_.offsets64 = offsets64_->data();
+    } else {
+      throw py::value_error("offsets must be an int32 or int64 array");
+    }
+    if (validity) {
+      if (validity_offset < 0) throw py::value_error("validity_offset must not be negative");
+      const auto bits_needed = static_cast<std::size_t>(validity_offset) + n;
+      if (validity->ndim() != 1 || static_cast<std::size_t>(validity->size()) * 8 < bits_needed) {
+        throw py::value_error("validity must be a one-dimensional bitmap of at least validity_offset + size bits");
+      }
+      column_.validity = validity->data();
+      column_.validity_offset = validity_offset;
+    }
+  }
+
+  const waconv::StringColumn& column() const { return column_; }
+
+ private:
+  waconv::StringColumn column_;
+  std::optional<Column<std::int32_t>> offsets32_;
+  std::optional<Column<std::int64_t>> offsets64_;
+};
 
 }  // namespace waconv::bindings

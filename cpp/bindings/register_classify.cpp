@@ -52,6 +52,9 @@ py::dict export_classification(waconv::Classification&& r) {
   out["conversations"] = conversations;
   out["windows"] = windows;
   out["scan_seconds"] = r.scan_seconds;
+  py::dict stages;
+  for (const auto& [name, seconds] : r.stage_seconds) stages[name] = seconds;
+  out["scan_stages"] = stages;
   return out;
 }
 

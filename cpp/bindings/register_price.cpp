@@ -1,6 +1,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <tuple>
 
 #include "arrays.hpp"
@@ -28,6 +29,22 @@ py::array resolve_countries(const std::vector<std::string>& users, const std::ve
   {
     py::gil_scoped_release release;
     for (std::size_t i = 0; i < users.size(); ++i) out[i] = resolver.resolve(users[i]);
+  }
+  return to_numpy(std::move(out));
+}
+
+// The same for Arrow-backed ids, read from their buffers: no Python string per user.
+py::array resolve_country_buffers(const py::array& offsets, const Column<std::uint8_t>& data,
+                                  const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
+                                  std::int64_t size, const std::vector<std::string>& prefixes,
+                                  const std::vector<std::int16_t>& prefix_country,
+                                  const std::vector<std::string>& iso_codes) {
+  const waconv::bindings::ArrowStrings users(offsets, data, validity, validity_offset, size);
+  const waconv::CountryResolver resolver(prefixes, prefix_country, iso_codes);
+  std::vector<std::int16_t> out;
+  {
+    py::gil_scoped_release release;
+    out = waconv::resolve_countries(resolver, users.column());
   }
   return to_numpy(std::move(out));
 }
@@ -96,6 +113,10 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
 void register_price(py::module_& m) {
   m.def("resolve_countries", &resolve_countries, py::arg("users"), py::arg("prefixes"), py::arg("prefix_country"),
         py::arg("iso_codes"), "Country code of each user id (BSUID ISO prefix or longest calling-code prefix).");
+  m.def("resolve_country_buffers", &resolve_country_buffers, py::arg("offsets"), py::arg("data"),
+        py::arg("validity"), py::arg("validity_offset"), py::arg("size"), py::arg("prefixes"),
+        py::arg("prefix_country"), py::arg("iso_codes"),
+        "resolve_countries for an Arrow utf8/large_utf8 array given its buffers (null: -1).");
   m.def("price", &price, py::arg("result"), py::arg("waba"), py::arg("timestamp"), py::arg("delivered_at"),
         py::arg("country"), py::arg("portfolio"), py::arg("time_zones"), py::arg("switches"),
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),

@@ -286,7 +286,7 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
                by_row);
   });
   RowBuffer<ScanRecord>().swap(records);  // free before the output columns exist
-  stage("scan");
+  stage("pairs");
 
   Classification result;
   std::vector<std::int64_t> shard_offset(threads, 0);

@@ -80,29 +80,46 @@ class Pricer {
 constexpr std::int8_t code(PricingCategory c) { return static_cast<std::int8_t>(c); }
 constexpr std::int8_t code(PricingType t) { return static_cast<std::int8_t>(t); }
 
-void price_conversations(const Pricer& p, Classification& r, ConversationPrices& out) {
+// What the rows of one CBP conversation need from it, in one 16-byte record so that a row
+// reading its (randomly placed) conversation costs one cache miss, not five.
+struct ConversationCharge {
+  double cost;           // the rate when regular (NaN: unknown), else 0
+  std::int16_t card;
+  std::int16_t rate_source;
+  std::int8_t category;  // after the authentication-international rewrite
+  bool regular;
+};
+
+std::vector<ConversationCharge> price_conversations(const Pricer& p, Classification& r, ConversationPrices& out,
+                                                    std::size_t workers) {
   ConversationTable& c = r.conversations;
   out.market.resize(c.size());
   out.cost.resize(c.size());
   out.card.resize(c.size());
   out.rate_source.resize(c.size());
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    const auto row = static_cast<std::size_t>(c.opened_by[i]);
-    const std::size_t period = p.period(row, c.start[i]);
-    const std::int16_t market = p.market(period, p.in_.country[row]);
-    if (c.category[i] == code(PricingCategory::authentication) && p.international(row, period, c.start[i])) {
-      c.category[i] = code(PricingCategory::authentication_international);
+  std::vector<ConversationCharge> charges(c.size());
+  detail::parallel_chunks(c.size(), std::min(workers, std::max<std::size_t>(1, c.size() / 100'000)),
+                          [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) {
+      const auto row = static_cast<std::size_t>(c.opened_by[i]);
+      const std::size_t period = p.period(row, c.start[i]);
+      const std::int16_t market = p.market(period, p.in_.country[row]);
+      if (c.category[i] == code(PricingCategory::authentication) && p.international(row, period, c.start[i])) {
+        c.category[i] = code(PricingCategory::authentication_international);
+      }
+      const bool regular = c.pricing_type[i] == code(PricingType::regular);
+      const std::int16_t card = p.card(period, PricingModel::cbp);
+      const auto [rate, source] = regular ? p.list_rate(card, market, static_cast<PricingCategory>(c.category[i]),
+                                                        PricingModel::cbp)
+                                          : std::pair<double, std::int16_t>{0.0, -1};
+      out.market[i] = market;
+      out.card[i] = card;
+      out.cost[i] = rate;
+      out.rate_source[i] = source;
+      charges[i] = {rate, card, source, c.category[i], regular};
     }
-    out.market[i] = market;
-    out.card[i] = p.card(period, PricingModel::cbp);
-    out.cost[i] = 0.0;
-    out.rate_source[i] = -1;
-    if (c.pricing_type[i] != static_cast<std::int8_t>(PricingType::regular)) continue;
-    const auto [rate, source] =
-        p.list_rate(out.card[i], market, static_cast<PricingCategory>(c.category[i]), PricingModel::cbp);
-    out.cost[i] = rate;
-    out.rate_source[i] = source;
-  }
+  });
+  return charges;
 }
 
 // One PMP message counted towards a volume tier, in counting order (the tuple order).
@@ -126,8 +143,8 @@ struct TieredMessage {
 // Prices rows [first, last): every output field of every row is written. PMP utility and
 // authentication rows in markets with volume tiers are collected for the counting pass.
 void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classification& result,
-                const ConversationPrices& conversations, std::size_t first, std::size_t last, MessagePrices& m,
-                std::vector<TieredMessage>& tiered) {
+                const std::vector<ConversationCharge>& conversations, std::size_t first, std::size_t last,
+                MessagePrices& m, std::vector<TieredMessage>& tiered) {
   const EventColumns& events = p.e_;
   MessageVerdicts& v = result.messages;
   for (std::size_t row = first; row < last; ++row) {
@@ -145,13 +162,13 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
     if (v.conversation_id[row] >= 0) {
       // CBP conversation members (and FEP rows): category and cost follow the conversation,
       // charged once, on the row that opened it.
-      const auto id = static_cast<std::size_t>(v.conversation_id[row]);
-      v.pricing_category[row] = result.conversations.category[id];
-      m.card[row] = conversations.card[id];
-      if (v.opens_conversation[row] && result.conversations.pricing_type[id] == code(PricingType::regular)) {
-        m.rate[row] = conversations.cost[id];
-        m.cost[row] = conversations.cost[id];
-        m.rate_source[row] = conversations.rate_source[id];
+      const ConversationCharge& charge = conversations[static_cast<std::size_t>(v.conversation_id[row])];
+      v.pricing_category[row] = charge.category;
+      m.card[row] = charge.card;
+      if (v.opens_conversation[row] && charge.regular) {
+        m.rate[row] = charge.cost;
+        m.cost[row] = charge.cost;
+        m.rate_source[row] = charge.rate_source;
       }
       continue;
     }
@@ -205,7 +222,8 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   const Pricer p(events, inputs, clocks, tables, auth_international);
   const std::size_t n = events.size;
   Prices out;
-  price_conversations(p, result, out.conversations);
+  const std::size_t workers = detail::thread_count(threads, n);
+  const auto charges = price_conversations(p, result, out.conversations, workers);
   MessagePrices& m = out.messages;
   m.market.resize(n);
   m.tier.resize(n);
@@ -213,10 +231,9 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   m.cost.resize(n);
   m.card.resize(n);
   m.rate_source.resize(n);
-  const std::size_t workers = detail::thread_count(threads, n);
   std::vector<std::vector<TieredMessage>> tiered(workers);
   detail::parallel_chunks(n, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
-    price_rows(p, clocks, result, out.conversations, first, last, m, tiered[chunk]);
+    price_rows(p, clocks, result, charges, first, last, m, tiered[chunk]);
   });
   for (std::size_t k = 1; k < workers; ++k) tiered[0].insert(tiered[0].end(), tiered[k].begin(), tiered[k].end());
   apply_tiers(p, result.messages, tiered[0], m);

@@ -176,6 +176,7 @@ def classify(
         "prepare": prepared - started,
         "core": scanned - prepared,
         "scan": float(core["scan_seconds"]),
+        **{f"scan_{name}": float(seconds) for name, seconds in core["scan_stages"].items()},
         "assemble": finished - scanned,
         "total": finished - started,
     }

@@ -45,6 +45,16 @@ def classify(
 def resolve_countries(
     users: list[str], prefixes: list[str], prefix_country: list[int], iso_codes: list[str]
 ) -> npt.NDArray[np.int16]: ...
+def resolve_country_buffers(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    prefixes: list[str],
+    prefix_country: list[int],
+    iso_codes: list[str],
+) -> npt.NDArray[np.int16]: ...
 def price(
     result: Classification,
     waba: npt.NDArray[np.int32],

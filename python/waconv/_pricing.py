@@ -18,6 +18,7 @@ from ._errors import InputError, WaconvWarning
 from ._input import CanonicalEvents
 from ._markets import BEGINNING, OTHER, market_reference
 from ._rate_cards import COLUMNS, MODELS, RateCards
+from ._strings import arrow_buffers
 from ._tiers import TierTable
 
 
@@ -132,12 +133,12 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
     override: codes into override_values (-1 where the row gives no user_country)."""
     reference = market_reference()
     index = {c: i for i, c in enumerate(plan.countries)}
-    per_user = _core.resolve_countries(
-        _as_strings(canonical.user_values),
-        [p for p, _ in reference.calling_codes],
-        [index[c] for _, c in reference.calling_codes],
-        plan.countries,
-    )
+    tables = ([p for p, _ in reference.calling_codes], [index[c] for _, c in reference.calling_codes], plan.countries)
+    found = arrow_buffers(canonical.user_values)  # Arrow-backed ids: read in C++, no Python strings
+    if found is not None:
+        per_user = _core.resolve_country_buffers(*found[1], *tables)
+    else:
+        per_user = _core.resolve_countries(_as_strings(canonical.user_values), *tables)
     country = per_user[canonical.user]
     if override is not None:
         # Trailing -1 entry: code -1 (no override) stays -1 and keeps the resolved country.

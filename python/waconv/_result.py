@@ -163,6 +163,8 @@ def price_columns(plan, country: np.ndarray, priced: dict) -> tuple[dict[str, An
     """The phase 2 columns (SPEC §5) of the messages and of the conversations tables."""
     m, c = priced["messages"], priced["conversations"]
     currency = [plan.cards.currency]
+    # Code 0 (the one currency) where a card is in force, -1 (null) elsewhere.
+    in_force = lambda card: (card >= 0).view(np.int8) - np.int8(1)  # noqa: E731
     card_labels = [card.label for card in plan.cards.cards]
     messages = {
         "country": _categorical(country, plan.countries),
@@ -170,12 +172,12 @@ def price_columns(plan, country: np.ndarray, priced: dict) -> tuple[dict[str, An
         "tier": _categorical(m["tier"], plan.tier_labels),
         "rate": m["rate"],
         "cost": m["cost"],
-        "currency": _categorical(np.where(m["card"] >= 0, 0, -1).astype(np.int8), currency),
+        "currency": _categorical(in_force(m["card"]), currency),
         "rate_card": _categorical(m["rate_source"], card_labels),
     }
     conversations = {
         "market": _categorical(c["market"], plan.markets),
         "cost": c["cost"],
-        "currency": _categorical(np.where(c["card"] >= 0, 0, -1).astype(np.int8), currency),
+        "currency": _categorical(in_force(c["card"]), currency),
     }
     return messages, conversations

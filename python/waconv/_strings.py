@@ -39,7 +39,7 @@ def _single_array(data: pa.Array | pa.ChunkedArray) -> pa.Array:
     return data.combine_chunks()
 
 
-def _buffers(series: pd.Series) -> tuple[pa.Array, tuple] | None:
+def arrow_buffers(series: pd.Series | pd.Index) -> tuple[pa.Array, tuple] | None:
     """The Arrow string array behind a series and its buffers as the core's string functions
     take them (offsets, data, validity, validity offset, size); None for any other dtype."""
     if not _is_arrow_string(series.dtype):
@@ -66,7 +66,7 @@ def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     Codes are int32 (-1 for null) and equal pandas' codes; uniques are sorted in code point
     order and have the dtype pandas would give them.
     """
-    found = _buffers(series)
+    found = arrow_buffers(series)
     if found is None:
         return None
     arrow, buffers = found
@@ -80,7 +80,7 @@ def encode_strings(series: pd.Series, vocabulary: list[str]) -> tuple[np.ndarray
     """Exact-spelling codes of an Arrow-backed string series against a short vocabulary:
     (int8 codes, -1 for null; first row spelled otherwise or -1; first null row or -1), or
     None for any other dtype. Codes after an unknown row are unspecified."""
-    found = _buffers(series)
+    found = arrow_buffers(series)
     if found is None:
         return None
     return _core.encode_strings(*found[1], vocabulary)

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "waconv/strings.hpp"
+
 namespace waconv {
 
 inline constexpr std::int16_t kUnknownCountry = -1;
@@ -25,5 +27,9 @@ class CountryResolver {
   std::unordered_map<std::string, std::int16_t> by_iso_;
   std::size_t longest_prefix_ = 0;
 };
+
+// Country of every value of a string column (distinct user ids); kUnknownCountry for nulls.
+std::vector<std::int16_t> resolve_countries(const CountryResolver& resolver, const StringColumn& users,
+                                            int threads = 0);
 
 }  // namespace waconv
