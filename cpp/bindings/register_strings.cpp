@@ -32,13 +32,14 @@ py::tuple factorize_strings(const py::array& offsets, const Column<std::uint8_t>
 
 py::tuple encode_strings(const py::array& offsets, const Column<std::uint8_t>& data,
                          const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
-                         std::int64_t size, const std::vector<std::string>& vocabulary, int threads) {
-  if (vocabulary.size() > 127) throw py::value_error("at most 127 vocabulary entries");
+                         std::int64_t size, const std::vector<std::string>& vocabulary,
+                         const std::vector<std::int8_t>& codes, std::int8_t null_code, int threads) {
+  if (codes.size() != vocabulary.size()) throw py::value_error("one code per vocabulary entry is required");
   const ArrowStrings strings(offsets, data, validity, validity_offset, size);
   waconv::VocabularyCodes result;
   {
     py::gil_scoped_release release;
-    result = waconv::encode_vocabulary(strings.column(), vocabulary, threads);
+    result = waconv::encode_vocabulary(strings.column(), vocabulary, codes, null_code, threads);
   }
   return py::make_tuple(to_numpy(std::move(result.codes)), result.first_unknown, result.first_null);
 }
@@ -51,7 +52,9 @@ void register_strings(py::module_& m) {
         "Sorted factorization of an Arrow utf8/large_utf8 array given its buffers: (int32 codes, "
         "-1 for null; int64 first row of each distinct string, in bytewise = code point order).");
   m.def("encode_strings", &encode_strings, py::arg("offsets"), py::arg("data"), py::arg("validity"),
-        py::arg("validity_offset"), py::arg("size"), py::arg("vocabulary"), py::arg("threads") = 0,
-        "Codes of an Arrow utf8/large_utf8 array against an exact vocabulary: (int8 codes, -1 for null; "
-        "first row matching no entry or -1, after which codes are unspecified; first null row or -1).");
+        py::arg("validity_offset"), py::arg("size"), py::arg("vocabulary"), py::arg("codes"), py::arg("null_code"),
+        py::arg("threads") = 0,
+        "Codes of an Arrow utf8/large_utf8 array against an exact vocabulary: (int8 array holding codes[k] "
+        "for vocabulary[k] and null_code for nulls; first row matching no entry or -1, after which the "
+        "array is unspecified; first null row or -1).");
 }

@@ -18,47 +18,44 @@ bool is_valid(const StringColumn& c, std::size_t row) {
 
 template <class Offset>
 void encode_rows(const StringColumn& c, const Offset* offsets, const std::vector<std::string>& vocabulary,
-                 std::size_t first, std::size_t last, std::int8_t* codes, std::int64_t& first_unknown,
-                 std::int64_t& first_null) {
+                 const std::vector<std::int8_t>& entry_codes, std::int8_t null_code, std::size_t first,
+                 std::size_t last, std::int8_t* codes, std::int64_t& first_unknown, std::int64_t& first_null) {
   for (std::size_t row = first; row < last; ++row) {
     if (!is_valid(c, row)) {
-      codes[row] = -1;
+      codes[row] = null_code;
       if (first_null < 0) first_null = static_cast<std::int64_t>(row);
       continue;
     }
     const std::string_view value(c.data + offsets[row], static_cast<std::size_t>(offsets[row + 1] - offsets[row]));
-    std::int8_t code = -1;
-    for (std::size_t k = 0; k < vocabulary.size(); ++k) {
-      if (value == vocabulary[k]) {
-        code = static_cast<std::int8_t>(k);
-        break;
-      }
-    }
-    if (code < 0) {
+    std::size_t k = 0;
+    while (k < vocabulary.size() && value != vocabulary[k]) ++k;
+    if (k == vocabulary.size()) {
       first_unknown = static_cast<std::int64_t>(row);
       return;
     }
-    codes[row] = code;
+    codes[row] = entry_codes[k];
   }
 }
 
 }  // namespace
 
 VocabularyCodes encode_vocabulary(const StringColumn& column, const std::vector<std::string>& vocabulary,
-                                  int threads) {
+                                  const std::vector<std::int8_t>& codes, std::int8_t null_code, int threads) {
   if ((column.offsets32 == nullptr) == (column.offsets64 == nullptr)) {
     throw std::invalid_argument("encode_vocabulary: exactly one of offsets32/offsets64 must be set");
   }
-  if (vocabulary.size() > 127) throw std::invalid_argument("encode_vocabulary: more than 127 entries");
+  if (codes.size() != vocabulary.size()) throw std::invalid_argument("encode_vocabulary: one code per entry");
   VocabularyCodes out;
   out.codes.resize(column.size);
   const std::size_t workers = detail::thread_count(threads, column.size);
   std::vector<std::int64_t> unknown(workers, -1), nulls(workers, -1);
   detail::parallel_chunks(column.size, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
     if (column.offsets32 != nullptr) {
-      encode_rows(column, column.offsets32, vocabulary, first, last, out.codes.data(), unknown[chunk], nulls[chunk]);
+      encode_rows(column, column.offsets32, vocabulary, codes, null_code, first, last, out.codes.data(),
+                  unknown[chunk], nulls[chunk]);
     } else {
-      encode_rows(column, column.offsets64, vocabulary, first, last, out.codes.data(), unknown[chunk], nulls[chunk]);
+      encode_rows(column, column.offsets64, vocabulary, codes, null_code, first, last, out.codes.data(),
+                  unknown[chunk], nulls[chunk]);
     }
   });
   // Chunks are in row order: the first chunk that saw one has the first row.

@@ -244,7 +244,7 @@ TEST_CASE("encode_vocabulary codes exact spellings, nulls as -1, and finds the f
   const std::vector<std::string> vocabulary{"inbound", "outbound"};
   const std::vector<std::optional<std::string>> values{"outbound", std::nullopt, "inbound", "outbound"};
   const ArrowStrings<std::int32_t> column(values);
-  const auto result = encode_vocabulary(column.view(), vocabulary);
+  const auto result = encode_vocabulary(column.view(), vocabulary, {0, 1}, -1);
   CHECK(result.codes == std::vector<std::int8_t>{1, -1, 0, 1});
   CHECK(result.first_null == 1);
   CHECK(result.first_unknown == -1);
@@ -252,7 +252,7 @@ TEST_CASE("encode_vocabulary codes exact spellings, nulls as -1, and finds the f
   // "Outbound" and "inbound " are other spellings: the caller's normalising path decides.
   const std::vector<std::optional<std::string>> odd{"inbound", "outbound", "Outbound", "inbound "};
   const ArrowStrings<std::int64_t> wide(odd);
-  CHECK(encode_vocabulary(wide.view(), vocabulary).first_unknown == 2);
+  CHECK(encode_vocabulary(wide.view(), vocabulary, {0, 1}, -1).first_unknown == 2);
 }
 
 TEST_CASE("encode_vocabulary reports the first unknown and null rows whatever the thread count", "[strings]") {
@@ -262,7 +262,7 @@ TEST_CASE("encode_vocabulary reports the first unknown and null rows whatever th
   values[240'000] = "bogus";
   const ArrowStrings<std::int32_t> column(values);
   for (int threads : {1, 2, 3}) {
-    const auto result = encode_vocabulary(column.view(), {"", "marketing", "utility"}, threads);
+    const auto result = encode_vocabulary(column.view(), {"", "marketing", "utility"}, {0, 1, 2}, -1, threads);
     CHECK(result.first_unknown == 200'003);
     CHECK(result.first_null == 180'000);
     CHECK(result.codes[0] == 2);

@@ -92,5 +92,7 @@ def encode_strings(
     validity_offset: int,
     size: int,
     vocabulary: list[str],
+    codes: list[int],
+    null_code: int,
     threads: int = 0,
 ) -> tuple[npt.NDArray[np.int8], int, int]: ...

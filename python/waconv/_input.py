@@ -118,14 +118,14 @@ def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
 def _map_arrow(series: pd.Series, table: Mapping[str, Any], null: Any) -> np.ndarray | None:
     """Fast path for Arrow-backed strings spelled exactly as in `table`; None otherwise."""
     keys = list(table)
-    encoded = encode_strings(series, keys)  # C++ over the Arrow buffers, no Python strings
+    # C++ over the Arrow buffers: no Python strings, and the table's values written directly.
+    encoded = encode_strings(series, keys, [int(table[k]) for k in keys], 0 if null is None else int(null))
     if encoded is None:
         return None
-    codes, first_unknown, first_null = encoded
+    values, first_unknown, first_null = encoded
     if first_unknown >= 0 or (null is None and first_null >= 0):
         return None  # other spellings or nulls: the general path normalises or reports them
-    lookup = np.array([table[k] for k in keys] + [0 if null is None else null])
-    return lookup[codes]  # code -1 (null) picks the trailing entry
+    return values
 
 
 def _map_small(
@@ -165,12 +165,14 @@ def _timestamps(series: pd.Series, column: str) -> tuple[np.ndarray, bool | None
         else:
             out[~nulls] = np.round(seconds[~nulls] * 1e9).astype(np.int64)
         return out, None
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        aware = True
-        values = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_dtype(series.dtype):
-        aware = False
-        values = series
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+        aware = isinstance(series.dtype, pd.DatetimeTZDtype)
+        try:
+            # The int64 view of a tz-aware array is already UTC, and NaT is NOT_DELIVERED:
+            # one unit conversion (none for ns input) instead of converting zones twice.
+            return series.array.as_unit("ns").asi8, aware
+        except pd.errors.OutOfBoundsDatetime:
+            values = series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series
     else:
         aware, values = _parse_objects(series, column)
     ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
@@ -267,13 +269,14 @@ def canonicalize(
             col["template_category"], names["template_category"], {**_TEMPLATE_CATEGORIES, "": 0},
             null=0, what="template category",
         ).astype(np.int8)
-        category[~outbound] = 0  # a category on an inbound row means nothing
+        # A category on an inbound row means nothing (multiplying by the mask beats a masked store).
+        np.multiply(category, outbound, out=category, casting="unsafe")
     else:
         category = np.zeros(len(frame), dtype=np.int8)
 
     referral = _bools(col["referral"], names["referral"]) if "referral" in col else None
     if referral is not None:
-        referral[outbound] = 0
+        np.multiply(referral, ~outbound, out=referral, casting="unsafe")
     duplicate = _duplicates(col, names, direction)
     refreshes = _csw_refreshing(frame, csw_refreshing)
 

@@ -76,11 +76,15 @@ def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     return codes, pd.Index(series.array.take(first_row))
 
 
-def encode_strings(series: pd.Series, vocabulary: list[str]) -> tuple[np.ndarray, int, int] | None:
+def encode_strings(
+    series: pd.Series, vocabulary: list[str], codes: list[int] | None = None, null_code: int = -1
+) -> tuple[np.ndarray, int, int] | None:
     """Exact-spelling codes of an Arrow-backed string series against a short vocabulary:
-    (int8 codes, -1 for null; first row spelled otherwise or -1; first null row or -1), or
-    None for any other dtype. Codes after an unknown row are unspecified."""
+    (int8 array: codes[k] for vocabulary[k] (default k), null_code for null; first row spelled
+    otherwise or -1; first null row or -1), or None for any other dtype. The array is
+    unspecified after an unknown row."""
     found = arrow_buffers(series)
     if found is None:
         return None
-    return _core.encode_strings(*found[1], vocabulary)
+    return _core.encode_strings(*found[1], vocabulary, list(range(len(vocabulary))) if codes is None else codes,
+                                null_code)

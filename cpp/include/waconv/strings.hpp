@@ -29,15 +29,15 @@ struct FactorizedStrings {
 FactorizedStrings factorize_sorted(const StringColumn& column);
 
 struct VocabularyCodes {
-  std::vector<std::int8_t> codes;  // per value: index into the vocabulary, -1 for null
+  std::vector<std::int8_t> codes;   // per value: the code of its vocabulary entry, or the null code
   std::int64_t first_unknown = -1;  // first row spelled like no vocabulary entry, -1 if none
   std::int64_t first_null = -1;     // first null row, -1 if none
 };
 
-// Codes of a column whose values come from a short vocabulary (at most 127 entries),
-// matched exactly (bytewise). Rows after an unknown one are left unspecified: the caller
-// falls back to its own normalising path for such a column.
+// Codes of a column whose values come from a short vocabulary, matched exactly (bytewise):
+// row i gets codes[k] when it reads vocabulary[k], null_code when it is null. Rows after an
+// unknown one are left unspecified: the caller falls back to its own normalising path.
 VocabularyCodes encode_vocabulary(const StringColumn& column, const std::vector<std::string>& vocabulary,
-                                  int threads = 0);
+                                  const std::vector<std::int8_t>& codes, std::int8_t null_code, int threads = 0);
 
 }  // namespace waconv
