@@ -119,7 +119,11 @@ def main() -> None:
     user = df["user"]
     print(f"  user ({user.dtype}, {user.nunique():,} distinct):")
     _timed("isna().any()  [null check]", lambda: user.isna().to_numpy().any(), n, r)
-    codes, uniques = _timed("pd.factorize(sort=True)  [waconv]", lambda: pd.factorize(user, sort=True), n, r)
+    codes, uniques = _timed("pd.factorize(sort=True)", lambda: pd.factorize(user, sort=True), n, r)
+    from waconv._strings import encode_strings, factorize_strings
+
+    if factorize_strings(user.head(1)) is not None:
+        _timed("C++ over the Arrow buffers  [waconv factorize_strings]", lambda: factorize_strings(user), n, r)
     _timed("pd.factorize(sort=False)", lambda: pd.factorize(user, sort=False), n, r)
 
     def factorize_then_rank():
@@ -146,7 +150,7 @@ def main() -> None:
         if ints is not None:
             _timed("  + pd.factorize(int64, sort=True)", lambda: pd.factorize(ints, sort=True), n, r)
     uniques = pd.Index(uniques)
-    _timed("distinct users to a list: [str(v) for v in index]  [waconv pricing]",
+    _timed("distinct users to a list: [str(v) for v in index]  [waconv pricing, non-Arrow ids]",
            lambda: [str(v) for v in uniques], n, r)
     _timed("  alternative: [str(v) for v in index.tolist()]", lambda: [str(v) for v in uniques.tolist()], n, r)
     cat = user.astype("category")
@@ -162,8 +166,11 @@ def main() -> None:
         lookup = np.array([table[str(v).strip().lower()] for v in u] + [0])
         return lookup[c]
 
-    _timed("pd.factorize + map the distinct values  [waconv _map_small]",
+    _timed("pd.factorize + map the distinct values  [waconv, non-Arrow strings]",
            lambda: map_small(direction, {"inbound": 0, "outbound": 1}), n, r)
+    if encode_strings(direction.head(1), ["inbound"]) is not None:
+        _timed("C++ over the Arrow buffers  [waconv encode_strings]",
+               lambda: encode_strings(direction, ["inbound", "outbound"], [0, 1], 0), n, r)
     _timed("(series == 'outbound').to_numpy()", lambda: (direction == "outbound").to_numpy(), n, r)
     if isinstance(direction.dtype, pd.StringDtype) and direction.dtype.storage == "pyarrow":
         darrow = direction.array.__arrow_array__()
@@ -172,7 +179,10 @@ def main() -> None:
     category = df["template_category"]
     print(f"  template_category ({category.dtype}, mostly null):")
     table = {"marketing": 1, "utility": 2, "authentication": 3, "marketing_lite": 4, "": 0}
-    _timed("pd.factorize + map the distinct values  [waconv _map_small]", lambda: map_small(category, table), n, r)
+    _timed("pd.factorize + map the distinct values  [waconv, non-Arrow strings]", lambda: map_small(category, table), n, r)
+    if encode_strings(category.head(1), [""]) is not None:
+        _timed("C++ over the Arrow buffers  [waconv encode_strings]",
+               lambda: encode_strings(category, list(table), list(table.values()), 0), n, r)
     if isinstance(category.dtype, pd.StringDtype) and category.dtype.storage == "pyarrow":
         carrow = category.array.__arrow_array__()
         values = pa.array(["marketing", "utility", "authentication", "marketing_lite"])
@@ -185,11 +195,12 @@ def main() -> None:
         values = series.dt.tz_convert("UTC").dt.tz_localize(None)
         return values.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
-    _timed("tz_convert + tz_localize(None) + to_numpy(ns)  [waconv]", lambda: waconv_times(ts), n, r)
+    _timed("tz_convert + tz_localize(None) + to_numpy(ns)", lambda: waconv_times(ts), n, r)
+    _timed("array.as_unit('ns').asi8  [waconv]", lambda: ts.array.as_unit("ns").asi8, n, r)
     _timed("to_numpy(dtype='datetime64[ns]')", lambda: ts.to_numpy(dtype="datetime64[ns]").view(np.int64), n, r)
     _timed("array.asi8 (native unit, no copy)", lambda: ts.array.asi8, n, r)
     dl = df["delivered_at"]
-    _timed("delivered_at: tz_convert + tz_localize + to_numpy  [waconv]", lambda: waconv_times(dl), n, r)
+    _timed("delivered_at: array.as_unit('ns').asi8  [waconv]", lambda: dl.array.as_unit("ns").asi8, n, r)
 
     referral = df["referral"]
     print("  referral (bool):")
@@ -205,7 +216,7 @@ def main() -> None:
            lambda: user_values.take(window_codes), n, r)
     _timed("alternative: pd.Categorical.from_codes(codes, user_values)",
            lambda: pd.Categorical.from_codes(window_codes, categories=user_values, validate=False), n, r)
-    _timed("frame.copy(deep=False)  [messages_table starts with it]", lambda: df.copy(deep=False), n, r)
+    _timed("frame.copy(deep=False)", lambda: df.copy(deep=False), n, r)
 
     def add_columns():
         out = df.copy(deep=False)
@@ -214,6 +225,13 @@ def main() -> None:
         return out
 
     _timed("  + 10 new int8 columns one by one", add_columns, n, r)
+
+    def one_construction():
+        columns = {name: df[name].array for name in df.columns}
+        columns.update({f"c{k}": np.zeros(n, dtype=np.int8) for k in range(10)})
+        return pd.DataFrame(columns, index=df.index, copy=False)
+
+    _timed("  + the same 10 columns in one DataFrame construction  [waconv]", one_construction, n, r)
 
 
 if __name__ == "__main__":

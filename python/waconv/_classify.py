@@ -78,7 +78,8 @@ def classify(
     those (default: the USD cards shipped with waconv).
     volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
     auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
-    threads: worker threads for the scan (0 = one per core).
+    threads: worker threads for the scan and pricing (0 = one per core, fewer for logs under
+    100,000 rows per core; an explicit number is used as given).
     output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
     pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
 

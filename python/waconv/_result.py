@@ -14,7 +14,9 @@ from ._input import CanonicalEvents, to_utc_index
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes, categories=names)
+    # The core's codes are in range by construction: skipping pandas' check of every code
+    # saves a pass over each of ~15 columns of 10M rows.
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(names), validate=False)
 
 
 def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
@@ -28,6 +30,9 @@ class Result:
     messages: the input rows in input order, with the SPEC §5 columns added.
     conversations: one row per CBP conversation or free entry point window.
     windows: customer service and free entry point windows.
+    timings: seconds spent in `prepare` (input to codes), `core` (the C++ calls), `scan` (the
+    classification inside it: `scan_group`, `scan_pairs`, `scan_join`, `scan_scatter`),
+    `assemble` (result tables) and `total`.
     """
 
     messages: pd.DataFrame
