@@ -153,3 +153,31 @@ def test_error_message_reads_well():
     frame.loc[1, "direction"] = None
     error = raises(frame, "direction", 1, "null direction")
     assert str(error) == "column 'direction', row 1: null direction"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_every_datetime_unit_gives_the_same_result(unit):
+    aware = good()
+    expected = waconv.classify(aware).messages
+    converted = aware.astype({"timestamp": f"datetime64[{unit}, UTC]", "delivered_at": f"datetime64[{unit}, UTC]"})
+    got = waconv.classify(converted).messages
+    for column in ("pricing_category", "conversation_id", "csw_open", "cost"):
+        pd.testing.assert_series_equal(got[column], expected[column])
+
+
+@pytest.mark.parametrize("when", ["1999-12-31 23:59:59", "2100-01-01", "2262-05-01", "2500-01-01"])
+def test_out_of_range_in_a_coarse_unit_is_reported_not_overflowed(when):
+    # 2500 fits datetime64[us] but not ns: it must be reported, not wrap around.
+    frame = good().astype({"timestamp": "datetime64[us, UTC]", "delivered_at": "datetime64[us, UTC]"})
+    late = frame.copy()
+    late.loc[2, "delivered_at"] = pd.Timestamp(when, tz="UTC")
+    raises(late, "delivered_at", 2, "outside 2000-01-01")
+    early = frame.copy()
+    early.loc[1, "timestamp"] = pd.Timestamp(when, tz="UTC")
+    raises(early, "timestamp", 1, "outside 2000-01-01")
+
+
+def test_delivery_on_inbound_rows_is_ignored_even_out_of_range():
+    frame = good().astype({"delivered_at": "datetime64[us, UTC]"})
+    frame.loc[0, "delivered_at"] = pd.Timestamp("2500-01-01", tz="UTC")  # row 0 is inbound
+    assert waconv.classify(frame).messages.loc[0, "direction"] == "inbound"

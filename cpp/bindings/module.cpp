@@ -8,6 +8,7 @@ void register_codes(py::module_& m);
 void register_classify(py::module_& m);
 void register_price(py::module_& m);
 void register_strings(py::module_& m);
+void register_instants(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "waconv's C++ engine. Use the public API in `waconv`; this module is internal.";
@@ -28,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   register_classify(m);
   register_price(m);
   register_strings(m);
+  register_instants(m);
 }

@@ -218,3 +218,28 @@ TEST_CASE("validation names the column and row") {
     CHECK(e.row() == 0);
   }
 }
+
+TEST_CASE("datetime columns in any unit become instants in one pass, out-of-range rows reported") {
+  const std::int64_t us = 1000;
+  const Instant t0 = day(2024, 1, 8);
+  const std::vector<std::int64_t> raw{t0 / us, kNoInstant, kLatestInstant / us, t0 / us + 1, kEarliestInstant / us - 1};
+  const auto times = instants_from(raw.data(), raw.size(), us, 1);
+  CHECK(times.instants[0] == t0);
+  CHECK(times.instants[1] == kNoInstant);
+  CHECK(times.instants[2] == kLatestInstant);         // clamped just outside the range, not scaled
+  CHECK(times.instants[4] == kEarliestInstant - 1);
+  CHECK(times.first_out_of_range == 2);
+
+  // Delivery: inbound rows (direction 0) are dropped whatever they hold; early rows reported.
+  const std::vector<Instant> sent{t0, t0, t0 + us, t0};
+  const std::vector<std::int8_t> direction{1, 0, 1, 1};
+  const std::vector<std::int64_t> delivered{t0 / us, 99'999'999'999'999'999, t0 / us, kNoInstant};
+  for (int threads : {1, 2, 3}) {
+    const auto d = delivery_instants_from(delivered.data(), delivered.size(), us, sent.data(), direction.data(), threads);
+    CHECK(d.instants[0] == t0);
+    CHECK(d.instants[1] == kNoInstant);
+    CHECK(d.instants[3] == kNoInstant);
+    CHECK(d.first_out_of_range == -1);
+    CHECK(d.first_before_sent == 2);
+  }
+}

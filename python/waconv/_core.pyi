@@ -78,6 +78,16 @@ def price(
     auth_start: npt.NDArray[np.int64],
     threads: int = 0,
 ) -> dict[str, Any]: ...
+def instants(
+    raw: npt.NDArray[np.int64], unit_ns: int, threads: int = 0
+) -> tuple[npt.NDArray[np.int64], int]: ...
+def delivery_instants(
+    raw: npt.NDArray[np.int64],
+    unit_ns: int,
+    sent: npt.NDArray[np.int64],
+    direction: npt.NDArray[np.int8],
+    threads: int = 0,
+) -> tuple[npt.NDArray[np.int64], int, int]: ...
 def factorize_strings(
     offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
     data: npt.NDArray[np.uint8],

@@ -40,6 +40,7 @@ TEXT_ID_COLUMNS = ("business", "user", "waba", "portfolio", "message_id", "user_
 _DIRECTIONS = {name: code for code, name in enumerate(_core.DIRECTIONS)}
 _TEMPLATE_CATEGORIES = {name: code for code, name in enumerate(_core.TEMPLATE_CATEGORIES) if name}
 _STATUS_DELIVERED = {"sent": False, "failed": False, "delivered": True, "read": True, "played": True}
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _TRUE_STRINGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False}
 
 CswRefreshing = Union[None, str, Callable[[pd.DataFrame], Any]]
@@ -165,18 +166,26 @@ def _timestamps(series: pd.Series, column: str) -> tuple[np.ndarray, bool | None
         else:
             out[~nulls] = np.round(seconds[~nulls] * 1e9).astype(np.int64)
         return out, None
-    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
-        aware = isinstance(series.dtype, pd.DatetimeTZDtype)
-        try:
-            # The int64 view of a tz-aware array is already UTC, and NaT is NOT_DELIVERED:
-            # one unit conversion (none for ns input) instead of converting zones twice.
-            return series.array.as_unit("ns").asi8, aware
-        except pd.errors.OutOfBoundsDatetime:
-            values = series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series
-    else:
-        aware, values = _parse_objects(series, column)
+    native = _datetime_storage(series)
+    if native is not None:
+        # Out-of-range values come back clamped just outside 2000..2100 for _check_range.
+        ns, _ = _core.instants(*native)
+        return ns, isinstance(series.dtype, pd.DatetimeTZDtype)
+    aware, values = _parse_objects(series, column)
     ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
     return ns, aware
+
+
+def _datetime_storage(series: pd.Series) -> tuple[np.ndarray, int] | None:
+    """(int64 values, ns per unit) of a datetime64 column, naive or tz-aware, or None.
+
+    pandas stores both as int64 counts since the epoch in UTC with NaT as INT64_MIN, the
+    core's own layout: the core scales them in one pass, no zone conversion needed.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+        array = series.array
+        return array.asi8, _NS_PER_UNIT[array.unit]
+    return None
 
 
 def _parse_objects(series: pd.Series, column: str) -> tuple[bool, pd.Series]:
@@ -315,14 +324,20 @@ def canonicalize(
 def _delivery(
     col: dict[str, pd.Series], names: dict[str, str], timestamp: np.ndarray, outbound: np.ndarray, aware: bool | None
 ) -> np.ndarray:
+    native = _datetime_storage(col["delivered_at"]) if "delivered_at" in col else None
+    if native is not None:
+        delivered_aware = isinstance(col["delivered_at"].dtype, pd.DatetimeTZDtype)
+        # One C++ pass: scale, keep outbound rows, find the first out-of-range and early rows.
+        _check_awareness(names, native[0], aware, delivered_aware)  # NaT is INT64_MIN in any unit
+        delivered, out_of_range, early = _core.delivery_instants(*native, timestamp, outbound.view(np.int8))
+        if out_of_range >= 0:
+            raise InputError(names["delivered_at"], out_of_range, "timestamp outside 2000-01-01 .. 2100-01-01")
+        if early >= 0:
+            raise InputError(names["delivered_at"], early, "delivered_at is before timestamp")
+        return delivered
     if "delivered_at" in col:
         delivered, delivered_aware = _timestamps(col["delivered_at"], names["delivered_at"])
-        if aware is not None and delivered_aware is not None and aware != delivered_aware:
-            present = delivered != NOT_DELIVERED
-            raise InputError(
-                names["delivered_at"], _first(present) if present.any() else 0,
-                "mixed naive and tz-aware datetimes (timestamp and delivered_at differ)",
-            )
+        _check_awareness(names, delivered, aware, delivered_aware)
         delivered = np.where(outbound, delivered, NOT_DELIVERED)
         present = delivered != NOT_DELIVERED
         _check_range(delivered, present, names["delivered_at"])
@@ -334,6 +349,16 @@ def _delivery(
         delivered_flag = _map_small(col["status"], names["status"], _STATUS_DELIVERED, null=False, what="status")
         return np.where(outbound & delivered_flag.astype(bool), timestamp, NOT_DELIVERED)
     return np.where(outbound, timestamp, NOT_DELIVERED)
+
+
+def _check_awareness(names: dict[str, str], delivered: np.ndarray, aware: bool | None,
+                     delivered_aware: bool | None) -> None:
+    if aware is not None and delivered_aware is not None and aware != delivered_aware:
+        present = delivered != NOT_DELIVERED
+        raise InputError(
+            names["delivered_at"], _first(present) if present.any() else 0,
+            "mixed naive and tz-aware datetimes (timestamp and delivered_at differ)",
+        )
 
 
 def _duplicates(col: dict[str, pd.Series], names: dict[str, str], direction: np.ndarray) -> np.ndarray:

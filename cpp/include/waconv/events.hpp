@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "waconv/buffers.hpp"
 #include "waconv/time.hpp"
 
 namespace waconv {
@@ -62,5 +63,22 @@ void validate(const EventColumns& events);
 // Earliest and latest instants accepted (2000-01-01 and 2100-01-01 UTC).
 inline constexpr Instant kEarliestInstant = 946'684'800LL * kSecond;
 inline constexpr Instant kLatestInstant = 4'102'444'800LL * kSecond;
+
+// A datetime column of the input, converted to instants in one pass.
+struct InstantColumn {
+  RowBuffer<Instant> instants;       // kNoInstant for NaT (and, for delivery, inbound rows)
+  std::int64_t first_out_of_range = -1;  // first row outside 2000-01-01 .. 2100-01-01, -1 if none
+  std::int64_t first_before_sent = -1;   // delivery only: first outbound row delivered before its timestamp
+};
+
+// raw: int64 counts of `unit_ns` nanoseconds (1 for ns, 1,000 for us, ...) with
+// kNoInstant for NaT, as pandas stores datetimes. Out-of-range values are found before
+// scaling (so none overflows) and clamped to just outside the range; the caller reports them.
+InstantColumn instants_from(const std::int64_t* raw, std::size_t n, std::int64_t unit_ns, int threads = 0);
+
+// The delivery column: kept only for outbound rows (direction 1), checked against the
+// sent instants, which must already be in range.
+InstantColumn delivery_instants_from(const std::int64_t* raw, std::size_t n, std::int64_t unit_ns,
+                                     const Instant* sent, const std::int8_t* direction, int threads = 0);
 
 }  // namespace waconv
