@@ -154,3 +154,13 @@ def test_encode_strings_matches_a_python_lookup(dtype, values, data):
 
 def test_encode_strings_declines_other_dtypes():
     assert encode_strings(pd.Series(["inbound"], dtype=object), ["inbound"]) is None
+
+
+@given(values=st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(-3, 3), max_size=80),
+       threads=st.integers(1, 3))
+def test_factorize_integers_equals_pandas(values, threads):
+    array = np.array(values, dtype=np.int64)
+    codes, uniques = _core.factorize_integers(array, threads)
+    expected_codes, expected_uniques = pd.factorize(array, sort=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    np.testing.assert_array_equal(uniques, expected_uniques)

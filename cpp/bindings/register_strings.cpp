@@ -1,4 +1,5 @@
-// Factorizing and encoding Arrow string columns from their raw buffers (the Python side pulls them out of
+// Factorizing id columns (Arrow strings from their raw buffers, int64 arrays) and encoding
+// fixed-vocabulary Arrow string columns (the Python side pulls them out of
 // pyarrow as NumPy views), so no Python string object is ever created per row.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -30,6 +31,18 @@ py::tuple factorize_strings(const py::array& offsets, const Column<std::uint8_t>
   return py::make_tuple(to_numpy(std::move(result.codes)), to_numpy(std::move(result.first_row)));
 }
 
+py::tuple factorize_integers(const Column<std::int64_t>& values, int threads) {
+  if (values.ndim() != 1) throw py::value_error("values must be one-dimensional");
+  const auto n = static_cast<std::size_t>(values.size());
+  const std::int64_t* data = values.data();
+  waconv::FactorizedIntegers result;
+  {
+    py::gil_scoped_release release;
+    result = waconv::factorize_integers(data, n, threads);
+  }
+  return py::make_tuple(to_numpy(std::move(result.codes)), to_numpy(std::move(result.uniques)));
+}
+
 py::tuple encode_strings(const py::array& offsets, const Column<std::uint8_t>& data,
                          const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                          std::int64_t size, const std::vector<std::string>& vocabulary,
@@ -51,6 +64,8 @@ void register_strings(py::module_& m) {
         py::arg("validity_offset"), py::arg("size"),
         "Sorted factorization of an Arrow utf8/large_utf8 array given its buffers: (int32 codes, "
         "-1 for null; int64 first row of each distinct string, in bytewise = code point order).");
+  m.def("factorize_integers", &factorize_integers, py::arg("values"), py::arg("threads") = 0,
+        "Sorted factorization of an int64 array: (int32 codes, sorted int64 uniques).");
   m.def("encode_strings", &encode_strings, py::arg("offsets"), py::arg("data"), py::arg("validity"),
         py::arg("validity_offset"), py::arg("size"), py::arg("vocabulary"), py::arg("codes"), py::arg("null_code"),
         py::arg("threads") = 0,

@@ -268,3 +268,23 @@ TEST_CASE("encode_vocabulary reports the first unknown and null rows whatever th
     CHECK(result.codes[0] == 2);
   }
 }
+
+TEST_CASE("factorize_integers equals a sorted map of the values, whatever the thread count", "[strings]") {
+  std::mt19937_64 rng(7);
+  for (std::int64_t distinct : {1, 3, 200, 5000}) {
+    std::uniform_int_distribution<std::int64_t> pick(-distinct, distinct);
+    std::bernoulli_distribution far(0.5);  // half the values near INT64_MIN / 2
+    std::vector<std::int64_t> values(1201);
+    for (auto& v : values) v = pick(rng) * 1'000'003 + (far(rng) ? std::numeric_limits<std::int64_t>::min() / 2 : 0);
+    std::map<std::int64_t, std::int32_t> rank;
+    for (auto v : values) rank[v] = 0;
+    std::int32_t next = 0;
+    for (auto& [value, r] : rank) r = next++;
+    for (int threads : {1, 2, 3}) {
+      const auto result = factorize_integers(values.data(), values.size(), threads);
+      REQUIRE(result.uniques.size() == rank.size());
+      for (std::size_t i = 0; i < values.size(); ++i) CHECK(result.codes[i] == rank[values[i]]);
+      CHECK(std::is_sorted(result.uniques.begin(), result.uniques.end()));
+    }
+  }
+}

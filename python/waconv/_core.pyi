@@ -95,6 +95,9 @@ def factorize_strings(
     validity_offset: int,
     size: int,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
+def factorize_integers(
+    values: npt.NDArray[np.int64], threads: int = 0
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
 def encode_strings(
     offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
     data: npt.NDArray[np.uint8],

@@ -107,6 +107,9 @@ def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
     from_arrow = factorize_strings(series)  # hashes Arrow buffers in C++: no Python strings
     if from_arrow is not None:
         return from_arrow
+    if series.dtype == np.int64:  # NumPy int64 ids (nullable Int64 goes the pandas way)
+        codes, uniques = _core.factorize_integers(series.to_numpy())
+        return codes, pd.Index(uniques)
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
         # "2" and 2 would silently become two different accounts or users.
         first_type = type(series.iloc[0])

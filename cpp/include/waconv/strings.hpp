@@ -1,12 +1,14 @@
-// Arrow string columns read straight from their buffers, without creating a Python
-// string per row: factorizing ids (users, many distinct values) and encoding columns with a
-// fixed vocabulary (direction, template category, status).
+// Id and category columns to dense codes without a Python object per row: Arrow string
+// columns read straight from their buffers (ids with many distinct values; columns with a
+// fixed vocabulary such as direction), and int64 id columns.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "waconv/buffers.hpp"
 
 namespace waconv {
 
@@ -27,6 +29,15 @@ struct FactorizedStrings {
 
 // Same result as pandas.factorize(values, sort=True) (codes, and where each unique first occurs).
 FactorizedStrings factorize_sorted(const StringColumn& column);
+
+struct FactorizedIntegers {
+  RowBuffer<std::int32_t> codes;      // per value: index of its value among the sorted distinct values
+  std::vector<std::int64_t> uniques;  // sorted
+};
+
+// Same result as pandas.factorize(values, sort=True) for an int64 column without nulls
+// (account ids, numeric phone numbers). threads: 0 = one per core.
+FactorizedIntegers factorize_integers(const std::int64_t* values, std::size_t n, int threads = 0);
 
 struct VocabularyCodes {
   std::vector<std::int8_t> codes;   // per value: the code of its vocabulary entry, or the null code
