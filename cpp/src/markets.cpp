@@ -24,23 +24,25 @@ std::int16_t CountryResolver::resolve(std::string_view user) const {
   // Business-scoped user ids carry the user's ISO country: "US.13491208655302741918".
   if (user.size() > 3 && user[2] == '.' && std::isalpha(static_cast<unsigned char>(user[0])) &&
       std::isalpha(static_cast<unsigned char>(user[1]))) {
-    const std::string iso{static_cast<char>(std::toupper(static_cast<unsigned char>(user[0]))),
-                          static_cast<char>(std::toupper(static_cast<unsigned char>(user[1])))};
-    const auto it = by_iso_.find(iso);
+    const char iso[2] = {static_cast<char>(std::toupper(static_cast<unsigned char>(user[0]))),
+                         static_cast<char>(std::toupper(static_cast<unsigned char>(user[1])))};
+    const auto it = by_iso_.find(std::string_view(iso, 2));
     return it == by_iso_.end() ? kUnknownCountry : it->second;
   }
-  std::string digits;
-  digits.reserve(user.size());
+  // Only the leading digits can matter (the 00 prefix and the longest calling code).
+  char digits[32];
+  std::size_t count = 0;
   for (char ch : user) {
     if (std::isdigit(static_cast<unsigned char>(ch))) {
-      digits.push_back(ch);
+      if (count < sizeof digits) digits[count++] = ch;
     } else if (ch != '+' && ch != ' ' && ch != '-' && ch != '(' && ch != ')' && ch != '.') {
       return kUnknownCountry;
     }
   }
-  if (digits.rfind("00", 0) == 0) digits.erase(0, 2);  // international dialling prefix
-  for (std::size_t n = std::min(longest_prefix_, digits.size()); n > 0; --n) {
-    const auto it = by_prefix_.find(digits.substr(0, n));
+  std::string_view number(digits, count);
+  if (number.substr(0, 2) == "00") number.remove_prefix(2);  // international dialling prefix
+  for (std::size_t n = std::min(longest_prefix_, number.size()); n > 0; --n) {
+    const auto it = by_prefix_.find(number.substr(0, n));
     if (it != by_prefix_.end()) return it->second;
   }
   return kUnknownCountry;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,8 +24,14 @@ class CountryResolver {
   std::int16_t resolve(std::string_view user) const;
 
  private:
-  std::unordered_map<std::string, std::int16_t> by_prefix_;
-  std::unordered_map<std::string, std::int16_t> by_iso_;
+  // Transparent hashing: lookups by string_view, no std::string built per probe.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Table = std::unordered_map<std::string, std::int16_t, Hash, std::equal_to<>>;
+  Table by_prefix_;
+  Table by_iso_;
   std::size_t longest_prefix_ = 0;
 };
 
