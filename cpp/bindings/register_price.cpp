@@ -58,7 +58,7 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
                const Column<std::uint8_t>& auth_international, const Column<std::int16_t>& card_of,
                std::int32_t card_count, const Column<double>& rate, const Column<std::int16_t>& rate_source,
                const std::vector<std::vector<Band>>& bands, const Column<std::int16_t>& auth_primary_country,
-               const Column<std::int64_t>& auth_start, int threads) {
+               const Column<std::int64_t>& auth_start, const Column<std::int64_t>& card_effective, int threads) {
   const std::size_t n = result.messages.era.size();
   waconv::EventColumns events;
   events.size = n;
@@ -79,6 +79,7 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   tables.card_count = card_count;
   tables.rate = to_vector(rate);
   tables.rate_source = to_vector(rate_source);
+  tables.card_effective = to_vector(card_effective);
   for (const auto& list : bands) {
     auto& out = tables.bands.emplace_back();
     for (const auto& [lower, upper, value, label] : list) out.push_back({lower, upper, value, label});
@@ -102,9 +103,16 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   conversations["market"] = to_numpy(std::move(prices.conversations.market));
   conversations["cost"] = to_numpy(std::move(prices.conversations.cost));
   conversations["card"] = to_numpy(std::move(prices.conversations.card));
+  py::dict gaps;
+  gaps["unknown_rate"] = prices.gaps.unknown_rate;
+  gaps["first_unknown_rate"] = prices.gaps.first_unknown_rate;
+  gaps["before_first_card"] = prices.gaps.before_first_card;
+  gaps["borrowed"] = prices.gaps.borrowed;
+  gaps["borrowed_from"] = to_numpy(std::move(prices.gaps.borrowed_from));
   py::dict out;
   out["messages"] = messages;
   out["conversations"] = conversations;
+  out["gaps"] = gaps;
   return out;
 }
 
@@ -122,6 +130,6 @@ void register_price(py::module_& m) {
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),
         py::arg("auth_international"), py::arg("card_of"), py::arg("card_count"), py::arg("rate"),
         py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),
-        py::arg("threads") = 0,
+        py::arg("card_effective"), py::arg("threads") = 0,
         "Phase 2: markets, rate cards, tiers and costs; rewrites authentication_international categories.");
 }

@@ -1,6 +1,7 @@
 #include "waconv/price.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "parallel.hpp"
@@ -213,6 +214,43 @@ void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMe
   }
 }
 
+// One pass over the priced rows, after the tiers: counts what report_gaps warns about.
+PricingGaps find_gaps(const EventColumns& events, const PricingTables& tables, const MessageVerdicts& v,
+                      const MessagePrices& m, std::size_t workers) {
+  constexpr Instant kSlack = 14 * kHour;  // cards switch at WABA-local midnight, at most UTC+14
+  std::vector<PricingGaps> chunks(workers);
+  detail::parallel_chunks(events.size, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
+    PricingGaps& g = chunks[chunk];
+    g.borrowed_from.assign(static_cast<std::size_t>(tables.card_count), 0);
+    for (std::size_t row = first; row < last; ++row) {
+      const bool charged = v.pricing_type[row] == code(PricingType::regular) &&
+                           (v.opens_conversation[row] || v.conversation_id[row] < 0);
+      if (!charged) continue;
+      if (std::isnan(m.cost[row])) {
+        if (g.unknown_rate++ == 0) g.first_unknown_rate = static_cast<std::int64_t>(row);
+      } else if (m.rate_source[row] >= 0 && m.rate_source[row] != m.card[row]) {
+        ++g.borrowed;
+        ++g.borrowed_from[static_cast<std::size_t>(m.rate_source[row])];
+      }
+      const std::int16_t card = m.card[row];
+      if (card >= 0 && static_cast<std::size_t>(card) < tables.card_effective.size()) {
+        const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
+        if (tables.card_effective[static_cast<std::size_t>(card)] > t + kSlack) ++g.before_first_card;
+      }
+    }
+  });
+  PricingGaps total = std::move(chunks[0]);
+  for (std::size_t k = 1; k < workers; ++k) {
+    const PricingGaps& g = chunks[k];
+    if (total.first_unknown_rate < 0) total.first_unknown_rate = g.first_unknown_rate;
+    total.unknown_rate += g.unknown_rate;
+    total.before_first_card += g.before_first_card;
+    total.borrowed += g.borrowed;
+    for (std::size_t c = 0; c < total.borrowed_from.size(); ++c) total.borrowed_from[c] += g.borrowed_from[c];
+  }
+  return total;
+}
+
 }  // namespace
 
 Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
@@ -237,6 +275,7 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   });
   for (std::size_t k = 1; k < workers; ++k) tiered[0].insert(tiered[0].end(), tiered[k].begin(), tiered[k].end());
   apply_tiers(p, result.messages, tiered[0], m);
+  out.gaps = find_gaps(events, tables, result.messages, m, workers);
   return out;
 }
 

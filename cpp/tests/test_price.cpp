@@ -79,3 +79,29 @@ TEST_CASE("authentication-international after the start, not to the primary coun
   CHECK(p.messages.cost[before] == Approx(0.0077));
   CHECK(p.messages.cost[after] == Approx(0.0280));
 }
+
+TEST_CASE("the pricing pass counts charged units without an exact rate") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  log.outbound(h0, h0, TemplateCategory::utility);                    // tiered: exact
+  log.outbound(h0 + kHour, h0 + kHour, TemplateCategory::authentication);  // Brazil has no rate: NaN
+  log.outbound(h0 + 2 * kHour, h0 + 2 * kHour, TemplateCategory::authentication);
+  log.outbound(h0 - 40 * kDay, h0 - 40 * kDay, TemplateCategory::marketing);  // before the card, on its fallback
+  log.inbound(h0 + 3 * kHour);                                        // not a charge
+  ClassifyOptions pmp;
+  pmp.forced_era = Era::pmp_v1;
+  Classification r = log.run(pmp);
+  PricingTables tables = small_tables();
+  tables.card_of = {-1, -1, 0, 0};  // PMP: card 0 also stands in before it took effect
+  tables.card_effective = {ZoneCalendar("UTC").start_of_day({2025, 7, 1})};
+  const std::vector<std::int16_t> country(log.timestamp.size(), 0);
+  const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, tables, none, r, 2);
+  CHECK(p.gaps.unknown_rate == 2);
+  CHECK(p.gaps.first_unknown_rate == 1);
+  CHECK(p.gaps.before_first_card == 1);
+  CHECK(p.gaps.borrowed == 0);
+  CHECK(p.gaps.borrowed_from == std::vector<std::int64_t>{0});
+}

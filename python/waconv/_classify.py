@@ -25,7 +25,6 @@ from ._pricing import (
 from ._rate_cards import RateCard, RateCards, as_rate_cards
 from ._result import (
     Result,
-    charged_units,
     conversations_table,
     message_columns,
     messages_table,
@@ -168,10 +167,7 @@ def classify(
         },
     )
     if plan is not None:
-        m = result.messages
-        report_gaps(plan, charged_units(m), m["cost"].to_numpy(), priced["messages"]["card"],
-                    priced["messages"]["rate_source"], m["pricing_category"], m["market"],
-                    canonical.delivered_at, canonical.timestamp)
+        report_gaps(plan, priced["gaps"], result.messages, priced["messages"]["card"])
     finished = time.perf_counter()
     result.timings = {
         "prepare": prepared - started,

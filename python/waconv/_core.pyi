@@ -76,6 +76,7 @@ def price(
     bands: list[list[tuple[int, int, float, int]]],
     auth_primary_country: npt.NDArray[np.int16],
     auth_start: npt.NDArray[np.int64],
+    card_effective: npt.NDArray[np.int64],
     threads: int = 0,
 ) -> dict[str, Any]: ...
 def instants(

@@ -18,6 +18,7 @@ from ._errors import InputError, WaconvWarning
 from ._input import CanonicalEvents
 from ._markets import BEGINNING, OTHER, market_reference
 from ._rate_cards import COLUMNS, MODELS, RateCards
+from ._result import charged_units
 from ._strings import arrow_buffers
 from ._tiers import TierTable
 
@@ -50,6 +51,7 @@ class PricingPlan:
             rate=self.rate,
             rate_source=self.rate_source,
             bands=self.bands,
+            card_effective=np.array([pd.Timestamp(c.effective, tz="UTC").value for c in self.cards.cards], np.int64),
         )
 
 
@@ -187,35 +189,29 @@ def auth_international_arrays(
     return primary, start
 
 
-def report_gaps(plan: PricingPlan, charged: np.ndarray, cost: np.ndarray, card: np.ndarray, source: np.ndarray,
-                category: pd.Series, market: pd.Series, delivered_at: np.ndarray, timestamp: np.ndarray) -> None:
-    """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate."""
-    rows = np.flatnonzero(charged)  # every check concerns charged rows only: work on those
-    cost, card, source = cost[rows], card[rows], source[rows]
-    unknown = np.isnan(cost)
-    if unknown.any():
-        first = int(rows[np.argmax(unknown)])
-        at = rows[unknown]
-        what = pd.DataFrame({"category": category.iloc[at], "market": market.iloc[at]}).value_counts().head(5)
-        detail = "; ".join(f"{c} in {m}: {n:,}" for (c, m), n in what.items())
+def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame, card: np.ndarray) -> None:
+    """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate.
+
+    gaps: what the core's pricing pass counted (see PricingGaps in cpp/include/waconv/price.hpp);
+    card: the card in force per row.
+    """
+    unknown = int(gaps["unknown_rate"])
+    if unknown:
+        first = int(gaps["first_unknown_rate"])
+        category, market = messages["pricing_category"], messages["market"]
         if plan.user_cards:
-            first_card = card[np.argmax(unknown)]
-            label = plan.cards.cards[first_card].source if first_card >= 0 else "the rate cards"
+            label = plan.cards.cards[card[first]].source if card[first] >= 0 else "the rate cards"
             raise InputError(None, None, f"no rate for {category.iloc[first]} in {market.iloc[first]} "
                              f"(first needed by row {first})", file=label)
-        warnings.warn(f"{int(unknown.sum()):,} charged units have no published rate in the shipped cards, "
+        at = charged_units(messages) & messages["cost"].isna().to_numpy()  # rare: the detail is worth a pass
+        what = pd.DataFrame({"category": category[at], "market": market[at]}).value_counts().head(5)
+        detail = "; ".join(f"{c} in {m}: {n:,}" for (c, m), n in what.items())
+        warnings.warn(f"{unknown:,} charged units have no published rate in the shipped cards, "
                       f"cost is NaN ({detail})", WaconvWarning, stacklevel=3)
-    effective = np.array([pd.Timestamp(c.effective, tz="UTC").value for c in plan.cards.cards] + [0], np.int64)
-    delivered = delivered_at[rows]
-    row_time = np.where(delivered != np.iinfo(np.int64).min, delivered, timestamp[rows])
-    # 14 h of slack: cards switch at WABA-local midnight, which is at most UTC+14.
-    early = (card >= 0) & (effective[card] > row_time + 14 * 3600 * 10**9)
-    if early.any():
-        warnings.warn(f"{int(early.sum()):,} charged units predate every card of their pricing model and use "
-                      "its earliest card", WaconvWarning, stacklevel=3)
-    borrowed = ~unknown & (source >= 0) & (source != card)
-    if borrowed.any():
-        used = np.flatnonzero(np.bincount(source[borrowed]))  # np.unique is slow on large int arrays
-        labels = sorted(plan.cards.cards[s].label for s in used)
-        warnings.warn(f"{int(borrowed.sum()):,} charged units use a rate from another card where their card "
+    if gaps["before_first_card"]:
+        warnings.warn(f"{int(gaps['before_first_card']):,} charged units predate every card of their pricing "
+                      "model and use its earliest card", WaconvWarning, stacklevel=3)
+    if gaps["borrowed"]:
+        labels = sorted(plan.cards.cards[s].label for s in np.flatnonzero(gaps["borrowed_from"]))
+        warnings.warn(f"{int(gaps['borrowed']):,} charged units use a rate from another card where their card "
                       f"has none ({', '.join(labels)})", WaconvWarning, stacklevel=3)

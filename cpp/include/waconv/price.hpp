@@ -34,9 +34,20 @@ struct ConversationPrices {
   RowBuffer<std::int16_t> rate_source;  // -1 for conversations that cost nothing
 };
 
+// Charged units whose price is not exact, counted for the caller's warnings (a charged unit
+// is a regular PMP message or the opening row of a regular CBP conversation).
+struct PricingGaps {
+  std::int64_t unknown_rate = 0;         // no card has a rate: cost is NaN
+  std::int64_t first_unknown_rate = -1;  // the first such row
+  std::int64_t before_first_card = 0;    // 14 h or more before its card takes effect (UTC)
+  std::int64_t borrowed = 0;             // rate taken from another card than the one in force
+  std::vector<std::int64_t> borrowed_from;  // per card: how many of those it supplied
+};
+
 struct Prices {
   MessagePrices messages;
   ConversationPrices conversations;
+  PricingGaps gaps;
 };
 
 // Also rewrites pricing_category to authentication_international where it applies.

@@ -42,6 +42,7 @@ struct PricingTables {
   std::vector<double> rate;                    // [(card * market_count + market) * 5 + column], NaN: none
   std::vector<std::int16_t> rate_source;       // card that supplied each rate (fallbacks)
   std::vector<std::vector<TierBand>> bands;    // [market * 5 + column], sorted, may be empty
+  std::vector<Instant> card_effective;         // per card: its effective date at 00:00 UTC
 
   std::size_t periods() const { return switches.size() + 1; }
   std::size_t cell(std::int32_t card, std::int16_t market, std::int8_t column) const {
