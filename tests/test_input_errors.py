@@ -181,3 +181,23 @@ def test_delivery_on_inbound_rows_is_ignored_even_out_of_range():
     frame = good().astype({"delivered_at": "datetime64[us, UTC]"})
     frame.loc[0, "delivered_at"] = pd.Timestamp("2500-01-01", tz="UTC")  # row 0 is inbound
     assert waconv.classify(frame).messages.loc[0, "direction"] == "inbound"
+
+
+def test_large_logs_report_the_same_first_error():
+    # From 200,000 rows user ids are factorized on a second thread; an error in them must
+    # still win over one in a later column, as on small logs.
+    n = 200_000
+    frame = pd.DataFrame({
+        "business": np.ones(n, dtype=np.int64),
+        "user": pd.Series(["u1"] * n, dtype=object),
+        "timestamp": pd.Timestamp("2024-03-04", tz="UTC") + pd.to_timedelta(np.arange(n), unit="s"),
+        "direction": ["inbound"] * n,
+    })
+    frame.loc[n - 5, "user"] = 7  # mixed types
+    frame.loc[3, "direction"] = "sideways"
+    raises(frame, "user", n - 5, "mixed value types")
+    frame.loc[n - 5, "user"] = "u2"
+    raises(frame, "direction", 3, "unknown direction")
+    frame.loc[3, "direction"] = "outbound"
+    result = waconv.classify(frame, price=False)
+    assert len(result.messages) == n and result.messages.user.iloc[n - 5] == "u2"

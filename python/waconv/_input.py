@@ -8,6 +8,7 @@ check raises :class:`InputError` naming the user's column, the first bad row and
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -40,6 +41,8 @@ TEXT_ID_COLUMNS = ("business", "user", "waba", "portfolio", "message_id", "user_
 _DIRECTIONS = {name: code for code, name in enumerate(_core.DIRECTIONS)}
 _TEMPLATE_CATEGORIES = {name: code for code, name in enumerate(_core.TEMPLATE_CATEGORIES) if name}
 _STATUS_DELIVERED = {"sent": False, "failed": False, "delivered": True, "read": True, "played": True}
+# Below this many rows a second thread costs more than it saves.
+_OVERLAP_FROM_ROWS = 200_000
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _TRUE_STRINGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False}
 
@@ -263,7 +266,37 @@ def canonicalize(
     _no_nulls(col["business"], names["business"], "business")
     _no_nulls(col["user"], names["user"], "user")
     business, business_values = _factorize(col["business"], names["business"])
-    user, user_values = _factorize(col["user"], names["user"])
+    if len(frame) < _OVERLAP_FROM_ROWS:
+        user, user_values = _factorize(col["user"], names["user"])
+        rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
+    else:
+        # User ids are the costliest column (hashing millions of strings in C++, GIL
+        # released): a second thread factorizes them while this one converts the others.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            users = pool.submit(_factorize, col["user"], names["user"])
+            try:
+                rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
+            except InputError:
+                users.result()  # columns are checked in order: an error in user ids comes first
+                raise
+            user, user_values = users.result()
+    return CanonicalEvents(
+        business=business,
+        user=user,
+        business_values=business_values,
+        user_values=user_values,
+        time_zones=_zones_for(rest["waba_values"], timezones),
+        user_country=col.get("user_country"),
+        user_country_column=names.get("user_country", "user_country"),
+        **rest,
+    )
+
+
+def _other_columns(
+    frame: pd.DataFrame, col: dict[str, pd.Series], names: dict[str, str], csw_refreshing: CswRefreshing,
+    business: np.ndarray, business_values: pd.Index,
+) -> dict[str, Any]:
+    """Every canonical column but business and user, checked in this order."""
     direction = _map_small(col["direction"], names["direction"], _DIRECTIONS, null=None, what="direction")
     direction = direction.astype(np.int8)
     outbound = direction == _DIRECTIONS["outbound"]
@@ -302,26 +335,19 @@ def canonicalize(
         portfolio, portfolio_values = _factorize(col["portfolio"], names["portfolio"])
     else:
         portfolio, portfolio_values = waba, waba_values
-    return CanonicalEvents(
-        business=business,
-        user=user,
-        waba=waba,
-        timestamp=timestamp,
-        delivered_at=delivered_at,
-        direction=direction,
-        template_category=category,
-        referral=referral,
-        duplicate=duplicate,
-        refreshes_csw=refreshes,
-        business_values=business_values,
-        user_values=user_values,
-        waba_values=waba_values,
-        portfolio=portfolio,
-        portfolio_values=portfolio_values,
-        time_zones=_zones_for(waba_values, timezones),
-        user_country=col.get("user_country"),
-        user_country_column=names.get("user_country", "user_country"),
-    )
+    return {
+        "waba": waba,
+        "timestamp": timestamp,
+        "delivered_at": delivered_at,
+        "direction": direction,
+        "template_category": category,
+        "referral": referral,
+        "duplicate": duplicate,
+        "refreshes_csw": refreshes,
+        "waba_values": waba_values,
+        "portfolio": portfolio,
+        "portfolio_values": portfolio_values,
+    }
 
 
 def _delivery(
