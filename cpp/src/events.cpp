@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
+
+#include "parallel.hpp"
 
 namespace waconv {
 
@@ -68,11 +71,22 @@ void validate(const EventColumns& e) {
   }
   // Blocks are screened with branch-free checks the compiler vectorises; only a block that
   // fails is walked row by row to name the first offending row.
+  // Chunks run in parallel; each stops at its first failing block, and the lowest failing
+  // block overall names the row.
   constexpr std::size_t kBlock = 4096;
-  for (std::size_t first = 0; first < e.size; first += kBlock) {
-    const std::size_t last = std::min(e.size, first + kBlock);
-    if (!block_is_valid(e, first, last)) throw_first_error(e, first, last);
-  }
+  const std::size_t blocks = (e.size + kBlock - 1) / kBlock;
+  const std::size_t workers = detail::thread_count(0, e.size);
+  std::vector<std::size_t> first_bad(workers, blocks);
+  detail::parallel_chunks(blocks, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
+    for (std::size_t b = first; b < last; ++b) {
+      if (!block_is_valid(e, b * kBlock, std::min(e.size, (b + 1) * kBlock))) {
+        first_bad[chunk] = b;
+        return;
+      }
+    }
+  });
+  const std::size_t bad = *std::min_element(first_bad.begin(), first_bad.end());
+  if (bad < blocks) throw_first_error(e, bad * kBlock, std::min(e.size, (bad + 1) * kBlock));
 }
 
 }  // namespace waconv

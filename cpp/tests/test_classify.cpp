@@ -243,3 +243,18 @@ TEST_CASE("datetime columns in any unit become instants in one pass, out-of-rang
     CHECK(d.first_before_sent == 2);
   }
 }
+
+TEST_CASE("validation reports the first bad row when checked in parallel chunks") {
+  EventLog log;
+  const Instant h0 = day(2024, 1, 8);
+  for (int k = 0; k < 300'000; ++k) log.outbound(h0 + k, h0 + k, TC::utility, k % 1000);
+  log.delivered_at[250'000] = h0;           // before it was sent: later chunk
+  log.template_category[100'001] = 9;       // unknown code: earlier chunk
+  try {
+    log.run();
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    CHECK(e.column() == "template_category");
+    CHECK(e.row() == 100'001);
+  }
+}
