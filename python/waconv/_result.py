@@ -148,7 +148,8 @@ def conversations_table(events: CanonicalEvents, core: dict[str, np.ndarray]) ->
             "end": to_utc_index(core["end"]),
             "n_messages": core["n_messages"],
             "opened_by": core["opened_by"],
-        }
+        },
+        copy=False,  # the arrays are new: consolidating them into 2D blocks would copy them
     )
 
 
@@ -160,7 +161,8 @@ def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.Da
             "user": events.user_values.take(core["user"]),
             "start": to_utc_index(core["start"]),
             "end": to_utc_index(core["end"]),
-        }
+        },
+        copy=False,
     )
 
 
