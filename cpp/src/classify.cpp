@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
-#include <thread>
 
 #include "pair_scan.hpp"
 #include "parallel.hpp"

@@ -17,14 +17,6 @@ Instant scaled(std::int64_t v, std::int64_t low, std::int64_t high, std::int64_t
   return v * unit_ns;
 }
 
-// Lowest index that is not -1 among per-chunk findings (chunks are in row order).
-std::int64_t first_found(const std::vector<std::int64_t>& per_chunk) {
-  for (std::int64_t row : per_chunk) {
-    if (row >= 0) return row;
-  }
-  return -1;
-}
-
 template <class Row>
 InstantColumn convert(std::size_t n, std::int64_t unit_ns, int threads, Row row) {
   if (unit_ns <= 0 || kEarliestInstant % unit_ns != 0 || kLatestInstant % unit_ns != 0) {
@@ -41,8 +33,8 @@ InstantColumn convert(std::size_t n, std::int64_t unit_ns, int threads, Row row)
       row(i, low, high, out.instants[i], out_of_range[chunk], before_sent[chunk]);
     }
   });
-  out.first_out_of_range = first_found(out_of_range);
-  out.first_before_sent = first_found(before_sent);
+  out.first_out_of_range = detail::first_found(out_of_range);
+  out.first_before_sent = detail::first_found(before_sent);
   return out;
 }
 

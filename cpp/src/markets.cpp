@@ -54,12 +54,9 @@ template <class Offset>
 void resolve_range(const CountryResolver& resolver, const StringColumn& users, const Offset* offsets,
                    std::size_t first, std::size_t last, std::int16_t* out) {
   for (std::size_t i = first; i < last; ++i) {
-    const auto bit = static_cast<std::size_t>(users.validity_offset) + i;
-    if (users.validity != nullptr && ((users.validity[bit / 8] >> (bit % 8)) & 1) == 0) {
-      out[i] = kUnknownCountry;
-      continue;
-    }
-    out[i] = resolver.resolve({users.data + offsets[i], static_cast<std::size_t>(offsets[i + 1] - offsets[i])});
+    out[i] = users.is_valid(i)
+                 ? resolver.resolve({users.data + offsets[i], static_cast<std::size_t>(offsets[i + 1] - offsets[i])})
+                 : kUnknownCountry;
   }
 }
 
@@ -69,11 +66,9 @@ std::vector<std::int16_t> resolve_countries(const CountryResolver& resolver, con
   std::vector<std::int16_t> out(users.size);
   detail::parallel_chunks(users.size, detail::thread_count(threads, users.size),
                           [&](std::size_t first, std::size_t last) {
-    if (users.offsets32 != nullptr) {
-      resolve_range(resolver, users, users.offsets32, first, last, out.data());
-    } else {
-      resolve_range(resolver, users, users.offsets64, first, last, out.data());
-    }
+    users.with_offsets([&](const auto* offsets) {
+      resolve_range(resolver, users, offsets, first, last, out.data());
+    });
   });
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <thread>
 #include <type_traits>
@@ -53,6 +54,15 @@ void parallel_chunks(std::size_t n, std::size_t threads, Body body) {
   for (auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }
+}
+
+// The row a search over parallel chunks found first: the lowest entry that is not -1 (each
+// chunk keeps its own first row, and chunks are in row order).
+inline std::int64_t first_found(const std::vector<std::int64_t>& per_chunk) {
+  for (std::int64_t row : per_chunk) {
+    if (row >= 0) return row;
+  }
+  return -1;
 }
 
 }  // namespace waconv::detail

@@ -92,15 +92,14 @@ struct ConversationCharge {
 };
 
 std::vector<ConversationCharge> price_conversations(const Pricer& p, Classification& r, ConversationPrices& out,
-                                                    std::size_t workers) {
+                                                    int threads) {
   ConversationTable& c = r.conversations;
   out.market.resize(c.size());
   out.cost.resize(c.size());
   out.card.resize(c.size());
   out.rate_source.resize(c.size());
   std::vector<ConversationCharge> charges(c.size());
-  detail::parallel_chunks(c.size(), std::min(workers, std::max<std::size_t>(1, c.size() / 100'000)),
-                          [&](std::size_t first, std::size_t last) {
+  detail::parallel_chunks(c.size(), detail::thread_count(threads, c.size()), [&](std::size_t first, std::size_t last) {
     for (std::size_t i = first; i < last; ++i) {
       const auto row = static_cast<std::size_t>(c.opened_by[i]);
       const std::size_t period = p.period(row, c.start[i]);
@@ -261,7 +260,7 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   const std::size_t n = events.size;
   Prices out;
   const std::size_t workers = detail::thread_count(threads, n);
-  const auto charges = price_conversations(p, result, out.conversations, workers);
+  const auto charges = price_conversations(p, result, out.conversations, threads);
   MessagePrices& m = out.messages;
   m.market.resize(n);
   m.tier.resize(n);

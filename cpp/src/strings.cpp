@@ -30,6 +30,7 @@
 #include <new>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 
 namespace waconv {
 namespace {
@@ -191,12 +192,6 @@ class Factorizer {
   static constexpr std::size_t kMinBuckets = 512;
   static constexpr std::size_t kMaxInitialBuckets = std::size_t{1} << 20;
 
-  bool is_valid(std::size_t row) const {
-    if (column_.validity == nullptr) return true;
-    const auto bit = static_cast<std::uint64_t>(column_.validity_offset) + row;
-    return (column_.validity[bit >> 3] >> (bit & 7)) & 1;
-  }
-
   std::string_view value(std::size_t row) const {
     const auto begin = offsets_[row];
     return {column_.data + begin, static_cast<std::size_t>(offsets_[row + 1] - begin)};
@@ -219,7 +214,7 @@ class Factorizer {
     for (std::size_t start = 0; start < column_.size; start += kBatch) {
       const std::size_t count = std::min(kBatch, column_.size - start);
       for (std::size_t i = 0; i < count; ++i) {
-        valid[i] = is_valid(start + i);
+        valid[i] = column_.is_valid(start + i);
         if (!valid[i]) continue;
         hashes[i] = make_key(value(start + i), end_, keys[i]);
       }
@@ -375,15 +370,14 @@ class Factorizer {
 }  // namespace
 
 FactorizedStrings factorize_sorted(const StringColumn& column) {
-  if ((column.offsets32 == nullptr) == (column.offsets64 == nullptr)) {
-    throw std::invalid_argument("factorize_sorted: exactly one of offsets32/offsets64 must be set");
-  }
   // Codes are int32 and may number every row.
   if (column.size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw std::length_error("factorize_sorted: more than 2^31 - 1 values");
   }
-  if (column.offsets32 != nullptr) return Factorizer<std::int32_t>(column, column.offsets32).run();
-  return Factorizer<std::int64_t>(column, column.offsets64).run();
+  return column.with_offsets([&](const auto* offsets) {
+    using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
+    return Factorizer<Offset>(column, offsets).run();
+  });
 }
 
 }  // namespace waconv

@@ -1,27 +1,18 @@
-#include <algorithm>
-#include <cstring>
 #include <stdexcept>
 #include <string_view>
 
 #include "parallel.hpp"
-#include "waconv/buffers.hpp"
 #include "waconv/strings.hpp"
 
 namespace waconv {
 namespace {
-
-bool is_valid(const StringColumn& c, std::size_t row) {
-  if (c.validity == nullptr) return true;
-  const auto bit = static_cast<std::size_t>(c.validity_offset) + row;
-  return (c.validity[bit / 8] >> (bit % 8)) & 1;
-}
 
 template <class Offset>
 void encode_rows(const StringColumn& c, const Offset* offsets, const std::vector<std::string>& vocabulary,
                  const std::vector<std::int8_t>& entry_codes, std::int8_t null_code, std::size_t first,
                  std::size_t last, std::int8_t* codes, std::int64_t& first_unknown, std::int64_t& first_null) {
   for (std::size_t row = first; row < last; ++row) {
-    if (!is_valid(c, row)) {
+    if (!c.is_valid(row)) {
       codes[row] = null_code;
       if (first_null < 0) first_null = static_cast<std::int64_t>(row);
       continue;
@@ -41,26 +32,19 @@ void encode_rows(const StringColumn& c, const Offset* offsets, const std::vector
 
 VocabularyCodes encode_vocabulary(const StringColumn& column, const std::vector<std::string>& vocabulary,
                                   const std::vector<std::int8_t>& codes, std::int8_t null_code, int threads) {
-  if ((column.offsets32 == nullptr) == (column.offsets64 == nullptr)) {
-    throw std::invalid_argument("encode_vocabulary: exactly one of offsets32/offsets64 must be set");
-  }
   if (codes.size() != vocabulary.size()) throw std::invalid_argument("encode_vocabulary: one code per entry");
   VocabularyCodes out;
   out.codes.resize(column.size);
   const std::size_t workers = detail::thread_count(threads, column.size);
   std::vector<std::int64_t> unknown(workers, -1), nulls(workers, -1);
   detail::parallel_chunks(column.size, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
-    if (column.offsets32 != nullptr) {
-      encode_rows(column, column.offsets32, vocabulary, codes, null_code, first, last, out.codes.data(),
-                  unknown[chunk], nulls[chunk]);
-    } else {
-      encode_rows(column, column.offsets64, vocabulary, codes, null_code, first, last, out.codes.data(),
-                  unknown[chunk], nulls[chunk]);
-    }
+    column.with_offsets([&](const auto* offsets) {
+      encode_rows(column, offsets, vocabulary, codes, null_code, first, last, out.codes.data(), unknown[chunk],
+                  nulls[chunk]);
+    });
   });
-  // Chunks are in row order: the first chunk that saw one has the first row.
-  for (std::size_t k = 0; k < workers && out.first_unknown < 0; ++k) out.first_unknown = unknown[k];
-  for (std::size_t k = 0; k < workers && out.first_null < 0; ++k) out.first_null = nulls[k];
+  out.first_unknown = detail::first_found(unknown);
+  out.first_null = detail::first_found(nulls);
   return out;
 }
 

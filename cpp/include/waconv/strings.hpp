@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,23 @@ struct StringColumn {
   const char* data = nullptr;
   const std::uint8_t* validity = nullptr;  // Arrow LSB bitmap or nullptr (all valid)
   std::int64_t validity_offset = 0;        // bit offset into validity
+
+  bool is_valid(std::size_t row) const {
+    if (validity == nullptr) return true;
+    const auto bit = static_cast<std::uint64_t>(validity_offset) + row;
+    return (validity[bit >> 3] >> (bit & 7)) & 1;
+  }
+
+  // body(offsets) with the offsets array of this column at its own width, so that the row
+  // loops inside are compiled once per width with no per-row branch on it.
+  template <class Body>
+  decltype(auto) with_offsets(Body&& body) const {
+    if ((offsets32 == nullptr) == (offsets64 == nullptr)) {
+      throw std::invalid_argument("StringColumn: exactly one of offsets32/offsets64 must be set");
+    }
+    if (offsets32 != nullptr) return body(offsets32);
+    return body(offsets64);
+  }
 };
 
 struct FactorizedStrings {
