@@ -353,26 +353,21 @@ def _other_columns(
 def _delivery(
     col: dict[str, pd.Series], names: dict[str, str], timestamp: np.ndarray, outbound: np.ndarray, aware: bool | None
 ) -> np.ndarray:
-    native = _datetime_storage(col["delivered_at"]) if "delivered_at" in col else None
-    if native is not None:
-        delivered_aware = isinstance(col["delivered_at"].dtype, pd.DatetimeTZDtype)
-        # One C++ pass: scale, keep outbound rows, find the first out-of-range and early rows.
+    if "delivered_at" in col:
+        series = col["delivered_at"]
+        native = _datetime_storage(series)  # datetime64: read in its own unit
+        if native is None:
+            ns, delivered_aware = _timestamps(series, names["delivered_at"])  # numbers, strings, objects
+            native = (ns, 1)
+        else:
+            delivered_aware = isinstance(series.dtype, pd.DatetimeTZDtype)
         _check_awareness(names, native[0], aware, delivered_aware)  # NaT is INT64_MIN in any unit
+        # One C++ pass: scale, keep outbound rows, find the first out-of-range and early rows.
         delivered, out_of_range, early = _core.delivery_instants(*native, timestamp, outbound.view(np.int8))
         if out_of_range >= 0:
             raise InputError(names["delivered_at"], out_of_range, "timestamp outside 2000-01-01 .. 2100-01-01")
         if early >= 0:
             raise InputError(names["delivered_at"], early, "delivered_at is before timestamp")
-        return delivered
-    if "delivered_at" in col:
-        delivered, delivered_aware = _timestamps(col["delivered_at"], names["delivered_at"])
-        _check_awareness(names, delivered, aware, delivered_aware)
-        delivered = np.where(outbound, delivered, NOT_DELIVERED)
-        present = delivered != NOT_DELIVERED
-        _check_range(delivered, present, names["delivered_at"])
-        early = present & (delivered < timestamp)
-        if early.any():
-            raise InputError(names["delivered_at"], _first(early), "delivered_at is before timestamp")
         return delivered
     if "status" in col:
         delivered_flag = _map_small(col["status"], names["status"], _STATUS_DELIVERED, null=False, what="status")
