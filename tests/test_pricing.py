@@ -207,4 +207,5 @@ def test_shipped_gaps_warn_instead_of_inventing_numbers():
         warnings.simplefilter("always")
         r = waconv.classify(frame, free_tier_conversations=1)
     assert r.messages.cost.isna().tolist() == [False, True, True]
-    assert any("2 charged units have no published rate" in str(w.message) for w in caught)
+    assert any("2 charged units have no published rate" in str(w.message) and "(business_initiated in United Kingdom: 2)"
+               in str(w.message) for w in caught)

@@ -49,6 +49,19 @@ py::array resolve_country_buffers(const py::array& offsets, const Column<std::ui
   return to_numpy(std::move(out));
 }
 
+py::tuple countries_of_rows(const Column<std::int16_t>& of_user, const Column<std::int32_t>& user,
+                            const std::optional<Column<std::int64_t>>& override_code,
+                            const std::vector<std::int16_t>& override_country, std::int16_t us_country, int threads) {
+  const auto n = static_cast<std::size_t>(user.size());
+  const std::int64_t* overrides = data_of<std::int64_t>(override_code, n, "user_country");
+  waconv::RowCountries rows;
+  {
+    py::gil_scoped_release release;
+    rows = waconv::countries_of_rows({of_user.data(), static_cast<std::size_t>(of_user.size())}, user.data(), n, overrides, override_country, us_country, threads);
+  }
+  return py::make_tuple(to_numpy(std::move(rows.country)), to_numpy(std::move(rows.in_us)));
+}
+
 py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
                const Column<std::int64_t>& timestamp, const Column<std::int64_t>& delivered_at,
                const Column<std::int16_t>& country, const Column<std::int32_t>& portfolio,
@@ -97,18 +110,20 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   messages["tier"] = to_numpy(std::move(prices.messages.tier));
   messages["rate"] = to_numpy(std::move(prices.messages.rate));
   messages["cost"] = to_numpy(std::move(prices.messages.cost));
-  messages["card"] = to_numpy(std::move(prices.messages.card));
+  messages["currency"] = to_numpy(std::move(prices.messages.currency));
   messages["rate_source"] = to_numpy(std::move(prices.messages.rate_source));
   py::dict conversations;
   conversations["market"] = to_numpy(std::move(prices.conversations.market));
   conversations["cost"] = to_numpy(std::move(prices.conversations.cost));
-  conversations["card"] = to_numpy(std::move(prices.conversations.card));
+  conversations["currency"] = to_numpy(std::move(prices.conversations.currency));
   py::dict gaps;
   gaps["unknown_rate"] = prices.gaps.unknown_rate;
   gaps["first_unknown_rate"] = prices.gaps.first_unknown_rate;
+  gaps["first_unknown_card"] = prices.gaps.first_unknown_card;
   gaps["before_first_card"] = prices.gaps.before_first_card;
   gaps["borrowed"] = prices.gaps.borrowed;
   gaps["borrowed_from"] = to_numpy(std::move(prices.gaps.borrowed_from));
+  gaps["unknown_by_category_market"] = to_numpy(std::move(prices.gaps.unknown_by_category_market));
   py::dict out;
   out["messages"] = messages;
   out["conversations"] = conversations;
@@ -125,6 +140,9 @@ void register_price(py::module_& m) {
         py::arg("validity"), py::arg("validity_offset"), py::arg("size"), py::arg("prefixes"),
         py::arg("prefix_country"), py::arg("iso_codes"),
         "resolve_countries for an Arrow utf8/large_utf8 array given its buffers (null: -1).");
+  m.def("countries_of_rows", &countries_of_rows, py::arg("of_user"), py::arg("user"), py::arg("override_code"),
+        py::arg("override_country"), py::arg("us_country"), py::arg("threads") = 0,
+        "(country, in_us) per row: the row's user_country code where >= 0, else its user's country.");
   m.def("price", &price, py::arg("result"), py::arg("waba"), py::arg("timestamp"), py::arg("delivered_at"),
         py::arg("country"), py::arg("portfolio"), py::arg("time_zones"), py::arg("switches"),
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),

@@ -91,16 +91,58 @@ struct ConversationCharge {
   bool regular;
 };
 
+// Counts the charged units whose price is not exact (PricingGaps) as they are priced.
+class GapCounter {
+ public:
+  explicit GapCounter(const PricingTables& t) : t_(t) {
+    gaps.borrowed_from.assign(static_cast<std::size_t>(t.card_count), 0);
+    gaps.unknown_by_category_market.assign(kPricingCategoryCount * static_cast<std::size_t>(t.market_count), 0);
+  }
+
+  // `row` is a charged unit with its final price, delivered (else sent) at t.
+  void count(std::size_t row, Instant t, std::int8_t category, std::int16_t card, const MessagePrices& m) {
+    constexpr Instant kSlack = 14 * kHour;  // cards switch at WABA-local midnight, at most UTC+14
+    if (std::isnan(m.cost[row])) {
+      if (gaps.unknown_rate++ == 0 || static_cast<std::int64_t>(row) < gaps.first_unknown_rate) {
+        gaps.first_unknown_rate = static_cast<std::int64_t>(row);
+        gaps.first_unknown_card = card;
+      }
+      const std::int8_t market = m.market[row];
+      if (category >= 0 && market >= 0 && market < t_.market_count) {
+        ++gaps.unknown_by_category_market[static_cast<std::size_t>(category) * static_cast<std::size_t>(t_.market_count) +
+                                          static_cast<std::size_t>(market)];
+      }
+    } else if (m.rate_source[row] >= 0 && m.rate_source[row] != card) {
+      ++gaps.borrowed;
+      ++gaps.borrowed_from[static_cast<std::size_t>(m.rate_source[row])];
+    }
+    if (card >= 0 && static_cast<std::size_t>(card) < t_.card_effective.size() &&
+        t_.card_effective[static_cast<std::size_t>(card)] > t + kSlack) {
+      ++gaps.before_first_card;
+    }
+  }
+
+  PricingGaps gaps;
+
+ private:
+  const PricingTables& t_;
+};
+
 std::vector<ConversationCharge> price_conversations(const Pricer& p, Classification& r, ConversationPrices& out,
                                                     int threads) {
   ConversationTable& c = r.conversations;
   out.market.resize(c.size());
   out.cost.resize(c.size());
-  out.card.resize(c.size());
+  out.currency.resize(c.size());
   out.rate_source.resize(c.size());
   std::vector<ConversationCharge> charges(c.size());
   detail::parallel_chunks(c.size(), detail::thread_count(threads, c.size()), [&](std::size_t first, std::size_t last) {
     for (std::size_t i = first; i < last; ++i) {
+      if (i + 16 < last) {  // opening rows are scattered over the log: fetch ahead (see price_rows)
+        const auto ahead = static_cast<std::size_t>(c.opened_by[i + 16]);
+        __builtin_prefetch(&p.in_.country[ahead]);
+        __builtin_prefetch(&p.e_.waba[ahead]);
+      }
       const auto row = static_cast<std::size_t>(c.opened_by[i]);
       const std::size_t period = p.period(row, c.start[i]);
       const std::int16_t market = p.market(period, p.in_.country[row]);
@@ -112,8 +154,8 @@ std::vector<ConversationCharge> price_conversations(const Pricer& p, Classificat
       const auto [rate, source] = regular ? p.list_rate(card, market, static_cast<PricingCategory>(c.category[i]),
                                                         PricingModel::cbp)
                                           : std::pair<double, std::int16_t>{0.0, -1};
-      out.market[i] = market;
-      out.card[i] = card;
+      out.market[i] = static_cast<std::int8_t>(market);
+      out.currency[i] = card >= 0 ? 0 : -1;
       out.cost[i] = rate;
       out.rate_source[i] = source;
       charges[i] = {rate, card, source, c.category[i], regular};
@@ -130,6 +172,7 @@ struct TieredMessage {
   std::int32_t month;
   Instant at;
   std::size_t row;
+  std::int16_t card;
 
   friend bool operator<(const TieredMessage& a, const TieredMessage& b) {
     return std::tie(a.portfolio, a.market, a.group, a.month, a.at, a.row) <
@@ -144,31 +187,41 @@ struct TieredMessage {
 // authentication rows in markets with volume tiers are collected for the counting pass.
 void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classification& result,
                 const std::vector<ConversationCharge>& conversations, std::size_t first, std::size_t last,
-                MessagePrices& m, std::vector<TieredMessage>& tiered) {
+                MessagePrices& m, std::vector<TieredMessage>& tiered, GapCounter& gaps) {
   const EventColumns& events = p.e_;
   MessageVerdicts& v = result.messages;
+  // Rows of one conversation lie far apart, so each row's charge record is a cache miss;
+  // asking for it this many rows ahead overlaps those misses instead of queueing them.
+  constexpr std::size_t kLookahead = 32;
   for (std::size_t row = first; row < last; ++row) {
+    if (row + kLookahead < last) {
+      const std::int64_t ahead = v.conversation_id[row + kLookahead];
+      if (ahead >= 0) __builtin_prefetch(&conversations[static_cast<std::size_t>(ahead)]);
+    }
     m.market[row] = -1;
     m.tier[row] = -1;
     m.rate[row] = kNaN;
     m.cost[row] = 0.0;
-    m.card[row] = -1;
+    m.currency[row] = -1;
     m.rate_source[row] = -1;
     if (v.pricing_type[row] == kNullCode) continue;
     const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
     const std::size_t period = p.period(row, t);
     const std::int16_t market = p.market(period, p.in_.country[row]);
-    m.market[row] = market;
+    m.market[row] = static_cast<std::int8_t>(market);
     if (v.conversation_id[row] >= 0) {
       // CBP conversation members (and FEP rows): category and cost follow the conversation,
       // charged once, on the row that opened it.
       const ConversationCharge& charge = conversations[static_cast<std::size_t>(v.conversation_id[row])];
       v.pricing_category[row] = charge.category;
-      m.card[row] = charge.card;
+      m.currency[row] = charge.card >= 0 ? 0 : -1;
       if (v.opens_conversation[row] && charge.regular) {
         m.rate[row] = charge.cost;
         m.cost[row] = charge.cost;
         m.rate_source[row] = charge.rate_source;
+      }
+      if (v.opens_conversation[row] && v.pricing_type[row] == code(PricingType::regular)) {
+        gaps.count(row, t, v.pricing_category[row], charge.card, m);
       }
       continue;
     }
@@ -176,7 +229,7 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
       v.pricing_category[row] = code(PricingCategory::authentication_international);
     }
     const std::int16_t card = p.card(period, PricingModel::pmp);
-    m.card[row] = card;
+    m.currency[row] = card >= 0 ? 0 : -1;
     if (v.pricing_type[row] != static_cast<std::int8_t>(PricingType::regular)) continue;
     const auto category = static_cast<PricingCategory>(v.pricing_category[row]);
     const auto [rate, source] = p.list_rate(card, market, category, PricingModel::pmp);
@@ -188,14 +241,17 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
     if (tier_category && !p.bands(market, rate_column(category, PricingModel::pmp)).empty()) {
       const std::int8_t group = category == PricingCategory::utility ? 0 : 1;
       const std::int32_t month = clocks[static_cast<std::size_t>(events.waba[row])].calendar.month_of(t);
-      tiered.push_back({p.in_.portfolio[row], market, group, month, t, row});
+      tiered.push_back({p.in_.portfolio[row], market, group, month, t, row, card});
+      continue;  // counted once its tier is known
     }
+    gaps.count(row, t, v.pricing_category[row], card, m);
   }
 }
 
 // Graduated volume tiers: the n-th message of a (portfolio, market, category group, local
 // month) count is priced at the band holding n.
-void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMessage>& tiered, MessagePrices& m) {
+void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMessage>& tiered, MessagePrices& m,
+                 GapCounter& gaps) {
   std::sort(tiered.begin(), tiered.end());
   std::int64_t count = 0;
   for (std::size_t k = 0; k < tiered.size(); ++k) {
@@ -204,53 +260,31 @@ void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMe
     const auto category = static_cast<PricingCategory>(v.pricing_category[message.row]);
     for (const TierBand& band : p.bands(message.market, rate_column(category, PricingModel::pmp))) {
       if (count >= std::max<std::int64_t>(band.lower, 1) && count <= band.upper) {
-        m.tier[message.row] = band.label;
+        m.tier[message.row] = static_cast<std::int16_t>(band.label);
         m.rate[message.row] = band.rate;
         m.cost[message.row] = band.rate;
         break;
       }
     }
+    gaps.count(message.row, message.at, v.pricing_category[message.row], message.card, m);
   }
-}
-
-// One pass over the priced rows, after the tiers: counts what report_gaps warns about.
-PricingGaps find_gaps(const EventColumns& events, const PricingTables& tables, const MessageVerdicts& v,
-                      const MessagePrices& m, std::size_t workers) {
-  constexpr Instant kSlack = 14 * kHour;  // cards switch at WABA-local midnight, at most UTC+14
-  std::vector<PricingGaps> chunks(workers);
-  detail::parallel_chunks(events.size, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
-    PricingGaps& g = chunks[chunk];
-    g.borrowed_from.assign(static_cast<std::size_t>(tables.card_count), 0);
-    for (std::size_t row = first; row < last; ++row) {
-      const bool charged = v.pricing_type[row] == code(PricingType::regular) &&
-                           (v.opens_conversation[row] || v.conversation_id[row] < 0);
-      if (!charged) continue;
-      if (std::isnan(m.cost[row])) {
-        if (g.unknown_rate++ == 0) g.first_unknown_rate = static_cast<std::int64_t>(row);
-      } else if (m.rate_source[row] >= 0 && m.rate_source[row] != m.card[row]) {
-        ++g.borrowed;
-        ++g.borrowed_from[static_cast<std::size_t>(m.rate_source[row])];
-      }
-      const std::int16_t card = m.card[row];
-      if (card >= 0 && static_cast<std::size_t>(card) < tables.card_effective.size()) {
-        const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
-        if (tables.card_effective[static_cast<std::size_t>(card)] > t + kSlack) ++g.before_first_card;
-      }
-    }
-  });
-  PricingGaps total = std::move(chunks[0]);
-  for (std::size_t k = 1; k < workers; ++k) {
-    const PricingGaps& g = chunks[k];
-    if (total.first_unknown_rate < 0) total.first_unknown_rate = g.first_unknown_rate;
-    total.unknown_rate += g.unknown_rate;
-    total.before_first_card += g.before_first_card;
-    total.borrowed += g.borrowed;
-    for (std::size_t c = 0; c < total.borrowed_from.size(); ++c) total.borrowed_from[c] += g.borrowed_from[c];
-  }
-  return total;
 }
 
 }  // namespace
+
+void PricingGaps::add(const PricingGaps& other) {
+  if (other.first_unknown_rate >= 0 && (first_unknown_rate < 0 || other.first_unknown_rate < first_unknown_rate)) {
+    first_unknown_rate = other.first_unknown_rate;
+    first_unknown_card = other.first_unknown_card;
+  }
+  unknown_rate += other.unknown_rate;
+  before_first_card += other.before_first_card;
+  borrowed += other.borrowed;
+  for (std::size_t c = 0; c < borrowed_from.size(); ++c) borrowed_from[c] += other.borrowed_from[c];
+  for (std::size_t c = 0; c < unknown_by_category_market.size(); ++c) {
+    unknown_by_category_market[c] += other.unknown_by_category_market[c];
+  }
+}
 
 Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
              const PricingTables& tables, const AuthInternational& auth_international, Classification& result,
@@ -266,15 +300,17 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   m.tier.resize(n);
   m.rate.resize(n);
   m.cost.resize(n);
-  m.card.resize(n);
+  m.currency.resize(n);
   m.rate_source.resize(n);
   std::vector<std::vector<TieredMessage>> tiered(workers);
+  std::vector<GapCounter> gaps(workers + 1, GapCounter(tables));  // the last one counts tiered rows
   detail::parallel_chunks(n, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
-    price_rows(p, clocks, result, charges, first, last, m, tiered[chunk]);
+    price_rows(p, clocks, result, charges, first, last, m, tiered[chunk], gaps[chunk]);
   });
   for (std::size_t k = 1; k < workers; ++k) tiered[0].insert(tiered[0].end(), tiered[k].begin(), tiered[k].end());
-  apply_tiers(p, result.messages, tiered[0], m);
-  out.gaps = find_gaps(events, tables, result.messages, m, workers);
+  apply_tiers(p, result.messages, tiered[0], m, gaps[workers]);
+  out.gaps = std::move(gaps[0].gaps);
+  for (std::size_t k = 1; k <= workers; ++k) out.gaps.add(gaps[k].gaps);
   return out;
 }
 

@@ -34,6 +34,13 @@ void PricingTables::check() const {
   if (bands.size() != static_cast<std::size_t>(market_count) * kRateColumnCount) {
     throw std::invalid_argument("tier bands need one list per market and rate column");
   }
+  if (market_count > 127) throw std::invalid_argument("at most 127 markets (market codes are int8)");
+  if (card_count > 32767) throw std::invalid_argument("at most 32767 cards");
+  for (const auto& list : bands) {
+    for (const TierBand& b : list) {
+      if (b.label < 0 || b.label > 32767) throw std::invalid_argument("tier label code out of range");
+    }
+  }
   for (auto m : market_of) {
     if (m < 0 || m >= market_count) throw std::invalid_argument("market code out of range");
   }

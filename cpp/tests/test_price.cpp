@@ -46,6 +46,24 @@ TEST_CASE("country resolution: BSUID prefix, longest calling code, junk") {
   CHECK(r.resolve("wa:abc") == kUnknownCountry);
 }
 
+TEST_CASE("row countries: a row's own user_country wins over its user's, US rows flagged") {
+  const std::vector<std::int16_t> of_user{0, 5, kUnknownCountry};
+  const std::vector<std::int32_t> user{0, 1, 2, 1};
+  const std::vector<std::int64_t> override_code{-1, 0, -1, -1};
+  const std::vector<std::int16_t> override_country{7};
+  const RowCountries rows = countries_of_rows(of_user, user.data(), user.size(), override_code.data(),
+                                              override_country, 5, 2);
+  CHECK(std::vector<std::int16_t>(rows.country.begin(), rows.country.end()) ==
+        std::vector<std::int16_t>{0, 7, kUnknownCountry, 5});
+  CHECK(std::vector<std::uint8_t>(rows.in_us.begin(), rows.in_us.end()) == std::vector<std::uint8_t>{0, 0, 0, 1});
+  const RowCountries plain = countries_of_rows(of_user, user.data(), user.size(), nullptr, {}, 5);
+  CHECK(plain.country[1] == 5);
+
+  const std::vector<std::int32_t> bad_user{0, 3};
+  CHECK_THROWS_WITH(countries_of_rows(of_user, bad_user.data(), 2, nullptr, {}, 5),
+                    Catch::Contains("user") && Catch::Contains("row 1"));
+}
+
 TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
   const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
   EventLog log;
@@ -59,8 +77,8 @@ TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
   const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, small_tables(), none, r);
   CHECK(std::vector<double>(p.messages.cost.begin(), p.messages.cost.end()) ==
         std::vector<double>{0.01, 0.01, 0.005, 0.005, 0.0625});
-  CHECK(std::vector<std::int32_t>(p.messages.tier.begin(), p.messages.tier.end()) ==
-        std::vector<std::int32_t>{0, 0, 1, 1, -1});
+  CHECK(std::vector<std::int16_t>(p.messages.tier.begin(), p.messages.tier.end()) ==
+        std::vector<std::int16_t>{0, 0, 1, 1, -1});
 }
 
 TEST_CASE("authentication-international after the start, not to the primary country") {
@@ -101,7 +119,11 @@ TEST_CASE("the pricing pass counts charged units without an exact rate") {
   const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, tables, none, r, 2);
   CHECK(p.gaps.unknown_rate == 2);
   CHECK(p.gaps.first_unknown_rate == 1);
+  CHECK(p.gaps.first_unknown_card == 0);
   CHECK(p.gaps.before_first_card == 1);
   CHECK(p.gaps.borrowed == 0);
   CHECK(p.gaps.borrowed_from == std::vector<std::int64_t>{0});
+  std::vector<std::int64_t> unknown(kPricingCategoryCount * 2, 0);
+  unknown[static_cast<std::size_t>(PricingCategory::authentication) * 2 + 0] = 2;  // both in Brazil
+  CHECK(p.gaps.unknown_by_category_market == unknown);
 }

@@ -102,8 +102,7 @@ def classify(
         cards, user_cards = as_rate_cards(rate_card)
         override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
         plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
-        country = user_countries(canonical, plan, override, override_values)
-        us_number = (country == plan.countries.index("US")).astype(np.uint8)
+        country, us_number = user_countries(canonical, plan, override, override_values)
     prepared = time.perf_counter()
     core = _core.classify(
         canonical.business,
@@ -167,7 +166,7 @@ def classify(
         },
     )
     if plan is not None:
-        report_gaps(plan, priced["gaps"], result.messages, priced["messages"]["card"])
+        report_gaps(plan, priced["gaps"], result.messages)
     finished = time.perf_counter()
     result.timings = {
         "prepare": prepared - started,

@@ -55,6 +55,14 @@ def resolve_country_buffers(
     prefix_country: list[int],
     iso_codes: list[str],
 ) -> npt.NDArray[np.int16]: ...
+def countries_of_rows(
+    of_user: npt.NDArray[np.int16],
+    user: npt.NDArray[np.int32],
+    override_code: npt.NDArray[np.int64] | None,
+    override_country: list[int],
+    us_country: int,
+    threads: int = 0,
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.uint8]]: ...
 def price(
     result: Classification,
     waba: npt.NDArray[np.int32],

@@ -18,7 +18,6 @@ from ._errors import InputError, WaconvWarning
 from ._input import CanonicalEvents
 from ._markets import BEGINNING, OTHER, market_reference
 from ._rate_cards import COLUMNS, MODELS, RateCards
-from ._result import charged_units
 from ._strings import arrow_buffers
 from ._tiers import TierTable
 
@@ -129,8 +128,9 @@ def _bands(tiers: TierTable | None, markets: list[str]) -> tuple[list[list[tuple
 
 
 def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.ndarray | None,
-                   override_values: list[str]) -> np.ndarray:
-    """Country code per row: user_country column, else BSUID prefix, else calling code.
+                   override_values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(country code, 1 if the country is the US) per row: user_country column, else BSUID
+    prefix, else calling code.
 
     override: codes into override_values (-1 where the row gives no user_country)."""
     reference = market_reference()
@@ -141,12 +141,9 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
         per_user = _core.resolve_country_buffers(*found[1], *tables)
     else:
         per_user = _core.resolve_countries(_as_strings(canonical.user_values), *tables)
-    country = np.take(per_user, canonical.user)  # faster than fancy indexing for 10M rows
-    if override is not None:
-        # Trailing -1 entry: code -1 (no override) stays -1 and keeps the resolved country.
-        in_plan = np.array([index[c] for c in override_values] + [-1], np.int16)[override]
-        country = np.where(in_plan >= 0, in_plan, country).astype(np.int16)
-    return country
+    # Users resolve once each; rows only look their user (or their own user_country) up.
+    return _core.countries_of_rows(per_user, canonical.user, override, [index[c] for c in override_values],
+                                   index["US"])
 
 
 def _as_strings(values: pd.Index) -> list[str]:
@@ -189,23 +186,24 @@ def auth_international_arrays(
     return primary, start
 
 
-def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame, card: np.ndarray) -> None:
+def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame) -> None:
     """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate.
 
-    gaps: what the core's pricing pass counted (see PricingGaps in cpp/include/waconv/price.hpp);
-    card: the card in force per row.
+    gaps: what the core's pricing pass counted (see PricingGaps in cpp/include/waconv/price.hpp).
     """
     unknown = int(gaps["unknown_rate"])
     if unknown:
         first = int(gaps["first_unknown_rate"])
-        category, market = messages["pricing_category"], messages["market"]
         if plan.user_cards:
-            label = plan.cards.cards[card[first]].source if card[first] >= 0 else "the rate cards"
-            raise InputError(None, None, f"no rate for {category.iloc[first]} in {market.iloc[first]} "
-                             f"(first needed by row {first})", file=label)
-        at = charged_units(messages) & messages["cost"].isna().to_numpy()  # rare: the detail is worth a pass
-        what = pd.DataFrame({"category": category[at], "market": market[at]}).value_counts().head(5)
-        detail = "; ".join(f"{c} in {m}: {n:,}" for (c, m), n in what.items())
+            category, market = messages["pricing_category"].iloc[first], messages["market"].iloc[first]
+            card = int(gaps["first_unknown_card"])
+            label = plan.cards.cards[card].source if card >= 0 else "the rate cards"
+            raise InputError(None, None, f"no rate for {category} in {market} (first needed by row {first})",
+                             file=label)
+        by_cell = np.asarray(gaps["unknown_by_category_market"]).reshape(len(_core.PRICING_CATEGORIES), -1)
+        cells = [(-int(by_cell[c, m]), _core.PRICING_CATEGORIES[c], plan.markets[m])
+                 for c, m in zip(*np.nonzero(by_cell))]
+        detail = "; ".join(f"{c} in {m}: {-n:,}" for n, c, m in sorted(cells)[:5])
         warnings.warn(f"{unknown:,} charged units have no published rate in the shipped cards, "
                       f"cost is NaN ({detail})", WaconvWarning, stacklevel=3)
     if gaps["before_first_card"]:

@@ -169,9 +169,7 @@ def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.Da
 def price_columns(plan, country: np.ndarray, priced: dict) -> tuple[dict[str, Any], dict[str, Any]]:
     """The phase 2 columns (SPEC §5) of the messages and of the conversations tables."""
     m, c = priced["messages"], priced["conversations"]
-    currency = [plan.cards.currency]
-    # Code 0 (the one currency) where a card is in force, -1 (null) elsewhere.
-    in_force = lambda card: (card >= 0).view(np.int8) - np.int8(1)  # noqa: E731
+    currency = [plan.cards.currency]  # the core's currency codes: 0 where a card is in force
     card_labels = [card.label for card in plan.cards.cards]
     messages = {
         "country": _categorical(country, plan.countries),
@@ -179,12 +177,12 @@ def price_columns(plan, country: np.ndarray, priced: dict) -> tuple[dict[str, An
         "tier": _categorical(m["tier"], plan.tier_labels),
         "rate": m["rate"],
         "cost": m["cost"],
-        "currency": _categorical(in_force(m["card"]), currency),
+        "currency": _categorical(m["currency"], currency),
         "rate_card": _categorical(m["rate_source"], card_labels),
     }
     conversations = {
         "market": _categorical(c["market"], plan.markets),
         "cost": c["cost"],
-        "currency": _categorical(in_force(c["card"]), currency),
+        "currency": _categorical(c["currency"], currency),
     }
     return messages, conversations

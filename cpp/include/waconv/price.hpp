@@ -18,19 +18,21 @@ struct PricingInputs {
   const std::int32_t* portfolio = nullptr;  // per row, index into AuthInternational
 };
 
+// Codes are as narrow as their tables allow (markets fit int8): the columns are written at
+// memory speed, so every byte per row counts, and pandas keeps such codes without a copy.
 struct MessagePrices {
-  RowBuffer<std::int16_t> market;     // -1 for rows that are not business messages with a unit
-  RowBuffer<std::int32_t> tier;       // label index, -1 none
+  RowBuffer<std::int8_t> market;      // -1 for rows that are not business messages with a unit
+  RowBuffer<std::int16_t> tier;       // label index, -1 none
   RowBuffer<double> rate;             // NaN unless the row triggers a charge
   RowBuffer<double> cost;             // 0 for free rows; NaN when no rate is known
-  RowBuffer<std::int16_t> card;       // card in force (currency), -1 none
+  RowBuffer<std::int8_t> currency;    // 0 (the tables' one currency) where a card is in force, else -1
   RowBuffer<std::int16_t> rate_source;  // card the rate came from, -1 none
 };
 
 struct ConversationPrices {
-  RowBuffer<std::int16_t> market;
+  RowBuffer<std::int8_t> market;
   RowBuffer<double> cost;               // the rate of a regular conversation, else 0
-  RowBuffer<std::int16_t> card;
+  RowBuffer<std::int8_t> currency;
   RowBuffer<std::int16_t> rate_source;  // -1 for conversations that cost nothing
 };
 
@@ -39,9 +41,14 @@ struct ConversationPrices {
 struct PricingGaps {
   std::int64_t unknown_rate = 0;         // no card has a rate: cost is NaN
   std::int64_t first_unknown_rate = -1;  // the first such row
+  std::int16_t first_unknown_card = -1;  // and the card in force there
   std::int64_t before_first_card = 0;    // 14 h or more before its card takes effect (UTC)
   std::int64_t borrowed = 0;             // rate taken from another card than the one in force
   std::vector<std::int64_t> borrowed_from;  // per card: how many of those it supplied
+  // Unknown rates per (pricing category, market): [category * market_count + market].
+  std::vector<std::int64_t> unknown_by_category_market;
+
+  void add(const PricingGaps& other);
 };
 
 struct Prices {
