@@ -25,7 +25,13 @@ stated for 10M rows (``--target-rows``) are only judged at that size:
 - peak memory increase of classify under 3x the input DataFrame's size,
 - C++ scan (``result.timings["scan"]``: grouping by user, sort + pair scan, scatter back to
   row order) above 30M rows/s; its steps are printed too (``scan_group``, ``scan_pairs``,
-  ``scan_join``, ``scan_scatter``), the pair scan alone against the same rate.
+  ``scan_join``, ``scan_scatter``), the pair scan alone against the same rate;
+- with ``--price both`` (the default): pricing adds at most 20 % to classification alone.
+  The priced call (``classify(df)``, the library default) and the unpriced one
+  (``classify(df, price=False)``) alternate in the same process, so both see the same
+  machine state; each is reported as its best run (median in brackets), and the overhead
+  is the ratio of the two bests. The end-to-end figures and the memory peak are those of
+  the priced call, as users call it.
 
 Results are also written as JSON to ``benchmarks/results/`` (gitignored).
 """
@@ -56,6 +62,7 @@ TARGET_SPEEDUP = 5.0
 TARGET_SECONDS = 2.5
 TARGET_MEMORY_RATIO = 3.0
 TARGET_SCAN_RATE = 30e6
+TARGET_PRICING_OVERHEAD = 0.20
 
 
 # ----------------------------------------------------------------------------- memory
@@ -115,11 +122,11 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
         import waconv
 
         options = {"threads": threads}
-        if price != "default":
+        if price in ("on", "off"):
             options["price"] = price == "on"
 
-        def run(frame):
-            result = waconv.classify(frame, **options)
+        def run(frame, **more):
+            result = waconv.classify(frame, **options, **more)
             return result, dict(result.timings)
 
         run(make_log(5_000, seed=12345, time_unit=time_unit))  # load the extension, warm pandas paths
@@ -142,18 +149,25 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
     reset = _reset_peak()
 
     runs = []
+    unpriced_runs = []
     messages: set[str] = set()
     load_before = os.getloadavg()
-    for _ in range(repeat):
+
+    def timed(into: list, **more) -> None:
         with warnings.catch_warnings(record=True) as caught:  # e.g. pricing gaps: kept in the JSON
             warnings.simplefilter("always")
             started = time.perf_counter()
-            result, timings = run(frame)
+            result, timings = run(frame, **more)
             seconds = time.perf_counter() - started
         messages.update(f"{w.category.__name__}: {w.message}" for w in caught)
-        runs.append({"seconds": seconds, "timings": timings})
+        into.append({"seconds": seconds, "timings": timings})
         del result
         _release_free_memory()
+
+    for _ in range(repeat):
+        timed(runs)
+        if kind == "waconv" and price == "both":
+            timed(unpriced_runs, price=False)
     load_after = os.getloadavg()
     peak = _peak_bytes()
     best = min(runs, key=lambda r: r["seconds"])
@@ -175,12 +189,23 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
         "seconds_median": statistics.median(r["seconds"] for r in runs),
         "seconds_all": [r["seconds"] for r in runs],
         "timings_best": best["timings"],
+        "unpriced": _summarise(unpriced_runs) if unpriced_runs else None,
         "load_average_before": load_before,
         "load_average_after": load_after,
         "dtypes": {k: str(v) for k, v in frame.dtypes.items()},
         "warnings": sorted(messages),
     }
     Path(result_file).write_text(json.dumps(out))
+
+
+def _summarise(runs: list[dict]) -> dict:
+    best = min(runs, key=lambda r: r["seconds"])
+    return {
+        "seconds_best": best["seconds"],
+        "seconds_median": statistics.median(r["seconds"] for r in runs),
+        "seconds_all": [r["seconds"] for r in runs],
+        "timings_best": best["timings"],
+    }
 
 
 def _measure(kind: str, size: int, args: argparse.Namespace) -> dict:
@@ -286,6 +311,10 @@ def _report(size: int, w: dict, b: dict, target_rows: int) -> tuple[list[str], d
         "memory": w["peak_increase_ratio"] < TARGET_MEMORY_RATIO,
         "scan_rate": scan_rate > TARGET_SCAN_RATE,
     }
+    unpriced = w.get("unpriced")
+    overhead = unpriced and w["seconds_best"] / unpriced["seconds_best"] - 1
+    if unpriced:
+        verdicts["pricing_overhead"] = overhead <= TARGET_PRICING_OVERHEAD
     tr = f"{target_rows / 1e6:g}M"
     lines = [
         f"rows {size:,}  (input DataFrame {_fmt_bytes(w['input_bytes'])} by memory_usage(deep=True); "
@@ -307,6 +336,12 @@ def _report(size: int, w: dict, b: dict, target_rows: int) -> tuple[list[str], d
             if key in t
         ),
         f"  {'  assemble (Python: result tables)':<36}{t['assemble']:>7.3f}{'':9}{_fmt_rate(size, t['assemble']):>14}",
+        *([
+            f"  {'classify(price=False), interleaved':<36}{unpriced['seconds_best']:>7.3f} "
+            f"[{unpriced['seconds_median']:6.3f}]{_fmt_rate(size, unpriced['seconds_best']):>14}",
+            f"  {'pricing overhead (priced / unpriced)':<36}{overhead:>+7.1%}{'':23}   "
+            f"{f'<= {TARGET_PRICING_OVERHEAD:.0%}':<24}{_status(verdicts['pricing_overhead'])}",
+        ] if unpriced else []),
         f"  {'numba baseline end to end':<36}{b['seconds_best']:>7.3f} [{b['seconds_median']:6.3f}]"
         f"{_fmt_rate(size, b['seconds_best']):>14}",
         "  " + "  ".join(f"{k} {bt[k]:.3f}" for k in ("prepare", "sort", "scan", "assemble")).join(("  (", ")")),
@@ -332,6 +367,8 @@ def _report(size: int, w: dict, b: dict, target_rows: int) -> tuple[list[str], d
         "numba_seconds": b["seconds_best"],
         "numba_rows_per_second": size / b["seconds_best"],
         "speedup_vs_numba": speedup,
+        "unpriced_seconds": unpriced["seconds_best"] if unpriced else None,
+        "pricing_overhead": overhead,
         "peak_increase_ratio": w["peak_increase_ratio"],
         "verdicts": {k: _status(v) or "n/a" for k, v in verdicts.items()},
     }
@@ -346,9 +383,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="waconv scan threads (0 = one per core)")
     parser.add_argument("--time-unit", default="us", choices=["s", "ms", "us", "ns"],
                         help="resolution of the log's datetime columns (pandas 3 default for parsed times: us)")
-    parser.add_argument("--price", default="default", choices=["default", "on", "off"],
+    parser.add_argument("--price", default="both", choices=["both", "default", "on", "off"],
                         help="waconv.classify(price=...): 'default' passes nothing (the library default); "
-                             "'off' measures classification only (phase 1), like the baseline")
+                             "'off' measures classification only (phase 1), like the baseline; 'both' "
+                             "(default) measures the library default and alternates price=False runs with it, "
+                             "to report the pricing overhead")
     parser.add_argument("--target-rows", type=int, default=10_000_000, help="size the 10M-row targets apply to")
     parser.add_argument("--check", action="store_true",
                         help="also compare baseline and waconv verdicts on the smallest size (not timed)")

@@ -14,6 +14,16 @@ using waconv::bindings::to_numpy_bool;
 
 namespace {
 
+py::dict export_windows(waconv::WindowTable&& w) {
+  py::dict windows;
+  windows["kind"] = to_numpy(std::move(w.kind));
+  windows["business"] = to_numpy(std::move(w.business));
+  windows["user"] = to_numpy(std::move(w.user));
+  windows["start"] = to_numpy(std::move(w.start));
+  windows["end"] = to_numpy(std::move(w.end));
+  return windows;
+}
+
 py::dict export_classification(waconv::Classification&& r) {
   py::dict messages;
   messages["era"] = to_numpy(std::move(r.messages.era));
@@ -39,18 +49,10 @@ py::dict export_classification(waconv::Classification&& r) {
   conversations["n_messages"] = to_numpy(std::move(c.n_messages));
   conversations["opened_by"] = to_numpy(std::move(c.opened_by));
 
-  auto& w = r.windows;
-  py::dict windows;
-  windows["kind"] = to_numpy(std::move(w.kind));
-  windows["business"] = to_numpy(std::move(w.business));
-  windows["user"] = to_numpy(std::move(w.user));
-  windows["start"] = to_numpy(std::move(w.start));
-  windows["end"] = to_numpy(std::move(w.end));
-
   py::dict out;
   out["messages"] = messages;
   out["conversations"] = conversations;
-  out["windows"] = windows;
+  out["windows"] = export_windows(std::move(r.windows));
   out["scan_seconds"] = r.scan_seconds;
   py::dict stages;
   for (const auto& [name, seconds] : r.stage_seconds) stages[name] = seconds;
@@ -112,7 +114,9 @@ void register_classify(py::module_& m) {
                                      "Phase 1 result held in C++ until priced and exported.")
       .def_property_readonly("size", [](const waconv::Classification& c) { return c.messages.era.size(); })
       .def("to_numpy", [](waconv::Classification& c) { return export_classification(std::move(c)); },
-           "Moves the columns out as NumPy arrays (the object is empty afterwards).");
+           "Moves the columns out as NumPy arrays (the object is empty afterwards).")
+      .def("take_windows", [](waconv::Classification& c) { return export_windows(std::move(c.windows)); },
+           "Moves the window columns out (pricing never reads them), leaving the table empty.");
   m.def("classify", &classify, py::arg("business"), py::arg("user"), py::arg("waba"), py::arg("timestamp"),
         py::arg("delivered_at"), py::arg("direction"), py::arg("template_category"), py::arg("referral"),
         py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("us_number"), py::arg("user_count"),

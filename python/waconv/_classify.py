@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -127,11 +128,19 @@ def classify(
         threads=threads,
     )
     priced = None
-    if plan is not None:
+    windows = core.take_windows()  # pricing never reads them
+    if plan is None:
+        window_frame = windows_table(canonical, windows)
+    else:
         primary, start = auth_international_arrays(auth_international, canonical.portfolio_values, plan.countries)
-        priced = _core.price(core, canonical.waba, canonical.timestamp, canonical.delivered_at, country,
-                             canonical.portfolio, canonical.time_zones, **plan.core_arguments(),
-                             auth_primary_country=primary, auth_start=start, threads=threads)
+        # The core prices with the GIL released; the window table (string takes, mostly
+        # waiting on memory) is built meanwhile instead of after it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pricing = pool.submit(_core.price, core, canonical.waba, canonical.timestamp, canonical.delivered_at,
+                                  country, canonical.portfolio, canonical.time_zones, **plan.core_arguments(),
+                                  auth_primary_country=primary, auth_start=start, threads=threads)
+            window_frame = windows_table(canonical, windows)
+            priced = pricing.result()
     core = core.to_numpy()
     scanned = time.perf_counter()
     early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM))
@@ -152,7 +161,7 @@ def classify(
     result = Result(
         messages=messages_table(events, added),
         conversations=conversations,
-        windows=windows_table(canonical, core["windows"]),
+        windows=window_frame,
         n_duplicates=int(canonical.duplicate.sum()),
         options={
             "rules": rules,

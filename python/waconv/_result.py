@@ -30,9 +30,10 @@ class Result:
     messages: the input rows in input order, with the SPEC §5 columns added.
     conversations: one row per CBP conversation or free entry point window.
     windows: customer service and free entry point windows.
-    timings: seconds spent in `prepare` (input to codes), `core` (the C++ calls), `scan` (the
-    classification inside it: `scan_group`, `scan_pairs`, `scan_join`, `scan_scatter`),
-    `assemble` (result tables) and `total`.
+    timings: seconds spent in `prepare` (input to codes), `core` (the C++ calls, and the
+    windows table, built while the core prices), `scan` (the classification inside it:
+    `scan_group`, `scan_pairs`, `scan_join`, `scan_scatter`), `assemble` (the other result
+    tables) and `total`.
     """
 
     messages: pd.DataFrame
