@@ -100,21 +100,21 @@ class GapCounter {
   }
 
   // `row` is a charged unit with its final price, delivered (else sent) at t.
-  void count(std::size_t row, Instant t, std::int8_t category, std::int16_t card, const MessagePrices& m) {
+  void count(std::size_t row, Instant t, std::int8_t category, std::int16_t card, std::int8_t market, double cost,
+             std::int16_t rate_source) {
     constexpr Instant kSlack = 14 * kHour;  // cards switch at WABA-local midnight, at most UTC+14
-    if (std::isnan(m.cost[row])) {
+    if (std::isnan(cost)) {
       if (gaps.unknown_rate++ == 0 || static_cast<std::int64_t>(row) < gaps.first_unknown_rate) {
         gaps.first_unknown_rate = static_cast<std::int64_t>(row);
         gaps.first_unknown_card = card;
       }
-      const std::int8_t market = m.market[row];
       if (category >= 0 && market >= 0 && market < t_.market_count) {
         ++gaps.unknown_by_category_market[static_cast<std::size_t>(category) * static_cast<std::size_t>(t_.market_count) +
                                           static_cast<std::size_t>(market)];
       }
-    } else if (m.rate_source[row] >= 0 && m.rate_source[row] != card) {
+    } else if (rate_source >= 0 && rate_source != card) {
       ++gaps.borrowed;
-      ++gaps.borrowed_from[static_cast<std::size_t>(m.rate_source[row])];
+      ++gaps.borrowed_from[static_cast<std::size_t>(rate_source)];
     }
     if (card >= 0 && static_cast<std::size_t>(card) < t_.card_effective.size() &&
         t_.card_effective[static_cast<std::size_t>(card)] > t + kSlack) {
@@ -183,6 +183,16 @@ struct TieredMessage {
   }
 };
 
+// The price fields of one row, stored once each when the row is done.
+struct RowPrice {
+  std::int8_t market = -1;
+  std::int16_t tier = -1;
+  double rate = kNaN;
+  double cost = 0.0;
+  std::int8_t currency = -1;
+  std::int16_t rate_source = -1;
+};
+
 // Prices rows [first, last): every output field of every row is written. PMP utility and
 // authentication rows in markets with volume tiers are collected for the counting pass.
 void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classification& result,
@@ -190,61 +200,70 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
                 MessagePrices& m, std::vector<TieredMessage>& tiered, GapCounter& gaps) {
   const EventColumns& events = p.e_;
   MessageVerdicts& v = result.messages;
+  // Local copies of the column pointers: the int8 stores below may alias anything, and
+  // would otherwise make the compiler reload every vector's data pointer after each one.
+  const std::int8_t* const pricing_type = v.pricing_type.data();
+  std::int8_t* const pricing_category = v.pricing_category.data();
+  const std::int64_t* const conversation_id = v.conversation_id.data();
+  const std::uint8_t* const opens = v.opens_conversation.data();
+  const std::int16_t* const country = p.in_.country;
+  const ConversationCharge* const charges = conversations.data();
   // Rows of one conversation lie far apart, so each row's charge record is a cache miss;
   // asking for it this many rows ahead overlaps those misses instead of queueing them.
   constexpr std::size_t kLookahead = 32;
   for (std::size_t row = first; row < last; ++row) {
     if (row + kLookahead < last) {
-      const std::int64_t ahead = v.conversation_id[row + kLookahead];
-      if (ahead >= 0) __builtin_prefetch(&conversations[static_cast<std::size_t>(ahead)]);
+      const std::int64_t ahead = conversation_id[row + kLookahead];
+      if (ahead >= 0) __builtin_prefetch(&charges[static_cast<std::size_t>(ahead)]);
     }
-    m.market[row] = -1;
-    m.tier[row] = -1;
-    m.rate[row] = kNaN;
-    m.cost[row] = 0.0;
-    m.currency[row] = -1;
-    m.rate_source[row] = -1;
-    if (v.pricing_type[row] == kNullCode) continue;
-    const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
-    const std::size_t period = p.period(row, t);
-    const std::int16_t market = p.market(period, p.in_.country[row]);
-    m.market[row] = static_cast<std::int8_t>(market);
-    if (v.conversation_id[row] >= 0) {
-      // CBP conversation members (and FEP rows): category and cost follow the conversation,
-      // charged once, on the row that opened it.
-      const ConversationCharge& charge = conversations[static_cast<std::size_t>(v.conversation_id[row])];
-      v.pricing_category[row] = charge.category;
-      m.currency[row] = charge.card >= 0 ? 0 : -1;
-      if (v.opens_conversation[row] && charge.regular) {
-        m.rate[row] = charge.cost;
-        m.cost[row] = charge.cost;
-        m.rate_source[row] = charge.rate_source;
+    RowPrice out;
+    if (pricing_type[row] != kNullCode) {
+      const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
+      const std::size_t period = p.period(row, t);
+      const std::int16_t market = p.market(period, country[row]);
+      out.market = static_cast<std::int8_t>(market);
+      const bool regular = pricing_type[row] == code(PricingType::regular);
+      if (conversation_id[row] >= 0) {
+        // CBP conversation members (and FEP rows): category and cost follow the
+        // conversation, charged once, on the row that opened it.
+        const ConversationCharge& charge = charges[static_cast<std::size_t>(conversation_id[row])];
+        pricing_category[row] = charge.category;
+        out.currency = charge.card >= 0 ? 0 : -1;
+        if (opens[row] && charge.regular) {
+          out.rate = out.cost = charge.cost;
+          out.rate_source = charge.rate_source;
+        }
+        if (opens[row] && regular) gaps.count(row, t, charge.category, charge.card, out.market, out.cost, out.rate_source);
+      } else {
+        if (pricing_category[row] == code(PricingCategory::authentication) && p.international(row, period, t)) {
+          pricing_category[row] = code(PricingCategory::authentication_international);
+        }
+        const std::int16_t card = p.card(period, PricingModel::pmp);
+        out.currency = card >= 0 ? 0 : -1;
+        if (regular) {
+          const auto category = static_cast<PricingCategory>(pricing_category[row]);
+          const auto [rate, source] = p.list_rate(card, market, category, PricingModel::pmp);
+          out.rate = out.cost = rate;
+          out.rate_source = source;
+          const bool tier_category = category == PricingCategory::utility ||
+                                     category == PricingCategory::authentication ||
+                                     category == PricingCategory::authentication_international;
+          if (tier_category && !p.bands(market, rate_column(category, PricingModel::pmp)).empty()) {
+            const std::int8_t group = category == PricingCategory::utility ? 0 : 1;
+            const std::int32_t month = clocks[static_cast<std::size_t>(events.waba[row])].calendar.month_of(t);
+            tiered.push_back({p.in_.portfolio[row], market, group, month, t, row, card});  // counted once tiered
+          } else {
+            gaps.count(row, t, pricing_category[row], card, out.market, out.cost, out.rate_source);
+          }
+        }
       }
-      if (v.opens_conversation[row] && v.pricing_type[row] == code(PricingType::regular)) {
-        gaps.count(row, t, v.pricing_category[row], charge.card, m);
-      }
-      continue;
     }
-    if (v.pricing_category[row] == code(PricingCategory::authentication) && p.international(row, period, t)) {
-      v.pricing_category[row] = code(PricingCategory::authentication_international);
-    }
-    const std::int16_t card = p.card(period, PricingModel::pmp);
-    m.currency[row] = card >= 0 ? 0 : -1;
-    if (v.pricing_type[row] != static_cast<std::int8_t>(PricingType::regular)) continue;
-    const auto category = static_cast<PricingCategory>(v.pricing_category[row]);
-    const auto [rate, source] = p.list_rate(card, market, category, PricingModel::pmp);
-    m.rate[row] = rate;
-    m.cost[row] = rate;
-    m.rate_source[row] = source;
-    const bool tier_category = category == PricingCategory::utility || category == PricingCategory::authentication ||
-                               category == PricingCategory::authentication_international;
-    if (tier_category && !p.bands(market, rate_column(category, PricingModel::pmp)).empty()) {
-      const std::int8_t group = category == PricingCategory::utility ? 0 : 1;
-      const std::int32_t month = clocks[static_cast<std::size_t>(events.waba[row])].calendar.month_of(t);
-      tiered.push_back({p.in_.portfolio[row], market, group, month, t, row, card});
-      continue;  // counted once its tier is known
-    }
-    gaps.count(row, t, v.pricing_category[row], card, m);
+    m.market[row] = out.market;
+    m.tier[row] = out.tier;
+    m.rate[row] = out.rate;
+    m.cost[row] = out.cost;
+    m.currency[row] = out.currency;
+    m.rate_source[row] = out.rate_source;
   }
 }
 
@@ -266,7 +285,8 @@ void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMe
         break;
       }
     }
-    gaps.count(message.row, message.at, v.pricing_category[message.row], message.card, m);
+    gaps.count(message.row, message.at, v.pricing_category[message.row], message.card, m.market[message.row],
+               m.cost[message.row], m.rate_source[message.row]);
   }
 }
 
