@@ -7,9 +7,13 @@ import warnings
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import waconv
 from builders import log, verdicts
+from random_logs import TIMEZONES, random_log
+from waconv._result import charged_units
 
 BRAZIL = "+5511987654321"
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
@@ -209,3 +213,30 @@ def test_shipped_gaps_warn_instead_of_inventing_numbers():
     assert r.messages.cost.isna().tolist() == [False, True, True]
     assert any("2 charged units have no published rate" in str(w.message) and "(business_initiated in United Kingdom: 2)"
                in str(w.message) for w in caught)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), threads=st.sampled_from([1, 2, 3]), free_tier=st.sampled_from([0, 3, 1000]))
+def test_gap_warning_agrees_with_a_recount_of_the_result(seed, threads, free_tier):
+    # The core counts unknown rates per (category, market) as it prices rows, tiered rows
+    # after their tier; the warning must say what the finished messages table shows.
+    frame = random_log(seed, n_rows=400, n_users=40)
+    numbers = ["+5511987{:06d}", "+1415555{:04d}", "+4477009{:05d}", "+9198765{:05d}", "+2348031{:05d}"]
+    users = {u: numbers[k % len(numbers)].format(k) for k, u in enumerate(frame.user.unique())}
+    frame["user"] = frame.user.map(users)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = waconv.classify(frame, timezones=TIMEZONES, volume_tiers=io.StringIO(TIERS), threads=threads,
+                            free_tier_conversations=free_tier)
+    m = r.messages
+    unknown = charged_units(m) & m.cost.isna().to_numpy()
+    said = [str(w.message) for w in caught if "no published rate" in str(w.message)]
+    if not unknown.any():
+        assert said == []
+        return
+    (message,) = said
+    assert message.startswith(f"{int(unknown.sum()):,} charged units have no published rate")
+    cells = pd.DataFrame({"category": m.pricing_category[unknown].astype(str),
+                          "market": m.market[unknown].astype(str)}).value_counts()
+    expected = sorted((-n, c, mk) for (c, mk), n in cells.items())[:5]
+    assert message.endswith("(" + "; ".join(f"{c} in {mk}: {-n:,}" for n, c, mk in expected) + ")")
