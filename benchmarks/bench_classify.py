@@ -324,7 +324,7 @@ def _report(size: int, w: dict, b: dict, target_rows: int) -> tuple[list[str], d
         f"{_fmt_rate(size, w['seconds_best']):>14}   {f'< {TARGET_SECONDS:g} s at {tr} rows':<24}"
         f"{_status(verdicts['seconds'])}",
         f"  {'  prepare (Python: input -> codes)':<36}{t['prepare']:>7.3f}{'':9}{_fmt_rate(size, t['prepare']):>14}",
-        f"  {'  core (C++ call)':<36}{t['core']:>7.3f}{'':9}{_fmt_rate(size, t['core']):>14}",
+        f"  {'  core (C++ classification)':<36}{t['core']:>7.3f}{'':9}{_fmt_rate(size, t['core']):>14}",
         f"  {'    scan (C++ sort + pair scan)':<36}{t['scan']:>7.3f}{'':9}{_fmt_rate(size, t['scan']):>14}   "
         f"{f'> {TARGET_SCAN_RATE / 1e6:g} M rows/s':<24}{_status(verdicts['scan_rate'])}",
         *(
@@ -335,7 +335,10 @@ def _report(size: int, w: dict, b: dict, target_rows: int) -> tuple[list[str], d
                                ("scan_join", "join thread results"), ("scan_scatter", "verdicts to row order"))
             if key in t
         ),
-        f"  {'  assemble (Python: result tables)':<36}{t['assemble']:>7.3f}{'':9}{_fmt_rate(size, t['assemble']):>14}",
+        f"  {'  assemble (tables + pricing)':<36}{t['assemble']:>7.3f}{'':9}"
+        f"{_fmt_rate(size, t['assemble']):>14}",
+        *([f"  {'    price (C++, on other threads)':<36}{t['price']:>7.3f}{'':9}{_fmt_rate(size, t['price']):>14}"]
+          if t.get("price") else []),
         *([
             f"  {'classify(price=False), interleaved':<36}{unpriced['seconds_best']:>7.3f} "
             f"[{unpriced['seconds_median']:6.3f}]{_fmt_rate(size, unpriced['seconds_best']):>14}",

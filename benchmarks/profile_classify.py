@@ -81,7 +81,9 @@ def main() -> None:
         if best is None or result.timings["total"] < best["total"]:
             best = dict(result.timings)
         del result
-    for key in ("prepare", "core", "scan", "assemble", "total"):
+    for key in ("prepare", "core", "scan", "assemble", "price", "total"):
+        if not best.get(key):
+            continue
         share = best[key] / best["total"]
         print(f"    {key:<12}{best[key]:>8.3f} s  {share:>6.1%}  {n / best[key] / 1e6:>8.1f} M rows/s")
 

@@ -8,51 +8,61 @@
 namespace py = pybind11;
 using waconv::bindings::Column;
 using waconv::bindings::data_of;
-using waconv::bindings::to_numpy;
 using waconv::bindings::make_clocks;
-using waconv::bindings::to_numpy_bool;
 
 namespace {
 
-py::dict export_windows(waconv::WindowTable&& w) {
-  py::dict windows;
-  windows["kind"] = to_numpy(std::move(w.kind));
-  windows["business"] = to_numpy(std::move(w.business));
-  windows["user"] = to_numpy(std::move(w.user));
-  windows["start"] = to_numpy(std::move(w.start));
-  windows["end"] = to_numpy(std::move(w.end));
-  return windows;
+// Views of the C++ result's columns: each array keeps the Classification (its owner)
+// alive, and nothing is copied or moved. Pricing fills some columns in place afterwards,
+// which the views then show; Python reads those only once pricing has returned.
+template <class T, class Allocator>
+py::array view(const std::vector<T, Allocator>& column, const py::object& owner) {
+  return py::array_t<T>({column.size()}, {sizeof(T)}, column.data(), owner);
 }
 
-py::dict export_classification(waconv::Classification&& r) {
-  py::dict messages;
-  messages["era"] = to_numpy(std::move(r.messages.era));
-  messages["pricing_model"] = to_numpy(std::move(r.messages.pricing_model));
-  messages["pricing_category"] = to_numpy(std::move(r.messages.pricing_category));
-  messages["pricing_type"] = to_numpy(std::move(r.messages.pricing_type));
-  messages["conversation_id"] = to_numpy(std::move(r.messages.conversation_id));
-  messages["opens_conversation"] = to_numpy_bool(std::move(r.messages.opens_conversation));
-  messages["csw_open"] = to_numpy_bool(std::move(r.messages.csw_open));
-  messages["policy_violation"] = to_numpy_bool(std::move(r.messages.policy_violation));
-  messages["us_marketing_paused"] = to_numpy_bool(std::move(r.messages.us_marketing_paused));
+template <class Allocator>
+py::array view_bool(const std::vector<std::uint8_t, Allocator>& column, const py::object& owner) {
+  return py::array(py::dtype("bool"), {column.size()}, {sizeof(std::uint8_t)}, column.data(), owner);
+}
 
-  auto& c = r.conversations;
+py::dict export_classification(const py::object& owner) {
+  const auto& r = owner.cast<const waconv::Classification&>();
+  py::dict messages;
+  messages["era"] = view(r.messages.era, owner);
+  messages["pricing_model"] = view(r.messages.pricing_model, owner);
+  messages["pricing_category"] = view(r.messages.pricing_category, owner);
+  messages["pricing_type"] = view(r.messages.pricing_type, owner);
+  messages["conversation_id"] = view(r.messages.conversation_id, owner);
+  messages["opens_conversation"] = view_bool(r.messages.opens_conversation, owner);
+  messages["csw_open"] = view_bool(r.messages.csw_open, owner);
+  messages["policy_violation"] = view_bool(r.messages.policy_violation, owner);
+  messages["us_marketing_paused"] = view_bool(r.messages.us_marketing_paused, owner);
+
+  const auto& c = r.conversations;
   py::dict conversations;
-  conversations["business"] = to_numpy(std::move(c.business));
-  conversations["user"] = to_numpy(std::move(c.user));
-  conversations["waba"] = to_numpy(std::move(c.waba));
-  conversations["era"] = to_numpy(std::move(c.era));
-  conversations["category"] = to_numpy(std::move(c.category));
-  conversations["pricing_type"] = to_numpy(std::move(c.pricing_type));
-  conversations["start"] = to_numpy(std::move(c.start));
-  conversations["end"] = to_numpy(std::move(c.end));
-  conversations["n_messages"] = to_numpy(std::move(c.n_messages));
-  conversations["opened_by"] = to_numpy(std::move(c.opened_by));
+  conversations["business"] = view(c.business, owner);
+  conversations["user"] = view(c.user, owner);
+  conversations["waba"] = view(c.waba, owner);
+  conversations["era"] = view(c.era, owner);
+  conversations["category"] = view(c.category, owner);
+  conversations["pricing_type"] = view(c.pricing_type, owner);
+  conversations["start"] = view(c.start, owner);
+  conversations["end"] = view(c.end, owner);
+  conversations["n_messages"] = view(c.n_messages, owner);
+  conversations["opened_by"] = view(c.opened_by, owner);
+
+  const auto& w = r.windows;
+  py::dict windows;
+  windows["kind"] = view(w.kind, owner);
+  windows["business"] = view(w.business, owner);
+  windows["user"] = view(w.user, owner);
+  windows["start"] = view(w.start, owner);
+  windows["end"] = view(w.end, owner);
 
   py::dict out;
   out["messages"] = messages;
   out["conversations"] = conversations;
-  out["windows"] = export_windows(std::move(r.windows));
+  out["windows"] = windows;
   out["scan_seconds"] = r.scan_seconds;
   py::dict stages;
   for (const auto& [name, seconds] : r.stage_seconds) stages[name] = seconds;
@@ -113,10 +123,9 @@ void register_classify(py::module_& m) {
   py::class_<waconv::Classification>(m, "Classification",
                                      "Phase 1 result held in C++ until priced and exported.")
       .def_property_readonly("size", [](const waconv::Classification& c) { return c.messages.era.size(); })
-      .def("to_numpy", [](waconv::Classification& c) { return export_classification(std::move(c)); },
-           "Moves the columns out as NumPy arrays (the object is empty afterwards).")
-      .def("take_windows", [](waconv::Classification& c) { return export_windows(std::move(c.windows)); },
-           "Moves the window columns out (pricing never reads them), leaving the table empty.");
+      .def("to_numpy", &export_classification,
+           "The columns as NumPy views (no copy); they keep this object alive, and show the "
+           "categories pricing rewrites in place.");
   m.def("classify", &classify, py::arg("business"), py::arg("user"), py::arg("waba"), py::arg("timestamp"),
         py::arg("delivered_at"), py::arg("direction"), py::arg("template_category"), py::arg("referral"),
         py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("us_number"), py::arg("user_count"),

@@ -26,10 +26,12 @@ from ._pricing import (
 from ._rate_cards import RateCard, RateCards, as_rate_cards
 from ._result import (
     Result,
+    add_conversation_categories,
     conversations_table,
     message_columns,
     messages_table,
     price_columns,
+    pricing_categories,
     windows_table,
 )
 from ._tiers import TierTable, as_tier_table
@@ -127,22 +129,30 @@ def classify(
         service_free_allowance=int(service_free_allowance),
         threads=threads,
     )
+    classified = time.perf_counter()
+    arrays = core.to_numpy()  # views of the core's columns
     priced = None
-    windows = core.take_windows()  # pricing never reads them
+    price_seconds = 0.0
     if plan is None:
-        window_frame = windows_table(canonical, windows)
+        added = message_columns(canonical, arrays["messages"])
+        conversations = conversations_table(canonical, arrays["conversations"])
+        window_frame = windows_table(canonical, arrays["windows"])
     else:
         primary, start = auth_international_arrays(auth_international, canonical.portfolio_values, plan.countries)
-        # The core prices with the GIL released; the window table (string takes, mostly
-        # waiting on memory) is built meanwhile instead of after it.
+        # The core prices with the GIL released while this thread builds every table column
+        # pricing leaves alone (string takes and categoricals, mostly waiting on memory).
+        # Pricing rewrites the category codes in place, so those are read only after it.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pricing = pool.submit(_core.price, core, canonical.waba, canonical.timestamp, canonical.delivered_at,
-                                  country, canonical.portfolio, canonical.time_zones, **plan.core_arguments(),
-                                  auth_primary_country=primary, auth_start=start, threads=threads)
-            window_frame = windows_table(canonical, windows)
-            priced = pricing.result()
-    core = core.to_numpy()
-    scanned = time.perf_counter()
+            pricing = pool.submit(_timed, _core.price, core, canonical.waba, canonical.timestamp,
+                                  canonical.delivered_at, country, canonical.portfolio, canonical.time_zones,
+                                  **plan.core_arguments(), auth_primary_country=primary, auth_start=start,
+                                  threads=threads)
+            added = message_columns(canonical, arrays["messages"], categories=False)
+            conversations = conversations_table(canonical, arrays["conversations"], categories=False)
+            window_frame = windows_table(canonical, arrays["windows"])
+            priced, price_seconds = pricing.result()
+        added["pricing_category"] = pricing_categories(arrays["messages"]["pricing_category"])
+        add_conversation_categories(conversations, arrays["conversations"]["category"])
     early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM))
     if early and rules == "auto":
         warnings.warn(
@@ -151,8 +161,6 @@ def classify(
             WaconvWarning,
             stacklevel=2,
         )
-    added = message_columns(canonical, core["messages"])
-    conversations = conversations_table(canonical, core["conversations"])
     if plan is not None:
         message_prices, conversation_prices = price_columns(plan, country, priced)
         added.update(message_prices)
@@ -179,10 +187,17 @@ def classify(
     finished = time.perf_counter()
     result.timings = {
         "prepare": prepared - started,
-        "core": scanned - prepared,
-        "scan": float(core["scan_seconds"]),
-        **{f"scan_{name}": float(seconds) for name, seconds in core["scan_stages"].items()},
-        "assemble": finished - scanned,
+        "core": classified - prepared,
+        "scan": float(arrays["scan_seconds"]),
+        **{f"scan_{name}": float(seconds) for name, seconds in arrays["scan_stages"].items()},
+        "price": price_seconds,
+        "assemble": finished - classified,
         "total": finished - started,
     }
     return export(result, output)
+
+
+def _timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    out = call(*args, **kwargs)
+    return out, time.perf_counter() - started

@@ -30,10 +30,11 @@ class Result:
     messages: the input rows in input order, with the SPEC §5 columns added.
     conversations: one row per CBP conversation or free entry point window.
     windows: customer service and free entry point windows.
-    timings: seconds spent in `prepare` (input to codes), `core` (the C++ calls, and the
-    windows table, built while the core prices), `scan` (the classification inside it:
-    `scan_group`, `scan_pairs`, `scan_join`, `scan_scatter`), `assemble` (the other result
-    tables) and `total`.
+    timings: seconds spent in `prepare` (input to codes), `core` (the C++ classification
+    and monthly allowances), `scan` (the classification inside it: `scan_group`,
+    `scan_pairs`, `scan_join`, `scan_scatter`), `assemble` (the result tables, with pricing
+    running meanwhile on other threads), `price` (the C++ pricing inside `assemble`; 0 when
+    not priced) and `total`.
     """
 
     messages: pd.DataFrame
@@ -100,14 +101,20 @@ def charged_units(messages: pd.DataFrame) -> np.ndarray:
     return billable & (opens | messages["conversation_id"].isna().to_numpy())
 
 
-def message_columns(events: CanonicalEvents, core: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The phase 1 columns of SPEC §5, by name."""
+def message_columns(
+    events: CanonicalEvents, core: dict[str, np.ndarray], *, categories: bool = True
+) -> dict[str, Any]:
+    """The phase 1 columns of SPEC §5, by name.
+
+    categories=False leaves `pricing_category` as None, in its place, while pricing may still
+    be rewriting those codes (see `pricing_categories`).
+    """
     pricing_type = core["pricing_type"]
     return {
         "era": _categorical(core["era"], _core.ERAS),
         "pricing_model": _categorical(core["pricing_model"], _core.PRICING_MODELS),
         "conversation_id": _nullable_ids(core["conversation_id"]),
-        "pricing_category": _categorical(core["pricing_category"], _core.PRICING_CATEGORIES),
+        "pricing_category": pricing_categories(core["pricing_category"]) if categories else None,
         "pricing_type": _categorical(pricing_type, _core.PRICING_TYPES),
         "billable": pricing_type == _core.PRICING_TYPES.index("regular"),
         "opens_conversation": core["opens_conversation"],
@@ -134,24 +141,38 @@ def messages_table(frame: pd.DataFrame, added: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
-def conversations_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
+def pricing_categories(codes: np.ndarray) -> pd.Categorical:
+    return _categorical(codes, _core.PRICING_CATEGORIES)
+
+
+def conversations_table(
+    events: CanonicalEvents, core: dict[str, np.ndarray], *, categories: bool = True
+) -> pd.DataFrame:
+    """categories=False leaves `category` out until `add_conversation_categories` (see
+    `message_columns`)."""
     n = len(core["start"])
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "conversation_id": np.arange(n, dtype=np.int64),
             "business": events.business_values.take(core["business"]),
             "user": events.user_values.take(core["user"]),
             "waba": events.waba_values.take(core["waba"]),
             "era": _categorical(core["era"], _core.ERAS),
-            "category": _categorical(core["category"], _core.PRICING_CATEGORIES),
             "pricing_type": _categorical(core["pricing_type"], _core.PRICING_TYPES),
             "start": to_utc_index(core["start"]),
             "end": to_utc_index(core["end"]),
             "n_messages": core["n_messages"],
             "opened_by": core["opened_by"],
         },
-        copy=False,  # the arrays are new: consolidating them into 2D blocks would copy them
+        copy=False,  # consolidating the core's arrays into 2D blocks would copy them
     )
+    if categories:
+        add_conversation_categories(table, core["category"])
+    return table
+
+
+def add_conversation_categories(table: pd.DataFrame, codes: np.ndarray) -> None:
+    table.insert(table.columns.get_loc("era") + 1, "category", pricing_categories(codes))
 
 
 def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.DataFrame:
