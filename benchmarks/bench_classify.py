@@ -382,7 +382,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark waconv.classify against a pandas + numba baseline.")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best and median reported)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs per measurement (best and median reported: shared machines vary by tens of %% "
+                             "between runs)")
     parser.add_argument("--threads", type=int, default=0, help="waconv scan threads (0 = one per core)")
     parser.add_argument("--time-unit", default="us", choices=["s", "ms", "us", "ns"],
                         help="resolution of the log's datetime columns (pandas 3 default for parsed times: us)")
