@@ -19,7 +19,7 @@ def columns(n: int = 3) -> dict:
         timestamp=T0 + np.arange(n, dtype=np.int64) * 3600 * 10**9,
         delivered_at=np.full(n, np.iinfo(np.int64).min), direction=np.zeros(n, np.int8),
         template_category=np.zeros(n, np.int8), referral=None, duplicate=None, refreshes_csw=None,
-        us_number=None, user_count=1, time_zones=["UTC"],
+        us_user=None, us_override=None, user_count=1, time_zones=["UTC"],
     )
 
 

@@ -130,6 +130,19 @@ def test_user_country_overrides_the_phone_number():
     assert bill(bsuid) == 0.1365
 
 
+def test_user_country_decides_the_us_marketing_pause_row_by_row():
+    # The row's own user_country beats the phone number both ways; rows without one
+    # (null) keep their number's country.
+    frame = pd.concat([log("2025-05-05", (0, "out", "marketing"), user=BRAZIL),
+                       log("2025-05-05", (1, "out", "marketing"), user="+12125550101"),
+                       log("2025-05-05", (2, "out", "marketing"), user="+12125550102")], ignore_index=True)
+    frame["user_country"] = ["US", "BR", None]
+    r = waconv.classify(frame)
+    assert verdicts(r, "us_marketing_paused") == [True, False, True]
+    assert r.messages.country.tolist() == ["US", "BR", "US"]
+    assert r.messages.market.tolist()[1] == "Brazil" and r.messages.cost.tolist()[1] == 0.0625
+
+
 def test_what_if_same_traffic_priced_as_cbp_and_pmp():
     frame = log("2025-10-06", (0, "out", "marketing"), (1, "out", "marketing"), (2, "in"), (3, "out"), user=BRAZIL)
     assert bill(frame, rules="cbp_v2") == 0.0625  # one marketing conversation, service joins it

@@ -25,10 +25,11 @@ using Column = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
 // The column's data pointer after checking its length; nullptr for an absent optional column.
 template <class T>
-const T* data_of(const std::optional<Column<T>>& column, std::size_t size, const char* name) {
+const T* data_of(const std::optional<Column<T>>& column, std::size_t size, const char* name,
+                 const char* per = "row") {
   if (!column) return nullptr;
   if (column->ndim() != 1 || static_cast<std::size_t>(column->shape(0)) != size) {
-    throw py::value_error(std::string("column '") + name + "' must be one-dimensional with one value per row");
+    throw py::value_error(std::string("column '") + name + "' must be one-dimensional with one value per " + per);
   }
   return column->data();
 }

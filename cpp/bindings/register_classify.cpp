@@ -76,7 +76,8 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
                   const Column<std::int8_t>& template_category, const std::optional<Column<std::uint8_t>>& referral,
                   const std::optional<Column<std::uint8_t>>& duplicate,
                   const std::optional<Column<std::uint8_t>>& refreshes_csw,
-                  const std::optional<Column<std::uint8_t>>& us_number, std::int32_t user_count,
+                  const std::optional<Column<std::uint8_t>>& us_user,
+                  const std::optional<Column<std::int8_t>>& us_override, std::int32_t user_count,
                   const std::vector<std::string>& time_zones, const std::optional<std::string>& forced_era,
                   bool anchor_sent, bool failed_freeform_opens_conversation, std::int64_t free_tier_conversations,
                   bool direct_billing, std::int64_t service_free_allowance, int threads) {
@@ -93,7 +94,9 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
   events.referral = data_of<std::uint8_t>(referral, n, "referral");
   events.duplicate = data_of<std::uint8_t>(duplicate, n, "duplicate");
   events.refreshes_csw = data_of<std::uint8_t>(refreshes_csw, n, "csw_refreshing");
-  events.us_number = data_of<std::uint8_t>(us_number, n, "us_number");
+  if (user_count < 0) throw py::value_error("user_count must not be negative");
+  events.us_user = data_of<std::uint8_t>(us_user, static_cast<std::size_t>(user_count), "us_user", "user");
+  events.us_override = data_of<std::int8_t>(us_override, n, "us_override");
   events.user_count = user_count;
   events.waba_count = static_cast<std::int32_t>(time_zones.size());
 
@@ -128,7 +131,8 @@ void register_classify(py::module_& m) {
            "categories pricing rewrites in place.");
   m.def("classify", &classify, py::arg("business"), py::arg("user"), py::arg("waba"), py::arg("timestamp"),
         py::arg("delivered_at"), py::arg("direction"), py::arg("template_category"), py::arg("referral"),
-        py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("us_number"), py::arg("user_count"),
+        py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("us_user"), py::arg("us_override"),
+        py::arg("user_count"),
         py::arg("time_zones"),
         py::kw_only(), py::arg("forced_era") = py::none(), py::arg("anchor_sent") = false,
         py::arg("failed_freeform_opens_conversation") = false, py::arg("free_tier_conversations") = 1000,

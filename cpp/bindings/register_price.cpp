@@ -49,22 +49,10 @@ py::array resolve_country_buffers(const py::array& offsets, const Column<std::ui
   return to_numpy(std::move(out));
 }
 
-py::tuple countries_of_rows(const Column<std::int16_t>& of_user, const Column<std::int32_t>& user,
-                            const std::optional<Column<std::int64_t>>& override_code,
-                            const std::vector<std::int16_t>& override_country, std::int16_t us_country, int threads) {
-  const auto n = static_cast<std::size_t>(user.size());
-  const std::int64_t* overrides = data_of<std::int64_t>(override_code, n, "user_country");
-  waconv::RowCountries rows;
-  {
-    py::gil_scoped_release release;
-    rows = waconv::countries_of_rows({of_user.data(), static_cast<std::size_t>(of_user.size())}, user.data(), n, overrides, override_country, us_country, threads);
-  }
-  return py::make_tuple(to_numpy(std::move(rows.country)), to_numpy(std::move(rows.in_us)));
-}
-
 py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
                const Column<std::int64_t>& timestamp, const Column<std::int64_t>& delivered_at,
-               const Column<std::int16_t>& country, const Column<std::int32_t>& portfolio,
+               const Column<std::int32_t>& user, const Column<std::int16_t>& user_country,
+               const std::optional<Column<std::int16_t>>& country_override, const Column<std::int32_t>& portfolio,
                const std::vector<std::string>& time_zones,
                const std::vector<std::tuple<int, unsigned, unsigned>>& switches, std::int32_t country_count,
                std::int32_t market_count, std::int16_t other_market, const Column<std::int16_t>& market_of,
@@ -78,8 +66,11 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   events.waba = data_of<std::int32_t>(waba, n, "waba");
   events.timestamp = data_of<std::int64_t>(timestamp, n, "timestamp");
   events.delivered_at = data_of<std::int64_t>(delivered_at, n, "delivered_at");
-  waconv::PricingInputs inputs{data_of<std::int16_t>(country, n, "country"),
-                               data_of<std::int32_t>(portfolio, n, "portfolio")};
+  events.user = data_of<std::int32_t>(user, n, "user");
+  const auto users = static_cast<std::size_t>(user_country.size());
+  waconv::PricingInputs inputs{data_of<std::int16_t>(user_country, users, "user_country", "user"),
+                               data_of<std::int16_t>(country_override, n, "user_country"),
+                               data_of<std::int32_t>(portfolio, n, "portfolio"), static_cast<std::int32_t>(users)};
 
   waconv::PricingTables tables;
   for (const auto& [y, m, d] : switches) tables.switches.push_back({y, m, d});
@@ -106,6 +97,7 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
     prices = waconv::price(events, inputs, clocks, tables, auth, result, threads);
   }
   py::dict messages;
+  messages["country"] = to_numpy(std::move(prices.messages.country));
   messages["market"] = to_numpy(std::move(prices.messages.market));
   messages["tier"] = to_numpy(std::move(prices.messages.tier));
   messages["rate"] = to_numpy(std::move(prices.messages.rate));
@@ -140,11 +132,8 @@ void register_price(py::module_& m) {
         py::arg("validity"), py::arg("validity_offset"), py::arg("size"), py::arg("prefixes"),
         py::arg("prefix_country"), py::arg("iso_codes"),
         "resolve_countries for an Arrow utf8/large_utf8 array given its buffers (null: -1).");
-  m.def("countries_of_rows", &countries_of_rows, py::arg("of_user"), py::arg("user"), py::arg("override_code"),
-        py::arg("override_country"), py::arg("us_country"), py::arg("threads") = 0,
-        "(country, in_us) per row: the row's user_country code where >= 0, else its user's country.");
   m.def("price", &price, py::arg("result"), py::arg("waba"), py::arg("timestamp"), py::arg("delivered_at"),
-        py::arg("country"), py::arg("portfolio"), py::arg("time_zones"), py::arg("switches"),
+        py::arg("user"), py::arg("user_country"), py::arg("country_override"), py::arg("portfolio"), py::arg("time_zones"), py::arg("switches"),
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),
         py::arg("auth_international"), py::arg("card_of"), py::arg("card_count"), py::arg("rate"),
         py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),

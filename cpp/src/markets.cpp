@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include "parallel.hpp"
-#include "waconv/events.hpp"
 
 namespace waconv {
 
@@ -71,34 +70,6 @@ std::vector<std::int16_t> resolve_countries(const CountryResolver& resolver, con
       resolve_range(resolver, users, offsets, first, last, out.data());
     });
   });
-  return out;
-}
-
-RowCountries countries_of_rows(std::span<const std::int16_t> of_user, const std::int32_t* user, std::size_t n,
-                               const std::int64_t* override_code, const std::vector<std::int16_t>& override_country,
-                               std::int16_t us_country, int threads) {
-  RowCountries out;
-  out.country.resize(n);
-  out.in_us.resize(n);
-  const auto users = static_cast<std::uint32_t>(of_user.size());
-  const auto overrides = static_cast<std::int64_t>(override_country.size());
-  const std::size_t workers = detail::thread_count(threads, n);
-  std::vector<std::int64_t> bad(workers, -1);
-  detail::parallel_chunks(n, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
-    for (std::size_t i = first; i < last; ++i) {
-      const bool user_ok = static_cast<std::uint32_t>(user[i]) < users;
-      const std::int64_t code = override_code != nullptr ? override_code[i] : -1;
-      if (!user_ok || code >= overrides) {
-        bad[chunk] = static_cast<std::int64_t>(i);
-        return;
-      }
-      const std::int16_t country = code >= 0 ? override_country[static_cast<std::size_t>(code)]
-                                             : of_user[static_cast<std::uint32_t>(user[i])];
-      out.country[i] = country;
-      out.in_us[i] = country == us_country;
-    }
-  });
-  if (const std::int64_t bad_row = detail::first_found(bad); bad_row >= 0) throw InputError("user", bad_row, "user or user_country code out of range");
   return out;
 }
 

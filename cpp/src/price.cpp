@@ -44,16 +44,17 @@ class Pricer {
 
   std::size_t period(std::size_t row, Instant t) const { return periods_.of(e_.waba[row], t); }
 
+  std::int16_t country(std::size_t row) const { return in_.country(e_, row); }
+
   std::int16_t card(std::size_t period, PricingModel model) const {
     return t_.card_of[static_cast<std::size_t>(model) * t_.periods() + period];
   }
 
   // SPEC §6: authentication templates to listed countries other than the primary business
   // location, after the portfolio's start time.
-  bool international(std::size_t row, std::size_t period, Instant t) const {
+  bool international(std::size_t row, std::int16_t country, std::size_t period, Instant t) const {
     const auto portfolio = static_cast<std::size_t>(in_.portfolio[row]);
     if (portfolio >= ai_.start.size() || ai_.start[portfolio] == kNoInstant || t < ai_.start[portfolio]) return false;
-    const std::int16_t country = in_.country[row];
     if (country < 0 || country == ai_.primary_country[portfolio]) return false;
     return t_.auth_international[period * static_cast<std::size_t>(t_.country_count) + static_cast<std::size_t>(country)] != 0;
   }
@@ -140,13 +141,15 @@ std::vector<ConversationCharge> price_conversations(const Pricer& p, Classificat
     for (std::size_t i = first; i < last; ++i) {
       if (i + 16 < last) {  // opening rows are scattered over the log: fetch ahead (see price_rows)
         const auto ahead = static_cast<std::size_t>(c.opened_by[i + 16]);
-        __builtin_prefetch(&p.in_.country[ahead]);
+        __builtin_prefetch(&p.e_.user[ahead]);
         __builtin_prefetch(&p.e_.waba[ahead]);
       }
       const auto row = static_cast<std::size_t>(c.opened_by[i]);
       const std::size_t period = p.period(row, c.start[i]);
-      const std::int16_t market = p.market(period, p.in_.country[row]);
-      if (c.category[i] == code(PricingCategory::authentication) && p.international(row, period, c.start[i])) {
+      const std::int16_t country = p.country(row);
+      const std::int16_t market = p.market(period, country);
+      if (c.category[i] == code(PricingCategory::authentication) &&
+          p.international(row, country, period, c.start[i])) {
         c.category[i] = code(PricingCategory::authentication_international);
       }
       const bool regular = c.pricing_type[i] == code(PricingType::regular);
@@ -206,7 +209,6 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
   std::int8_t* const pricing_category = v.pricing_category.data();
   const std::int64_t* const conversation_id = v.conversation_id.data();
   const std::uint8_t* const opens = v.opens_conversation.data();
-  const std::int16_t* const country = p.in_.country;
   const ConversationCharge* const charges = conversations.data();
   // Rows of one conversation lie far apart, so each row's charge record is a cache miss;
   // asking for it this many rows ahead overlaps those misses instead of queueing them.
@@ -217,10 +219,11 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
       if (ahead >= 0) __builtin_prefetch(&charges[static_cast<std::size_t>(ahead)]);
     }
     RowPrice out;
+    const std::int16_t country = p.country(row);
     if (pricing_type[row] != kNullCode) {
       const Instant t = events.is_delivered(row) ? events.delivered_at[row] : events.timestamp[row];
       const std::size_t period = p.period(row, t);
-      const std::int16_t market = p.market(period, country[row]);
+      const std::int16_t market = p.market(period, country);
       out.market = static_cast<std::int8_t>(market);
       const bool regular = pricing_type[row] == code(PricingType::regular);
       if (conversation_id[row] >= 0) {
@@ -235,7 +238,8 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
         }
         if (opens[row] && regular) gaps.count(row, t, charge.category, charge.card, out.market, out.cost, out.rate_source);
       } else {
-        if (pricing_category[row] == code(PricingCategory::authentication) && p.international(row, period, t)) {
+        if (pricing_category[row] == code(PricingCategory::authentication) &&
+            p.international(row, country, period, t)) {
           pricing_category[row] = code(PricingCategory::authentication_international);
         }
         const std::int16_t card = p.card(period, PricingModel::pmp);
@@ -258,6 +262,7 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
         }
       }
     }
+    m.country[row] = country;
     m.market[row] = out.market;
     m.tier[row] = out.tier;
     m.rate[row] = out.rate;
@@ -316,6 +321,7 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   const std::size_t workers = detail::thread_count(threads, n);
   const auto charges = price_conversations(p, result, out.conversations, threads);
   MessagePrices& m = out.messages;
+  m.country.resize(n);
   m.market.resize(n);
   m.tier.resize(n);
   m.rate.resize(n);

@@ -46,22 +46,33 @@ TEST_CASE("country resolution: BSUID prefix, longest calling code, junk") {
   CHECK(r.resolve("wa:abc") == kUnknownCountry);
 }
 
-TEST_CASE("row countries: a row's own user_country wins over its user's, US rows flagged") {
-  const std::vector<std::int16_t> of_user{0, 5, kUnknownCountry};
-  const std::vector<std::int32_t> user{0, 1, 2, 1};
-  const std::vector<std::int64_t> override_code{-1, 0, -1, -1};
-  const std::vector<std::int16_t> override_country{7};
-  const RowCountries rows = countries_of_rows(of_user, user.data(), user.size(), override_code.data(),
-                                              override_country, 5, 2);
-  CHECK(std::vector<std::int16_t>(rows.country.begin(), rows.country.end()) ==
-        std::vector<std::int16_t>{0, 7, kUnknownCountry, 5});
-  CHECK(std::vector<std::uint8_t>(rows.in_us.begin(), rows.in_us.end()) == std::vector<std::uint8_t>{0, 0, 0, 1});
-  const RowCountries plain = countries_of_rows(of_user, user.data(), user.size(), nullptr, {}, 5);
-  CHECK(plain.country[1] == 5);
-
-  const std::vector<std::int32_t> bad_user{0, 3};
-  CHECK_THROWS_WITH(countries_of_rows(of_user, bad_user.data(), 2, nullptr, {}, 5),
-                    Catch::Contains("user") && Catch::Contains("row 1"));
+TEST_CASE("a row's country is its user's unless the row gives its own") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  log.outbound(h0, h0, TemplateCategory::marketing, /*user=*/0);
+  log.outbound(h0 + kHour, h0 + kHour, TemplateCategory::marketing, /*user=*/1);
+  log.outbound(h0 + 2 * kHour, h0 + 2 * kHour, TemplateCategory::marketing, /*user=*/1);
+  log.inbound(h0 + 3 * kHour, false, /*user=*/2);
+  Classification r = log.run();
+  const std::vector<std::int16_t> user_country{0, 1, kUnknownCountry};  // BR, IN, unresolved
+  const std::vector<std::int16_t> override{-1, -1, 0, 1};              // row 2 says BR, row 3 IN
+  const std::vector<std::int32_t> portfolio(4, 0);
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const Prices with_override =
+      price(log.columns(), {user_country.data(), override.data(), portfolio.data(), 3}, clocks, small_tables(), none, r);
+  CHECK(std::vector<std::int16_t>(with_override.messages.country.begin(), with_override.messages.country.end()) ==
+        std::vector<std::int16_t>{0, 1, 0, 1});
+  CHECK(std::vector<std::int8_t>(with_override.messages.market.begin(), with_override.messages.market.end()) ==
+        std::vector<std::int8_t>{0, 1, 0, -1});  // Brazil, Other, Brazil; the inbound row has no unit
+  CHECK(with_override.messages.cost[2] == Approx(0.0625));  // priced in Brazil, not as its user's India
+  const Prices plain =
+      price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 3}, clocks, small_tables(), none, r);
+  CHECK(std::vector<std::int16_t>(plain.messages.country.begin(), plain.messages.country.end()) ==
+        std::vector<std::int16_t>{0, 1, 1, kUnknownCountry});
+  CHECK_THROWS_WITH(price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 2}, clocks, small_tables(),
+                          none, r),
+                    Catch::Contains("user") && Catch::Contains("row 3"));
 }
 
 TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
@@ -70,11 +81,12 @@ TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
   for (int k = 0; k < 4; ++k) log.outbound(h0 + k * kHour, h0 + k * kHour, TemplateCategory::utility);
   log.outbound(h0 + 5 * kHour, h0 + 5 * kHour, TemplateCategory::marketing);
   Classification r = log.run();
-  const std::vector<std::int16_t> country(log.timestamp.size(), 0);
+  const std::vector<std::int16_t> user_country{0};
   const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
   const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
   const std::vector<AccountClock> clocks{AccountClock("UTC")};
-  const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, small_tables(), none, r);
+  const Prices p =
+      price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 1}, clocks, small_tables(), none, r);
   CHECK(std::vector<double>(p.messages.cost.begin(), p.messages.cost.end()) ==
         std::vector<double>{0.01, 0.01, 0.005, 0.005, 0.0625});
   CHECK(std::vector<std::int16_t>(p.messages.tier.begin(), p.messages.tier.end()) ==
@@ -87,11 +99,12 @@ TEST_CASE("authentication-international after the start, not to the primary coun
   const auto before = log.outbound(h0, h0, TemplateCategory::authentication);
   const auto after = log.outbound(h0 + 2 * kDay, h0 + 2 * kDay, TemplateCategory::authentication);
   Classification r = log.run();
-  const std::vector<std::int16_t> country{1, 1};
+  const std::vector<std::int16_t> user_country{1};
   const std::vector<std::int32_t> portfolio{0, 0};
   const std::vector<AccountClock> clocks{AccountClock("UTC")};
   const AuthInternational eligible{{0}, {h0 + kDay}};
-  const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, small_tables(), eligible, r);
+  const Prices p =
+      price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 1}, clocks, small_tables(), eligible, r);
   CHECK(r.messages.pricing_category[before] == static_cast<std::int8_t>(PricingCategory::authentication));
   CHECK(r.messages.pricing_category[after] == static_cast<std::int8_t>(PricingCategory::authentication_international));
   CHECK(p.messages.cost[before] == Approx(0.0077));
@@ -112,11 +125,11 @@ TEST_CASE("the pricing pass counts charged units without an exact rate") {
   PricingTables tables = small_tables();
   tables.card_of = {-1, -1, 0, 0};  // PMP: card 0 also stands in before it took effect
   tables.card_effective = {ZoneCalendar("UTC").start_of_day({2025, 7, 1})};
-  const std::vector<std::int16_t> country(log.timestamp.size(), 0);
+  const std::vector<std::int16_t> user_country{0};
   const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
   const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
   const std::vector<AccountClock> clocks{AccountClock("UTC")};
-  const Prices p = price(log.columns(), {country.data(), portfolio.data()}, clocks, tables, none, r, 2);
+  const Prices p = price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 1}, clocks, tables, none, r, 2);
   CHECK(p.gaps.unknown_rate == 2);
   CHECK(p.gaps.first_unknown_rate == 1);
   CHECK(p.gaps.first_unknown_card == 0);

@@ -21,6 +21,7 @@ from ._pricing import (
     make_plan,
     override_codes,
     report_gaps,
+    us_flags,
     user_countries,
 )
 from ._rate_cards import RateCard, RateCards, as_rate_cards
@@ -100,12 +101,13 @@ def classify(
             raise InputError(name, None, f"expected a non-negative integer, got {value!r}")
 
     canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
-    plan = country = us_number = None
+    plan = user_country = row_country = us_user = us_override = None
     if price:
         cards, user_cards = as_rate_cards(rate_card)
         override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
         plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
-        country, us_number = user_countries(canonical, plan, override, override_values)
+        user_country, row_country = user_countries(canonical, plan, override, override_values)
+        us_user, us_override = us_flags(plan, user_country, row_country)
     prepared = time.perf_counter()
     core = _core.classify(
         canonical.business,
@@ -118,7 +120,8 @@ def classify(
         canonical.referral,
         canonical.duplicate,
         canonical.refreshes_csw,
-        us_number,
+        us_user,
+        us_override,
         len(canonical.user_values),
         canonical.time_zones,
         forced_era=None if rules == "auto" else rules,
@@ -144,7 +147,8 @@ def classify(
         # Pricing rewrites the category codes in place, so those are read only after it.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pricing = pool.submit(_timed, _core.price, core, canonical.waba, canonical.timestamp,
-                                  canonical.delivered_at, country, canonical.portfolio, canonical.time_zones,
+                                  canonical.delivered_at, canonical.user, user_country, row_country,
+                                  canonical.portfolio, canonical.time_zones,
                                   **plan.core_arguments(), auth_primary_country=primary, auth_start=start,
                                   threads=threads)
             added = message_columns(canonical, arrays["messages"], categories=False)
@@ -162,7 +166,7 @@ def classify(
             stacklevel=2,
         )
     if plan is not None:
-        message_prices, conversation_prices = price_columns(plan, country, priced)
+        message_prices, conversation_prices = price_columns(plan, priced)
         added.update(message_prices)
         for name, values in conversation_prices.items():
             conversations[name] = values

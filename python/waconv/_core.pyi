@@ -30,7 +30,8 @@ def classify(
     referral: npt.NDArray[np.uint8] | None,
     duplicate: npt.NDArray[np.uint8] | None,
     refreshes_csw: npt.NDArray[np.uint8] | None,
-    us_number: npt.NDArray[np.uint8] | None,
+    us_user: npt.NDArray[np.uint8] | None,
+    us_override: npt.NDArray[np.int8] | None,
     user_count: int,
     time_zones: list[str],
     *,
@@ -55,20 +56,14 @@ def resolve_country_buffers(
     prefix_country: list[int],
     iso_codes: list[str],
 ) -> npt.NDArray[np.int16]: ...
-def countries_of_rows(
-    of_user: npt.NDArray[np.int16],
-    user: npt.NDArray[np.int32],
-    override_code: npt.NDArray[np.int64] | None,
-    override_country: list[int],
-    us_country: int,
-    threads: int = 0,
-) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.uint8]]: ...
 def price(
     result: Classification,
     waba: npt.NDArray[np.int32],
     timestamp: npt.NDArray[np.int64],
     delivered_at: npt.NDArray[np.int64],
-    country: npt.NDArray[np.int16],
+    user: npt.NDArray[np.int32],
+    user_country: npt.NDArray[np.int16],
+    country_override: npt.NDArray[np.int16] | None,
     portfolio: npt.NDArray[np.int32],
     time_zones: list[str],
     switches: list[tuple[int, int, int]],

@@ -128,9 +128,9 @@ def _bands(tiers: TierTable | None, markets: list[str]) -> tuple[list[list[tuple
 
 
 def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.ndarray | None,
-                   override_values: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(country code, 1 if the country is the US) per row: user_country column, else BSUID
-    prefix, else calling code.
+                   override_values: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Countries as the core reads them: one per user (BSUID prefix, else calling code) and,
+    where the log has a user_country column, one per row (-1 where the row gives none).
 
     override: codes into override_values (-1 where the row gives no user_country)."""
     reference = market_reference()
@@ -141,9 +141,22 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
         per_user = _core.resolve_country_buffers(*found[1], *tables)
     else:
         per_user = _core.resolve_countries(_as_strings(canonical.user_values), *tables)
-    # Users resolve once each; rows only look their user (or their own user_country) up.
-    return _core.countries_of_rows(per_user, canonical.user, override, [index[c] for c in override_values],
-                                   index["US"])
+    if override is None:
+        return per_user, None
+    # Trailing -1 entry: code -1 (no user_country) stays -1.
+    return per_user, np.array([index[c] for c in override_values] + [-1], np.int16)[override]
+
+
+def us_flags(
+    plan: PricingPlan, per_user: np.ndarray, per_row: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """What the classification needs for the US marketing pause: US users and, where rows
+    give their own country, per row -1 (none), 0 or 1."""
+    us = plan.countries.index("US")
+    by_user = (per_user == us).view(np.uint8)
+    if per_row is None:
+        return by_user, None
+    return by_user, np.where(per_row >= 0, per_row == us, -1).astype(np.int8)
 
 
 def _as_strings(values: pd.Index) -> list[str]:

@@ -188,13 +188,13 @@ def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.Da
     )
 
 
-def price_columns(plan, country: np.ndarray, priced: dict) -> tuple[dict[str, Any], dict[str, Any]]:
+def price_columns(plan, priced: dict) -> tuple[dict[str, Any], dict[str, Any]]:
     """The phase 2 columns (SPEC §5) of the messages and of the conversations tables."""
     m, c = priced["messages"], priced["conversations"]
     currency = [plan.cards.currency]  # the core's currency codes: 0 where a card is in force
     card_labels = [card.label for card in plan.cards.cards]
     messages = {
-        "country": _categorical(country, plan.countries),
+        "country": _categorical(m["country"], plan.countries),
         "market": _categorical(m["market"], plan.markets),
         "tier": _categorical(m["tier"], plan.tier_labels),
         "rate": m["rate"],

@@ -25,7 +25,11 @@ struct EventColumns {
   const std::uint8_t* referral = nullptr;      // optional: all false when null
   const std::uint8_t* duplicate = nullptr;     // optional: rows the rules must ignore
   const std::uint8_t* refreshes_csw = nullptr; // optional: all inbound rows refresh when null
-  const std::uint8_t* us_number = nullptr;     // optional: user has a US number (marketing pause)
+  // US numbers, for the marketing pause: per user code (optional), unless the row gives
+  // its own user_country (us_override, optional, per row: -1 none, 0 not the US, 1 the US).
+  // Per user, because a 10M-row gather of something known per user costs a pass of its own.
+  const std::uint8_t* us_user = nullptr;
+  const std::int8_t* us_override = nullptr;
   std::int32_t user_count = 0;
   std::int32_t waba_count = 0;
 
@@ -34,7 +38,10 @@ struct EventColumns {
   bool is_referral(std::size_t row) const { return referral != nullptr && referral[row] != 0; }
   bool is_duplicate(std::size_t row) const { return duplicate != nullptr && duplicate[row] != 0; }
   bool refreshes(std::size_t row) const { return refreshes_csw == nullptr || refreshes_csw[row] != 0; }
-  bool is_us_number(std::size_t row) const { return us_number != nullptr && us_number[row] != 0; }
+  bool is_us_number(std::size_t row) const {
+    if (us_override != nullptr && us_override[row] >= 0) return us_override[row] != 0;
+    return us_user != nullptr && us_user[static_cast<std::size_t>(user[row])] != 0;
+  }
   // Inbound: received; delivered outbound: delivered; undelivered outbound: sent.
   Instant effective_time(std::size_t row) const {
     return is_inbound(row) || !is_delivered(row) ? timestamp[row] : delivered_at[row];

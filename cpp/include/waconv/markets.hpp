@@ -4,13 +4,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "waconv/buffers.hpp"
 #include "waconv/strings.hpp"
 
 namespace waconv {
@@ -40,16 +38,5 @@ class CountryResolver {
 // Country of every value of a string column (distinct user ids); kUnknownCountry for nulls.
 std::vector<std::int16_t> resolve_countries(const CountryResolver& resolver, const StringColumn& users,
                                             int threads = 0);
-
-// Country of every row: its own user_country where the row gives one (override code >= 0,
-// an index into override_country), else its user's resolved country. Rows in us_country
-// are flagged too: the classification needs them for the US marketing pause.
-struct RowCountries {
-  RowBuffer<std::int16_t> country;
-  RowBuffer<std::uint8_t> in_us;
-};
-RowCountries countries_of_rows(std::span<const std::int16_t> of_user, const std::int32_t* user, std::size_t n,
-                               const std::int64_t* override_code, const std::vector<std::int16_t>& override_country,
-                               std::int16_t us_country, int threads = 0);
 
 }  // namespace waconv
