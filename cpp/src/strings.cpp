@@ -20,6 +20,7 @@
 #include "waconv/strings.hpp"
 
 #include "waconv/buffers.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -175,8 +176,8 @@ void prefetch(const void* address) {
 template <class Offset>
 class Factorizer {
  public:
-  Factorizer(const StringColumn& column, const Offset* offsets)
-      : column_(column), offsets_(offsets), end_(column.data + offsets[column.size]) {}
+  Factorizer(const StringColumn& column, const Offset* offsets, int threads)
+      : column_(column), offsets_(offsets), end_(column.data + offsets[column.size]), threads_(threads) {}
 
   FactorizedStrings run() {
     FactorizedStrings out;
@@ -312,7 +313,10 @@ class Factorizer {
   // Most significant byte first radix sort on the 24 head bytes: with hundreds of thousands of
   // ids sharing long prefixes ("+55119..."), bucketing by byte beats comparison sorting.
   // Small ranges, and ties on the whole head, go to std::sort with the full comparison.
-  void radix_sort(Key* keys, std::size_t size, Key* scratch, std::size_t byte) const {
+  // `threads` > 1: the buckets of the first byte that splits the keys are sorted by that
+  // many threads (this runs at the end of a factorization, when the caller's other work is
+  // usually done and the cores are free).
+  void radix_sort(Key* keys, std::size_t size, Key* scratch, std::size_t byte, std::size_t threads = 1) const {
     constexpr std::size_t kSmall = 64;
     for (; byte < kHeadBytes && size > kSmall; ++byte) {
       std::size_t start[257] = {};
@@ -323,6 +327,10 @@ class Factorizer {
       std::copy(start, start + 256, next);
       for (std::size_t i = 0; i < size; ++i) scratch[next[head_byte(keys[i], byte)]++] = keys[i];
       std::copy(scratch, scratch + size, keys);
+      if (threads > 1) {
+        sort_buckets_in_parallel(keys, scratch, start, byte + 1, threads);
+        return;
+      }
       for (std::size_t b = 0; b < 256; ++b) {
         radix_sort(keys + start[b], start[b + 1] - start[b], scratch + start[b], byte + 1);
       }
@@ -330,6 +338,29 @@ class Factorizer {
     }
     std::sort(keys, keys + size, [this](const Key& a, const Key& b) { return less(a, b); });
   }
+
+  // Buckets go, largest first, to the thread with the fewest keys so far; they are disjoint
+  // ranges of `keys` and `scratch`.
+  void sort_buckets_in_parallel(Key* keys, Key* scratch, const std::size_t* start, std::size_t byte,
+                                std::size_t threads) const {
+    std::vector<std::size_t> order(256);
+    for (std::size_t b = 0; b < 256; ++b) order[b] = b;
+    const auto size_of = [&](std::size_t b) { return start[b + 1] - start[b]; };
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return size_of(a) > size_of(b); });
+    std::vector<std::vector<std::size_t>> mine(threads);
+    std::vector<std::size_t> load(threads, 0);
+    for (std::size_t b : order) {
+      if (size_of(b) == 0) break;
+      const auto k = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      mine[k].push_back(b);
+      load[k] += size_of(b);
+    }
+    detail::parallel_chunks(threads, threads, [&](std::size_t, std::size_t, std::size_t k) {
+      for (std::size_t b : mine[k]) radix_sort(keys + start[b], size_of(b), scratch + start[b], byte);
+    });
+  }
+
+  std::size_t threads_for(std::size_t n) const { return detail::thread_count(threads_, n); }
 
   static unsigned head_byte(const Key& key, std::size_t byte) {
     return static_cast<unsigned>(key.head[byte / 8] >> (56 - 8 * (byte % 8))) & 0xff;
@@ -346,7 +377,7 @@ class Factorizer {
     }
     buckets_ = {};
     std::vector<Key> scratch(distinct.size());
-    radix_sort(distinct.data(), distinct.size(), scratch.data(), 0);
+    radix_sort(distinct.data(), distinct.size(), scratch.data(), 0, threads_for(distinct.size()));
 
     std::vector<std::int32_t> rank(distinct.size());
     out.first_row.resize(distinct.size());
@@ -354,14 +385,18 @@ class Factorizer {
       rank[distinct[position].id] = static_cast<std::int32_t>(position);
       out.first_row[position] = first_row_[distinct[position].id];
     }
-    for (std::int32_t& code : out.codes) {
-      if (code >= 0) code = rank[code];
-    }
+    std::int32_t* const codes = out.codes.data();
+    detail::parallel_chunks(out.codes.size(), threads_for(out.codes.size()), [&](std::size_t first, std::size_t last) {
+      for (std::size_t row = first; row < last; ++row) {
+        if (codes[row] >= 0) codes[row] = rank[static_cast<std::size_t>(codes[row])];
+      }
+    });
   }
 
   const StringColumn& column_;
   const Offset* offsets_;
   const char* end_;  // end of the last value: nothing at or past it is read
+  int threads_;      // for the sort and the final renumbering; the numbering pass is sequential
   RowBuffer<Bucket> buckets_;  // power-of-two count, on huge pages where possible (random probes)
   std::size_t mask_ = 0;
   std::vector<std::int64_t> first_row_;  // by id
@@ -369,14 +404,14 @@ class Factorizer {
 
 }  // namespace
 
-FactorizedStrings factorize_sorted(const StringColumn& column) {
+FactorizedStrings factorize_sorted(const StringColumn& column, int threads) {
   // Codes are int32 and may number every row.
   if (column.size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw std::length_error("factorize_sorted: more than 2^31 - 1 values");
   }
   return column.with_offsets([&](const auto* offsets) {
     using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
-    return Factorizer<Offset>(column, offsets).run();
+    return Factorizer<Offset>(column, offsets, threads).run();
   });
 }
 

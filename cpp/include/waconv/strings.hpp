@@ -46,7 +46,8 @@ struct FactorizedStrings {
 };
 
 // Same result as pandas.factorize(values, sort=True) (codes, and where each unique first occurs).
-FactorizedStrings factorize_sorted(const StringColumn& column);
+// threads (0 = one per core) sort the distinct strings and renumber the rows.
+FactorizedStrings factorize_sorted(const StringColumn& column, int threads = 0);
 
 struct FactorizedIntegers {
   RowBuffer<std::int32_t> codes;      // per value: index of its value among the sorted distinct values
