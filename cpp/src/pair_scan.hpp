@@ -31,6 +31,7 @@ struct ScanRecord {
   std::int32_t business;
   std::int32_t waba;
   std::uint8_t flags;
+  std::uint8_t user_in_block;  // grouping only: the user's place among the 256 of its block
 
   Instant effective_time() const { return key >> 1; }
   bool inbound() const { return (key & 1) == 0; }
@@ -43,6 +44,8 @@ struct ScanRecord {
     return a.row < b.row;
   }
 };
+
+static_assert(sizeof(ScanRecord) == 32, "two records per cache line");
 
 // What the scan decides for one row (16 bytes), kept in row order until it is scattered
 // to the output columns.
