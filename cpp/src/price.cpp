@@ -210,13 +210,17 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
   const std::int64_t* const conversation_id = v.conversation_id.data();
   const std::uint8_t* const opens = v.opens_conversation.data();
   const ConversationCharge* const charges = conversations.data();
-  // Rows of one conversation lie far apart, so each row's charge record is a cache miss;
-  // asking for it this many rows ahead overlaps those misses instead of queueing them.
+  // Rows of one conversation lie far apart, and so do rows of one user: each row's charge
+  // record and its user's country are cache misses. Asking for them this many rows ahead
+  // overlaps those misses instead of queueing them.
   constexpr std::size_t kLookahead = 32;
+  const std::int32_t* const user = events.user;
+  const std::int16_t* const user_country = p.in_.user_country;
   for (std::size_t row = first; row < last; ++row) {
     if (row + kLookahead < last) {
       const std::int64_t ahead = conversation_id[row + kLookahead];
       if (ahead >= 0) __builtin_prefetch(&charges[static_cast<std::size_t>(ahead)]);
+      __builtin_prefetch(&user_country[static_cast<std::uint32_t>(user[row + kLookahead])]);
     }
     RowPrice out;
     const std::int16_t country = p.country(row);
