@@ -43,15 +43,6 @@ py::array to_numpy(std::vector<T, Allocator>&& values) {
   return py::array_t<T>({owned->size()}, {sizeof(T)}, owned->data(), owner);
 }
 
-// uint8 flags come back as NumPy bool without a copy (same size, 0/1 values).
-template <class Allocator>
-py::array to_numpy_bool(std::vector<std::uint8_t, Allocator>&& values) {
-  using Owned = std::vector<std::uint8_t, Allocator>;
-  auto* owned = new Owned(std::move(values));
-  py::capsule owner(owned, [](void* p) { delete static_cast<Owned*>(p); });
-  return py::array(py::dtype("bool"), {owned->size()}, {sizeof(std::uint8_t)}, owned->data(), owner);
-}
-
 inline std::vector<waconv::AccountClock> make_clocks(const std::vector<std::string>& time_zones) {
   // Many WABAs share a handful of zones: build each zone's calendar once.
   std::map<std::string, std::size_t> first_with_zone;

@@ -133,7 +133,8 @@ void register_price(py::module_& m) {
         py::arg("prefix_country"), py::arg("iso_codes"),
         "resolve_countries for an Arrow utf8/large_utf8 array given its buffers (null: -1).");
   m.def("price", &price, py::arg("result"), py::arg("waba"), py::arg("timestamp"), py::arg("delivered_at"),
-        py::arg("user"), py::arg("user_country"), py::arg("country_override"), py::arg("portfolio"), py::arg("time_zones"), py::arg("switches"),
+        py::arg("user"), py::arg("user_country"), py::arg("country_override"), py::arg("portfolio"),
+        py::arg("time_zones"), py::arg("switches"),
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),
         py::arg("auth_international"), py::arg("card_of"), py::arg("card_count"), py::arg("rate"),
         py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),

@@ -76,17 +76,19 @@ void validate(const EventColumns& e) {
   constexpr std::size_t kBlock = 4096;
   const std::size_t blocks = (e.size + kBlock - 1) / kBlock;
   const std::size_t workers = detail::thread_count(0, e.size);
-  std::vector<std::size_t> first_bad(workers, blocks);
+  std::vector<std::int64_t> first_bad(workers, -1);
   detail::parallel_chunks(blocks, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
     for (std::size_t b = first; b < last; ++b) {
       if (!block_is_valid(e, b * kBlock, std::min(e.size, (b + 1) * kBlock))) {
-        first_bad[chunk] = b;
+        first_bad[chunk] = static_cast<std::int64_t>(b);
         return;
       }
     }
   });
-  const std::size_t bad = *std::min_element(first_bad.begin(), first_bad.end());
-  if (bad < blocks) throw_first_error(e, bad * kBlock, std::min(e.size, (bad + 1) * kBlock));
+  if (const std::int64_t bad = detail::first_found(first_bad); bad >= 0) {
+    const auto block = static_cast<std::size_t>(bad);
+    throw_first_error(e, block * kBlock, std::min(e.size, (block + 1) * kBlock));
+  }
 }
 
 }  // namespace waconv

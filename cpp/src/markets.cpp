@@ -54,9 +54,7 @@ template <class Offset>
 void resolve_range(const CountryResolver& resolver, const StringColumn& users, const Offset* offsets,
                    std::size_t first, std::size_t last, std::int16_t* out) {
   for (std::size_t i = first; i < last; ++i) {
-    out[i] = users.is_valid(i)
-                 ? resolver.resolve({users.data + offsets[i], static_cast<std::size_t>(offsets[i + 1] - offsets[i])})
-                 : kUnknownCountry;
+    out[i] = users.is_valid(i) ? resolver.resolve(users.value(offsets, i)) : kUnknownCountry;
   }
 }
 

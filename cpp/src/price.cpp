@@ -82,6 +82,10 @@ class Pricer {
 constexpr std::int8_t code(PricingCategory c) { return static_cast<std::int8_t>(c); }
 constexpr std::int8_t code(PricingType t) { return static_cast<std::int8_t>(t); }
 
+// The currency code of a row or conversation: 0 (the tables' one currency) where a card is
+// in force, -1 (null) where none is.
+constexpr std::int8_t currency_of(std::int16_t card) { return card >= 0 ? 0 : -1; }
+
 // What the rows of one CBP conversation need from it, in one 16-byte record so that a row
 // reading its (randomly placed) conversation costs one cache miss, not five.
 struct ConversationCharge {
@@ -158,7 +162,7 @@ std::vector<ConversationCharge> price_conversations(const Pricer& p, Classificat
                                                         PricingModel::cbp)
                                           : std::pair<double, std::int16_t>{0.0, -1};
       out.market[i] = static_cast<std::int8_t>(market);
-      out.currency[i] = card >= 0 ? 0 : -1;
+      out.currency[i] = currency_of(card);
       out.cost[i] = rate;
       out.rate_source[i] = source;
       charges[i] = {rate, card, source, c.category[i], regular};
@@ -235,7 +239,7 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
         // conversation, charged once, on the row that opened it.
         const ConversationCharge& charge = charges[static_cast<std::size_t>(conversation_id[row])];
         pricing_category[row] = charge.category;
-        out.currency = charge.card >= 0 ? 0 : -1;
+        out.currency = currency_of(charge.card);
         if (opens[row] && charge.regular) {
           out.rate = out.cost = charge.cost;
           out.rate_source = charge.rate_source;
@@ -247,7 +251,7 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
           pricing_category[row] = code(PricingCategory::authentication_international);
         }
         const std::int16_t card = p.card(period, PricingModel::pmp);
-        out.currency = card >= 0 ? 0 : -1;
+        out.currency = currency_of(card);
         if (regular) {
           const auto category = static_cast<PricingCategory>(pricing_category[row]);
           const auto [rate, source] = p.list_rate(card, market, category, PricingModel::pmp);

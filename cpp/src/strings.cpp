@@ -193,10 +193,7 @@ class Factorizer {
   static constexpr std::size_t kMinBuckets = 512;
   static constexpr std::size_t kMaxInitialBuckets = std::size_t{1} << 20;
 
-  std::string_view value(std::size_t row) const {
-    const auto begin = offsets_[row];
-    return {column_.data + begin, static_cast<std::size_t>(offsets_[row + 1] - begin)};
-  }
+  std::string_view value(std::size_t row) const { return column_.value(offsets_, row); }
 
   // Pass 1: codes[row] = id of the row's string, ids numbered by first appearance.
   // Rows go in batches: first the keys and hashes of the whole batch (sequential reads, pure

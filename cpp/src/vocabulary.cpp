@@ -17,7 +17,7 @@ void encode_rows(const StringColumn& c, const Offset* offsets, const std::vector
       if (first_null < 0) first_null = static_cast<std::int64_t>(row);
       continue;
     }
-    const std::string_view value(c.data + offsets[row], static_cast<std::size_t>(offsets[row + 1] - offsets[row]));
+    const std::string_view value = c.value(offsets, row);
     std::size_t k = 0;
     while (k < vocabulary.size() && value != vocabulary[k]) ++k;
     if (k == vocabulary.size()) {

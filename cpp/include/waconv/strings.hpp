@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "waconv/buffers.hpp"
@@ -26,6 +27,13 @@ struct StringColumn {
     if (validity == nullptr) return true;
     const auto bit = static_cast<std::uint64_t>(validity_offset) + row;
     return (validity[bit >> 3] >> (bit & 7)) & 1;
+  }
+
+  // Value `row` (nulls read as their empty slot), given this column's offsets array as
+  // with_offsets passes it.
+  template <class Offset>
+  std::string_view value(const Offset* offsets, std::size_t row) const {
+    return {data + offsets[row], static_cast<std::size_t>(offsets[row + 1] - offsets[row])};
   }
 
   // body(offsets) with the offsets array of this column at its own width, so that the row
