@@ -157,19 +157,18 @@ def classify(
             priced, price_seconds = pricing.result()
         added["pricing_category"] = pricing_categories(arrays["messages"]["pricing_category"])
         add_conversation_categories(conversations, arrays["conversations"]["category"])
-    early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM))
-    if early and rules == "auto":
+        message_prices, conversation_prices = price_columns(plan, priced)
+        added.update(message_prices)
+        for name, values in conversation_prices.items():
+            conversations[name] = values
+    early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM)) if rules == "auto" else 0
+    if early:
         warnings.warn(
             f"{early:,} rows are dated before 2022-02-01 (notification-based pricing); "
             "they are classified under cbp_v1 rules",
             WaconvWarning,
             stacklevel=2,
         )
-    if plan is not None:
-        message_prices, conversation_prices = price_columns(plan, priced)
-        added.update(message_prices)
-        for name, values in conversation_prices.items():
-            conversations[name] = values
     result = Result(
         messages=messages_table(events, added),
         conversations=conversations,

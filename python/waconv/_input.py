@@ -22,6 +22,7 @@ from ._strings import encode_strings, factorize_strings
 NOT_DELIVERED = np.iinfo(np.int64).min
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
 LATEST = pd.Timestamp("2100-01-01", tz="UTC").value
+_OUT_OF_RANGE = "timestamp outside 2000-01-01 .. 2100-01-01"
 
 REQUIRED = ("business", "user", "timestamp", "direction")
 OPTIONAL = (
@@ -241,7 +242,7 @@ def _parse_one_by_one(series: pd.Series, non_null: pd.Series, column: str) -> pd
 def _check_range(ns: np.ndarray, present: np.ndarray, column: str) -> None:
     bad = present & ((ns < EARLIEST) | (ns >= LATEST))
     if bad.any():
-        raise InputError(column, _first(bad), "timestamp outside 2000-01-01 .. 2100-01-01")
+        raise InputError(column, _first(bad), _OUT_OF_RANGE)
 
 
 def _bools(series: pd.Series, column: str) -> np.ndarray:
@@ -365,7 +366,7 @@ def _delivery(
         # One C++ pass: scale, keep outbound rows, find the first out-of-range and early rows.
         delivered, out_of_range, early = _core.delivery_instants(*native, timestamp, outbound.view(np.int8))
         if out_of_range >= 0:
-            raise InputError(names["delivered_at"], out_of_range, "timestamp outside 2000-01-01 .. 2100-01-01")
+            raise InputError(names["delivered_at"], out_of_range, _OUT_OF_RANGE)
         if early >= 0:
             raise InputError(names["delivered_at"], early, "delivered_at is before timestamp")
         return delivered
