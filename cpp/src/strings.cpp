@@ -2,7 +2,8 @@
 //
 // Plan: one pass over the rows through an open-addressing hash table that numbers the
 // distinct strings in order of first appearance, then a sort of the (few) distinct strings
-// and a pass remapping every code through the resulting permutation.
+// and a pass remapping every code through the resulting permutation. On several threads
+// the distinct strings are split into partitions, one table and one thread each.
 //
 // Speed comes from three choices:
 // - Every string is summarised by a 32-byte Key holding its first 24 bytes as three
@@ -193,63 +194,115 @@ class Factorizer {
   static constexpr std::size_t kMinBuckets = 512;
   static constexpr std::size_t kMaxInitialBuckets = std::size_t{1} << 20;
 
+  // One partition's hash table: a power-of-two count of buckets, on huge pages where
+  // possible (random probes), and the first row of each of its distinct strings, by local id.
+  struct Table {
+    RowBuffer<Bucket> buckets;
+    std::size_t mask = 0;
+    std::vector<std::int64_t> first_row;
+  };
+
+
   std::string_view value(std::size_t row) const { return column_.value(offsets_, row); }
 
-  // Pass 1: codes[row] = id of the row's string, ids numbered by first appearance.
-  // Rows go in batches: first the keys and hashes of the whole batch (sequential reads, pure
-  // arithmetic), then the probes, each prefetching the bucket of the row kAhead places later.
-  // Keeping the arithmetic out of the probe loop lets many table misses be in flight at once.
+  // Pass 1: codes[row] = code of the row's string (see `encode`), numbered by first
+  // appearance within its partition. With several threads the distinct strings are split
+  // by hash into one partition per thread, each with its own table: every thread reads
+  // and hashes all rows but probes only its own share, so the table misses, the bulk of
+  // the work, are divided without any merging of tables afterwards.
   void number_in_order_of_appearance(std::vector<std::int32_t>& codes) {
+    const std::size_t parts = partitions();
+    part_shift_ = static_cast<unsigned>(std::bit_width(parts - 1));
+    tables_.resize(parts);
+    detail::parallel_chunks(parts, parts, [&](std::size_t, std::size_t, std::size_t part) {
+      number_partition(part, parts, codes.data());
+    });
+  }
+
+  // Splitting only pays off where the table no longer fits in cache; every code must also
+  // still fit an int32 once the partition is packed into its low bits.
+  std::size_t partitions() const {
+    const std::size_t parts = threads_for(column_.size / 64);
+    if (parts <= 1 || column_.size < (std::size_t{1} << 20)) return 1;
+    const auto shift = static_cast<unsigned>(std::bit_width(parts - 1));
+    return column_.size <= (static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) >> shift) ? parts : 1;
+  }
+
+  // Which partition a string belongs to, from its last (up to) 8 bytes times an odd constant:
+  // far cheaper than the full hash, which every thread would otherwise compute for every
+  // row, and the ends of ids (the last digits of a phone number) are what varies most. A
+  // skewed split only slows the numbering; any split gives the same codes.
+  std::size_t partition_of(std::string_view s, std::size_t parts) const {
+    const std::size_t n = std::min<std::size_t>(s.size(), 8);
+    const std::uint64_t tail = load_word(s.data() + s.size() - n, n, end_);
+    return static_cast<std::size_t>((((tail * kSecret1) >> 32) * parts) >> 32);
+  }
+
+  // A code packs the local id (its order of appearance in the partition) above the partition.
+  std::int32_t encode(std::int32_t local, std::size_t part) const {
+    return static_cast<std::int32_t>((static_cast<std::uint32_t>(local) << part_shift_) | part);
+  }
+
+  // Rows go in batches: first the keys and hashes of the whole batch (sequential reads, pure
+  // arithmetic), keeping the partition's own rows, then the probes, each prefetching the
+  // bucket of the row kAhead places later. Keeping the arithmetic out of the probe loop lets
+  // many table misses be in flight at once. Null rows are written by partition 0.
+  void number_partition(std::size_t part, std::size_t parts, std::int32_t* codes) {
+    Table& table = tables_[part];
     // Start near the final size to skip most rehashing. Message logs repeat each user id many
     // times; one bucket (two slots) per 32 rows holds up to one distinct id per 16 rows before
     // growing. An oversized table costs only its zeroing, capped at 64 MiB.
-    const std::size_t buckets = std::clamp(std::bit_ceil(column_.size / 32), kMinBuckets, kMaxInitialBuckets);
-    buckets_.assign(buckets, Bucket{});
-    mask_ = buckets - 1;
+    const std::size_t buckets = std::clamp(std::bit_ceil(column_.size / 32 / parts), kMinBuckets, kMaxInitialBuckets);
+    table.buckets.assign(buckets, Bucket{});
+    table.mask = buckets - 1;
     std::vector<Key> keys(kBatch);
     std::vector<std::uint64_t> hashes(kBatch);
-    std::vector<std::uint8_t> valid(kBatch);
+    std::vector<std::uint32_t> rows(kBatch);  // the batch's rows of this partition
     for (std::size_t start = 0; start < column_.size; start += kBatch) {
       const std::size_t count = std::min(kBatch, column_.size - start);
+      std::size_t mine = 0;
       for (std::size_t i = 0; i < count; ++i) {
-        valid[i] = column_.is_valid(start + i);
-        if (!valid[i]) continue;
-        hashes[i] = make_key(value(start + i), end_, keys[i]);
+        const std::size_t row = start + i;
+        if (!column_.is_valid(row)) {
+          if (part == 0) codes[row] = -1;
+          continue;
+        }
+        rows[mine] = static_cast<std::uint32_t>(row);
+        mine += parts == 1 || partition_of(value(row), parts) == part;  // no branch: a coin toss
       }
-      for (std::size_t i = 0; i < std::min(count, kAhead); ++i) {
-        if (valid[i]) prefetch(&buckets_[hashes[i] & mask_]);
-      }
-      for (std::size_t i = 0; i < count; ++i) {
-        if (i + kAhead < count && valid[i + kAhead]) prefetch(&buckets_[hashes[i + kAhead] & mask_]);
-        codes[start + i] = valid[i] ? find_or_insert(keys[i], hashes[i], start + i) : -1;
+      for (std::size_t k = 0; k < mine; ++k) hashes[k] = make_key(value(rows[k]), end_, keys[k]);
+      for (std::size_t k = 0; k < std::min(mine, kAhead); ++k) prefetch(&table.buckets[hashes[k] & table.mask]);
+      for (std::size_t k = 0; k < mine; ++k) {
+        if (k + kAhead < mine) prefetch(&table.buckets[hashes[k + kAhead] & table.mask]);
+        codes[rows[k]] = encode(find_or_insert(table, keys[k], hashes[k], rows[k]), part);
       }
     }
   }
 
   // Linear probing over buckets. Nearly every lookup finds its string in the first bucket, so
   // both slots are tested without branching and one predictable branch asks "found?".
-  std::int32_t find_or_insert(const Key& key, std::uint64_t hash, std::size_t row) {
-    for (std::size_t b = hash & mask_;; b = (b + 1) & mask_) {
-      Bucket& bucket = buckets_[b];
+  std::int32_t find_or_insert(Table& table, const Key& key, std::uint64_t hash, std::size_t row) {
+    for (std::size_t b = hash & table.mask;; b = (b + 1) & table.mask) {
+      Bucket& bucket = table.buckets[b];
       const bool match0 = same_head(bucket.slot[0], key);
       const bool match1 = same_head(bucket.slot[1], key);
       if (match0 | match1) {
         if (key.length <= kHeadBytes) return match0 ? bucket.slot[0].id : bucket.slot[1].id;
-        if (match0 && same_tail(bucket.slot[0], row)) return bucket.slot[0].id;
-        if (match1 && same_tail(bucket.slot[1], row)) return bucket.slot[1].id;
+        if (match0 && same_tail(table, bucket.slot[0], row)) return bucket.slot[0].id;
+        if (match1 && same_tail(table, bucket.slot[1], row)) return bucket.slot[1].id;
       }
       // Slots fill in order and are never emptied, so a free slot 1 ends the probe.
-      if (bucket.slot[1].id < 0) return insert(bucket.slot[bucket.slot[0].id < 0 ? 0 : 1], key, row);
+      if (bucket.slot[1].id < 0) return insert(table, bucket.slot[bucket.slot[0].id < 0 ? 0 : 1], key, row);
     }
   }
 
-  std::int32_t insert(Key& slot, const Key& key, std::size_t row) {
-    const auto id = static_cast<std::int32_t>(first_row_.size());
+  std::int32_t insert(Table& table, Key& slot, const Key& key, std::size_t row) {
+    const auto id = static_cast<std::int32_t>(table.first_row.size());
     slot = key;
     slot.id = id;
-    first_row_.push_back(static_cast<std::int64_t>(row));
+    table.first_row.push_back(static_cast<std::int64_t>(row));
     // Keep the load factor <= 1/2 so probes rarely leave the first bucket.
-    if (first_row_.size() > buckets_.size()) grow();
+    if (table.first_row.size() > table.buckets.size()) grow(table);
     return id;
   }
 
@@ -260,27 +313,31 @@ class Factorizer {
   }
 
   // For strings longer than the head: the remaining bytes, read from the data buffer.
-  bool same_tail(const Key& slot, std::size_t row) const {
-    return distinct_value(slot).substr(kHeadBytes) == value(row).substr(kHeadBytes);
+  bool same_tail(const Table& table, const Key& slot, std::size_t row) const {
+    return row_value(table.first_row, slot).substr(kHeadBytes) == value(row).substr(kHeadBytes);
   }
 
-  std::string_view distinct_value(const Key& key) const {
-    return value(static_cast<std::size_t>(first_row_[key.id]));
+  // The string of a key, through the first row of its id in `first_row`.
+  std::string_view row_value(const std::vector<std::int64_t>& first_row, const Key& key) const {
+    return value(static_cast<std::size_t>(first_row[static_cast<std::size_t>(key.id)]));
   }
 
-  void grow() {
-    decltype(buckets_) old(2 * buckets_.size());
-    old.swap(buckets_);
-    mask_ = buckets_.size() - 1;
+  // The string of a key once the partitions are numbered (key.id is then a code).
+  std::string_view distinct_value(const Key& key) const { return row_value(first_row_by_code_, key); }
+
+  void grow(Table& table) {
+    decltype(table.buckets) old(2 * table.buckets.size());
+    old.swap(table.buckets);
+    table.mask = table.buckets.size() - 1;
     for (const Bucket& bucket : old) {
       for (const Key& key : bucket.slot) {
         if (key.id < 0) continue;
         // Hashes are not stored (a slot stays 32 bytes). Recomputing them reads the data
         // buffer (two random accesses) only for strings longer than the head.
-        const std::string_view s = key.length > kHeadBytes ? distinct_value(key) : std::string_view{};
-        std::size_t b = hash_of(key, s, end_) & mask_;
-        while (buckets_[b].slot[1].id >= 0) b = (b + 1) & mask_;
-        buckets_[b].slot[buckets_[b].slot[0].id < 0 ? 0 : 1] = key;
+        const std::string_view s = key.length > kHeadBytes ? row_value(table.first_row, key) : std::string_view{};
+        std::size_t b = hash_of(key, s, end_) & table.mask;
+        while (table.buckets[b].slot[1].id >= 0) b = (b + 1) & table.mask;
+        table.buckets[b].slot[table.buckets[b].slot[0].id < 0 ? 0 : 1] = key;
       }
     }
   }
@@ -363,24 +420,41 @@ class Factorizer {
     return static_cast<unsigned>(key.head[byte / 8] >> (56 - 8 * (byte % 8))) & 0xff;
   }
 
-  // Pass 2: sort the distinct strings and renumber the codes by sorted position.
+  // Pass 2: sort the distinct strings of every partition together and renumber the codes
+  // by sorted position.
   void sort_distinct(FactorizedStrings& out) {
-    std::vector<Key> distinct;
-    distinct.reserve(first_row_.size());
-    for (const Bucket& bucket : buckets_) {
-      for (const Key& key : bucket.slot) {
-        if (key.id >= 0) distinct.push_back(key);
-      }
+    std::size_t distinct_count = 0;
+    std::size_t most_local = 0;
+    for (const Table& table : tables_) {
+      distinct_count += table.first_row.size();
+      most_local = std::max(most_local, table.first_row.size());
     }
-    buckets_ = {};
+    const std::size_t code_count = most_local << part_shift_;
+    first_row_by_code_.assign(code_count, -1);
+    std::vector<Key> distinct;
+    distinct.reserve(distinct_count);
+    for (std::size_t part = 0; part < tables_.size(); ++part) {
+      Table& table = tables_[part];
+      for (const Bucket& bucket : table.buckets) {
+        for (const Key& key : bucket.slot) {
+          if (key.id < 0) continue;
+          distinct.push_back(key);
+          distinct.back().id = encode(key.id, part);
+        }
+      }
+      for (std::size_t local = 0; local < table.first_row.size(); ++local) {
+        first_row_by_code_[static_cast<std::size_t>(encode(static_cast<std::int32_t>(local), part))] = table.first_row[local];
+      }
+      table = {};
+    }
     std::vector<Key> scratch(distinct.size());
     radix_sort(distinct.data(), distinct.size(), scratch.data(), 0, threads_for(distinct.size()));
 
-    std::vector<std::int32_t> rank(distinct.size());
+    std::vector<std::int32_t> rank(code_count);
     out.first_row.resize(distinct.size());
     for (std::size_t position = 0; position < distinct.size(); ++position) {
-      rank[distinct[position].id] = static_cast<std::int32_t>(position);
-      out.first_row[position] = first_row_[distinct[position].id];
+      rank[static_cast<std::size_t>(distinct[position].id)] = static_cast<std::int32_t>(position);
+      out.first_row[position] = first_row_by_code_[static_cast<std::size_t>(distinct[position].id)];
     }
     std::int32_t* const codes = out.codes.data();
     detail::parallel_chunks(out.codes.size(), threads_for(out.codes.size()), [&](std::size_t first, std::size_t last) {
@@ -393,10 +467,10 @@ class Factorizer {
   const StringColumn& column_;
   const Offset* offsets_;
   const char* end_;  // end of the last value: nothing at or past it is read
-  int threads_;      // for the sort and the final renumbering; the numbering pass is sequential
-  RowBuffer<Bucket> buckets_;  // power-of-two count, on huge pages where possible (random probes)
-  std::size_t mask_ = 0;
-  std::vector<std::int64_t> first_row_;  // by id
+  int threads_;
+  std::vector<Table> tables_;  // one per partition
+  unsigned part_shift_ = 0;    // bits of a code holding the partition
+  std::vector<std::int64_t> first_row_by_code_;  // filled once numbering is done
 };
 
 }  // namespace

@@ -215,6 +215,30 @@ TEST_CASE("factorize_sorted keeps 100k distinct strings apart through many table
   }
 }
 
+TEST_CASE("factorize_sorted splits a million rows into per-thread partitions without a difference", "[strings]") {
+  // Past 2^20 rows each thread numbers its own hash partition; nulls, growths of the
+  // partitions' tables and strings compared through the data buffer must all come out as
+  // with one table, for 2 and 3 partitions (3 leaves one partition code unused).
+  std::mt19937_64 rng(20261122);
+  std::uniform_int_distribution<int> percent(0, 99);
+  std::uniform_int_distribution<int> user(0, 149999);
+  std::vector<std::optional<std::string>> values;
+  const std::size_t rows = (std::size_t{1} << 20) + 4321;
+  values.reserve(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const int p = percent(rng);
+    const std::string id = std::to_string(10000000 + user(rng));
+    if (p < 2) {
+      values.emplace_back(std::nullopt);
+    } else if (p < 12) {
+      values.emplace_back("user-0000000000000000000000-" + id);
+    } else {
+      values.emplace_back("+55119" + id);
+    }
+  }
+  check_against_naive(values);
+}
+
 TEST_CASE("factorize_sorted equals a std::map implementation on random data", "[strings]") {
   std::mt19937_64 rng(20240611);
   const std::vector<std::string> ascii{"a", "b", "0", "+", std::string(1, '\0')};
