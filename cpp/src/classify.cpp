@@ -208,10 +208,10 @@ void sort_group(ScanRecord* first, ScanRecord* last) {
 }
 
 // Scans users [first_user, last_user): sorts each user's group, then each pair in it, and
-// writes each verdict at its row, tagged with the shard whose conversation ids it uses.
+// writes each verdict at its row.
 void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& options, RowBuffer<ScanRecord>& records,
-                const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user,
-                std::uint16_t shard_index, Shard& shard, RowBuffer<Verdict>& by_row) {
+                const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user, Shard& shard,
+                RowBuffer<Verdict>& by_row) {
   const std::size_t rows = bounds[last_user] - bounds[first_user];
   // Typical logs hold about one conversation per 9 rows and one window per 4; reserving
   // address space (not memory) up front spares the tables most of their regrowth copies.
@@ -236,39 +236,60 @@ void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& 
       scanner.scan(static_cast<std::int32_t>(u), {group + pair_begin, length}, {verdicts.data() + pair_begin, length});
       pair_begin = pair_end;
     }
-    for (std::size_t k = 0; k < size; ++k) {
-      Verdict& v = by_row[group[k].row];
-      v = verdicts[k];
-      v.shard = shard_index;
-    }
+    for (std::size_t k = 0; k < size; ++k) by_row[group[k].row] = verdicts[k];
   }
 }
 
-// Writes the verdicts to the per-row output columns, giving conversation ids their
-// shard's offset; duplicates (no verdict) get their era and nulls.
+// Writes the verdicts to the per-row output columns, giving conversation ids the offset of
+// the shard that scanned the row (shard k scanned users [first_user[k], first_user[k+1]));
+// duplicates (no verdict) get their era and nulls.
 void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-             const RowBuffer<Verdict>& by_row, const std::vector<std::int64_t>& shard_offset, std::size_t threads,
-             MessageVerdicts& out) {
+             const RowBuffer<Verdict>& by_row, const std::vector<std::size_t>& first_user,
+             const std::vector<std::int64_t>& shard_offset, std::size_t threads, MessageVerdicts& out) {
+  // A row's offset is the sum of the steps between the shards up to its own, added as
+  // arithmetic because which shard a row's user fell in is a coin toss per row.
+  std::vector<std::pair<std::size_t, std::int64_t>> steps;
+  for (std::size_t k = 1; k < shard_offset.size(); ++k) {
+    steps.emplace_back(first_user[k], shard_offset[k] - shard_offset[k - 1]);
+  }
   parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last) {
+    // Local pointers: the int8 stores below may alias anything, which would otherwise
+    // make the compiler reload every column's address after each store.
+    std::int8_t* const era = out.era.data();
+    std::int8_t* const model = out.pricing_model.data();
+    std::int8_t* const category = out.pricing_category.data();
+    std::int8_t* const type = out.pricing_type.data();
+    std::int64_t* const conversation_id = out.conversation_id.data();
+    std::uint8_t* const opens = out.opens_conversation.data();
+    std::uint8_t* const csw_open = out.csw_open.data();
+    std::uint8_t* const policy_violation = out.policy_violation.data();
+    std::uint8_t* const us_paused = out.us_marketing_paused.data();
+    const Verdict* const verdicts = by_row.data();
+    const std::int32_t* const user = e.user;
     for (std::size_t row = first; row < last; ++row) {
       Verdict v;
+      std::int64_t conversation = -1;
       if (e.is_duplicate(row)) {  // invisible to the rules, but still dated
-        const Era era = row_era(e, row, clocks, options);
-        v.era = static_cast<std::int8_t>(era);
-        v.pricing_model = static_cast<std::int8_t>(model_of(era));
+        const Era row_era_code = row_era(e, row, clocks, options);
+        v.era = static_cast<std::int8_t>(row_era_code);
+        if (model_of(row_era_code) == PricingModel::pmp) v.flags = Verdict::kPmpModel;
       } else {
-        v = by_row[row];
-        if (v.conversation_id >= 0) v.conversation_id += shard_offset[v.shard];
+        v = verdicts[row];
+        std::int64_t offset = 0;
+        for (const auto& [from_user, step] : steps) {
+          offset += static_cast<std::int64_t>(static_cast<std::size_t>(user[row]) >= from_user) * step;
+        }
+        if (v.conversation != Verdict::kNoConversation) conversation = static_cast<std::int64_t>(v.conversation) + offset;
       }
-      out.era[row] = v.era;
-      out.pricing_model[row] = v.pricing_model;
-      out.pricing_category[row] = v.pricing_category;
-      out.pricing_type[row] = v.pricing_type;
-      out.conversation_id[row] = v.conversation_id;
-      out.opens_conversation[row] = (v.flags & Verdict::kOpens) != 0;
-      out.csw_open[row] = (v.flags & Verdict::kCswOpen) != 0;
-      out.policy_violation[row] = (v.flags & Verdict::kPolicyViolation) != 0;
-      out.us_marketing_paused[row] = (v.flags & Verdict::kUsMarketingPaused) != 0;
+      era[row] = v.era;
+      model[row] = static_cast<std::int8_t>((v.flags & Verdict::kPmpModel) != 0 ? PricingModel::pmp : PricingModel::cbp);
+      category[row] = v.pricing_category;
+      type[row] = v.pricing_type;
+      conversation_id[row] = conversation;
+      opens[row] = (v.flags & Verdict::kOpens) != 0;
+      csw_open[row] = (v.flags & Verdict::kCswOpen) != 0;
+      policy_violation[row] = (v.flags & Verdict::kPolicyViolation) != 0;
+      us_paused[row] = (v.flags & Verdict::kUsMarketingPaused) != 0;
     }
   });
 }
@@ -308,8 +329,7 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
   std::vector<Shard> shards(threads);
   RowBuffer<Verdict> by_row(events.size);
   parallel_chunks(threads, threads, [&](std::size_t k, std::size_t, std::size_t) {
-    scan_users(clocks, options, records, bounds, split[k], split[k + 1], static_cast<std::uint16_t>(k), shards[k],
-               by_row);
+    scan_users(clocks, options, records, bounds, split[k], split[k + 1], shards[k], by_row);
   });
   RowBuffer<ScanRecord>().swap(records);  // free before the output columns exist
   stage("pairs");
@@ -325,7 +345,7 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
   }
   stage("join");
   result.messages.resize(events.size);
-  scatter(events, clocks, options, by_row, shard_offset, threads, result.messages);
+  scatter(events, clocks, options, by_row, split, shard_offset, threads, result.messages);
   stage("scatter");
   result.stage_seconds = std::move(stages);
   result.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

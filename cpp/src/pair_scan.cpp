@@ -66,7 +66,7 @@ void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std:
     while (csw_seen_ < csw_inbound_.size() && csw_inbound_[csw_seen_] <= r.effective_time()) ++csw_seen_;
     const Era era = options_.forced_era ? *options_.forced_era : era_at(r.effective_time(), dates(r));
     v.era = static_cast<std::int8_t>(era);
-    v.pricing_model = static_cast<std::int8_t>(model_of(era));
+    if (model_of(era) == PricingModel::pmp) v.flags |= Verdict::kPmpModel;
     if (r.inbound()) {
       on_inbound(r, v);
     } else {
@@ -150,9 +150,9 @@ bool PairScanner::try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era
       if (c.id >= 0) c.end = conversations_.end[static_cast<std::size_t>(c.id)];
     }
   }
-  open_conversation(r, v, era, PricingCategory::referral_conversion, PricingType::free_entry_point, start,
-                    start + length);
-  free_entry_point_ = {v.conversation_id, start, start + length};
+  const std::int64_t id = open_conversation(r, v, era, PricingCategory::referral_conversion,
+                                            PricingType::free_entry_point, start, start + length);
+  free_entry_point_ = {id, start, start + length};
   fep_windows_.emplace_back(start, start + length);
   return true;
 }
@@ -203,7 +203,7 @@ void PairScanner::classify_pmp(const ScanRecord& r, Verdict& v, Era era) {
   const OpenConversation& utility = open_[slot(PricingCategory::utility)];
   if (category == TemplateCategory::utility && utility.open_at(r.effective_time())) {
     join(v, utility.id);
-    v.pricing_model = static_cast<std::int8_t>(PricingModel::cbp);
+    v.flags &= static_cast<std::uint8_t>(~Verdict::kPmpModel);
     return;
   }
   PricingType type = PricingType::regular;
@@ -217,19 +217,20 @@ void PairScanner::classify_pmp(const ScanRecord& r, Verdict& v, Era era) {
   v.pricing_type = code(type);
 }
 
-void PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category,
-                                    PricingType type, Instant start, Instant end) {
+std::int64_t PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category,
+                                            PricingType type, Instant start, Instant end) {
   const std::int64_t id = conversations_.add(business_, user_, r.waba, era, category, type, start, end, r.row);
-  v.conversation_id = id;
+  v.conversation = static_cast<std::uint32_t>(id);
   v.pricing_category = code(category);
   v.pricing_type = code(type);
   v.flags |= Verdict::kOpens;
   if (category != PricingCategory::referral_conversion) open_[slot(category)] = {id, start, end};
+  return id;
 }
 
 void PairScanner::join(Verdict& v, std::int64_t id) {
   const auto i = static_cast<std::size_t>(id);
-  v.conversation_id = id;
+  v.conversation = static_cast<std::uint32_t>(id);
   v.pricing_category = conversations_.category[i];
   v.pricing_type = conversations_.pricing_type[i];
   ++conversations_.n_messages[i];

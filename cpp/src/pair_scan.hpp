@@ -47,18 +47,28 @@ struct ScanRecord {
 
 static_assert(sizeof(ScanRecord) == 32, "two records per cache line");
 
-// What the scan decides for one row (16 bytes), kept in row order until it is scattered
-// to the output columns.
+// What the scan decides for one row (8 bytes), kept in row order until it is scattered to
+// the output columns: the scatter to row order is one random write per row, so the smaller
+// the verdict, the fewer lines and fresh pages that write touches.
 struct Verdict {
-  enum Flag : std::uint8_t { kOpens = 0x01, kCswOpen = 0x02, kPolicyViolation = 0x04, kUsMarketingPaused = 0x08 };
-  std::int64_t conversation_id = -1;  // numbered within the shard that scanned the row
+  enum Flag : std::uint8_t {
+    kOpens = 0x01,
+    kCswOpen = 0x02,
+    kPolicyViolation = 0x04,
+    kUsMarketingPaused = 0x08,
+    kPmpModel = 0x10,  // the pricing model; the era decides it except at the 2025-07-01 transition
+  };
+  static constexpr std::uint32_t kNoConversation = 0xffffffffu;
+  // Numbered within the shard that scanned the row; a shard has fewer conversations than
+  // rows, and rows are fewer than 2^32 - 1 (validate), so the sentinel is never an id.
+  std::uint32_t conversation = kNoConversation;
   std::int8_t era = kNullCode;
-  std::int8_t pricing_model = kNullCode;
   std::int8_t pricing_category = kNullCode;
   std::int8_t pricing_type = kNullCode;
   std::uint8_t flags = 0;
-  std::uint16_t shard = 0;
 };
+
+static_assert(sizeof(Verdict) == 8, "eight verdicts per cache line");
 
 class PairScanner {
  public:
@@ -90,8 +100,8 @@ class PairScanner {
   void classify_cbp_v2(const ScanRecord& r, Verdict& v);
   void classify_pmp(const ScanRecord& r, Verdict& v, Era era);
 
-  void open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category, PricingType type,
-                         Instant start, Instant end);
+  std::int64_t open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category,
+                                 PricingType type, Instant start, Instant end);
   void join(Verdict& v, std::int64_t conversation_id);
   const OpenConversation* latest_open_conversation(Instant t) const;
   void emit_windows();
