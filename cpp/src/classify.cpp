@@ -131,13 +131,26 @@ void group_by_user(const EventColumns& e, std::size_t threads, RowBuffer<ScanRec
   const auto users = static_cast<std::size_t>(e.user_count);
   const std::size_t blocks = (users >> kBlockBits) + 1;
   std::vector<std::vector<std::uint32_t>> counts(threads);
+  // The passes screen rows as they read them (validate() then names the first bad row):
+  // a separate check would read every column once more. User codes are checked first,
+  // since they index the counts.
+  std::vector<std::uint8_t> chunk_invalid(threads, 0);
+  const auto throw_if_invalid = [&] {
+    if (std::find(chunk_invalid.begin(), chunk_invalid.end(), 1) != chunk_invalid.end()) validate(e);
+  };
   parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last, std::size_t chunk) {
     auto& mine = counts[chunk];
     mine.assign(blocks, 0);
+    bool invalid = false;
     for (std::size_t i = first; i < last; ++i) {
-      if (!e.is_duplicate(i)) ++mine[static_cast<std::size_t>(e.user[i]) >> kBlockBits];
+      const std::int32_t user = e.user[i];
+      const bool user_valid = (user >= 0) & (user < e.user_count);
+      invalid |= !user_valid;
+      if (user_valid & !e.is_duplicate(i)) ++mine[static_cast<std::size_t>(user) >> kBlockBits];
     }
+    chunk_invalid[chunk] = invalid;
   });
+  throw_if_invalid();
   // Turn the counts into each thread's first free slot per block.
   std::vector<std::uint32_t> block_begin(blocks + 1, 0);
   std::uint32_t next = 0;
@@ -153,7 +166,9 @@ void group_by_user(const EventColumns& e, std::size_t threads, RowBuffer<ScanRec
   records.resize(next);
   parallel_chunks(e.size, threads, [&](std::size_t first, std::size_t last, std::size_t chunk) {
     std::uint32_t* const cursor = counts[chunk].data();
+    bool valid = true;
     for (std::size_t i = first; i < last; ++i) {
+      valid &= row_is_valid(e, i);
       if (e.is_duplicate(i)) continue;
       const auto user = static_cast<std::size_t>(e.user[i]);
       ScanRecord& r = records[cursor[user >> kBlockBits]++];
@@ -165,7 +180,9 @@ void group_by_user(const EventColumns& e, std::size_t threads, RowBuffer<ScanRec
       r.flags = flags_of(e, i);
       r.user_in_block = static_cast<std::uint8_t>(user & 0xff);
     }
+    chunk_invalid[chunk] = !valid;
   });
+  throw_if_invalid();
   bounds.assign(users + 1, next);
   parallel_chunks(blocks, threads, [&](std::size_t first_block, std::size_t last_block) {
     std::vector<ScanRecord> block;
@@ -298,7 +315,7 @@ void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, con
 
 Classification classify(const EventColumns& events, const std::vector<AccountClock>& clocks,
                         const ClassifyOptions& options) {
-  validate(events);
+  validate_columns(events);  // the rows are checked as they are grouped
   if (static_cast<std::size_t>(events.waba_count) != clocks.size()) {
     throw InputError("waba", -1, "one clock per WABA code is required");
   }

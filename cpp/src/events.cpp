@@ -18,17 +18,9 @@ InputError::InputError(std::string column, std::int64_t row, std::string reason)
 namespace {
 
 bool block_is_valid(const EventColumns& e, std::size_t first, std::size_t last) {
-  bool bad = false;
-  for (std::size_t i = first; i < last; ++i) {
-    const Instant t = e.timestamp[i];
-    const Instant d = e.delivered_at[i];
-    const bool checked_delivery = d != kNoInstant && e.direction[i] != 0;
-    bad |= (e.business[i] < 0) | (e.user[i] < 0) | (e.user[i] >= e.user_count) | (e.waba[i] < 0) |
-           (e.waba[i] >= e.waba_count) | (static_cast<std::uint8_t>(e.direction[i]) > 1) |
-           (static_cast<std::uint8_t>(e.template_category[i]) > 4) | (t < kEarliestInstant) | (t >= kLatestInstant) |
-           (checked_delivery & ((d < t) | (d >= kLatestInstant)));
-  }
-  return !bad;
+  bool valid = true;
+  for (std::size_t i = first; i < last; ++i) valid &= row_is_valid(e, i);
+  return valid;
 }
 
 [[noreturn]] void throw_first_error(const EventColumns& e, std::size_t first, std::size_t last) {
@@ -56,7 +48,7 @@ bool block_is_valid(const EventColumns& e, std::size_t first, std::size_t last) 
 
 }  // namespace
 
-void validate(const EventColumns& e) {
+void validate_columns(const EventColumns& e) {
   if (e.size >= std::numeric_limits<std::uint32_t>::max()) {
     throw InputError("timestamp", -1, "more than 4 billion rows in one call; split the input by pair");
   }
@@ -69,6 +61,10 @@ void validate(const EventColumns& e) {
   for (const auto& r : required) {
     if (e.size > 0 && r.data == nullptr) throw InputError(r.column, -1, "column is required");
   }
+}
+
+void validate(const EventColumns& e) {
+  validate_columns(e);
   // Blocks are screened with branch-free checks the compiler vectorises; only a block that
   // fails is walked row by row to name the first offending row.
   // Chunks run in parallel; each stops at its first failing block, and the lowest failing

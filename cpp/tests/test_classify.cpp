@@ -258,3 +258,33 @@ TEST_CASE("validation reports the first bad row when checked in parallel chunks"
     CHECK(e.row() == 100'001);
   }
 }
+
+TEST_CASE("rows are checked as they are grouped, duplicates too, and the first bad row is named") {
+  EventLog log;
+  const Instant h0 = day(2024, 1, 8);
+  for (int k = 0; k < 300'000; ++k) log.outbound(h0 + k, h0 + k, TC::utility, k % 1000);
+  const auto expect_error = [&](const char* column, std::int64_t row) {
+    for (int threads : {1, 2, 3}) {
+      INFO("threads " << threads);
+      ClassifyOptions options;
+      options.threads = threads;
+      try {
+        log.run(options);
+        FAIL("expected an InputError");
+      } catch (const InputError& e) {
+        CHECK(e.column() == column);
+        CHECK(e.row() == row);
+      }
+    }
+  };
+  log.user[200'000] = -1;  // found while counting rows per user, before it could index anything
+  log.business[150'000] = -1;
+  log.duplicate[150'000] = 1;  // invisible to the rules, not to the checks
+  expect_error("business", 150'000);
+  log.business[150'000] = 0;
+  expect_error("user", 200'000);
+  log.user[200'000] = 0;
+  log.timestamp[299'999] = kEarliestInstant - 1;
+  log.duplicate[299'999] = 1;
+  expect_error("timestamp", 299'999);
+}
