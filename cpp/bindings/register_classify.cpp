@@ -108,7 +108,7 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
   options.anchor_sent = anchor_sent;
   options.failed_freeform_opens_conversation = failed_freeform_opens_conversation;
   options.threads = threads;
-  waconv::AllowanceOptions allowances{free_tier_conversations, direct_billing, service_free_allowance};
+  waconv::AllowanceOptions allowances{free_tier_conversations, direct_billing, service_free_allowance, threads};
 
   const auto clocks = make_clocks(time_zones);
   waconv::Classification result;

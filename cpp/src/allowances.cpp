@@ -1,5 +1,7 @@
 #include "waconv/allowances.hpp"
 
+#include "parallel.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <tuple>
@@ -50,21 +52,37 @@ void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, Mark m
 void apply_free_tier(const std::vector<AccountClock>& clocks, const AllowanceOptions& options,
                      Classification& result) {
   ConversationTable& c = result.conversations;
-  // (waba, local month, start, id)
-  std::vector<std::tuple<std::int32_t, std::int32_t, Instant, std::int64_t>> candidates;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    const AccountClock& clock = clocks[static_cast<std::size_t>(c.waba[i])];
-    if (!free_tier_eligible(c, i, clock.dates, options)) continue;
-    candidates.emplace_back(c.waba[i], clock.calendar.month_of(c.start[i]), c.start[i], static_cast<std::int64_t>(i));
-  }
+  // (waba, local month, start, id), gathered per chunk of conversations; their order does
+  // not matter, as grant_in_order orders whole keys.
+  using Candidate = std::tuple<std::int32_t, std::int32_t, Instant, std::int64_t>;
+  const std::size_t threads = detail::thread_count(options.threads, c.size());
+  std::vector<std::vector<Candidate>> found(threads);
+  detail::parallel_chunks(c.size(), threads, [&](std::size_t first, std::size_t last, std::size_t chunk) {
+    for (std::size_t i = first; i < last; ++i) {
+      const AccountClock& clock = clocks[static_cast<std::size_t>(c.waba[i])];
+      if (!free_tier_eligible(c, i, clock.dates, options)) continue;
+      found[chunk].emplace_back(c.waba[i], clock.calendar.month_of(c.start[i]), c.start[i], static_cast<std::int64_t>(i));
+    }
+  });
+  std::vector<Candidate> candidates = std::move(found[0]);
+  for (std::size_t k = 1; k < threads; ++k) candidates.insert(candidates.end(), found[k].begin(), found[k].end());
   if (candidates.empty()) return;
   grant_in_order(candidates, options.free_tier_conversations, [&](const auto& key) {
     c.pricing_type[static_cast<std::size_t>(std::get<3>(key))] = static_cast<std::int8_t>(PricingType::free_tier);
   });
   MessageVerdicts& m = result.messages;
-  for (std::size_t row = 0; row < m.conversation_id.size(); ++row) {
-    if (m.conversation_id[row] >= 0) m.pricing_type[row] = c.pricing_type[static_cast<std::size_t>(m.conversation_id[row])];
-  }
+  const std::int64_t* const conversation = m.conversation_id.data();
+  std::int8_t* const type = m.pricing_type.data();
+  const std::int8_t* const conversation_type = c.pricing_type.data();
+  const std::size_t rows = m.conversation_id.size();
+  detail::parallel_chunks(rows, detail::thread_count(options.threads, rows), [&](std::size_t first, std::size_t last) {
+    // A select, not a branch: rows with and without a conversation alternate at random.
+    for (std::size_t row = first; row < last; ++row) {
+      const std::int64_t id = conversation[row];
+      const std::int8_t from_conversation = conversation_type[static_cast<std::size_t>(std::max<std::int64_t>(id, 0))];
+      type[row] = id >= 0 ? from_conversation : type[row];
+    }
+  });
 }
 
 void apply_service_allowance(const EventColumns& e, const std::vector<AccountClock>& clocks,
