@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -295,6 +296,58 @@ TEST_CASE("encode_vocabulary reports the first unknown and null rows whatever th
     CHECK(result.first_unknown == 200'003);
     CHECK(result.first_null == 180'000);
     CHECK(result.codes[0] == 2);
+  }
+}
+
+TEST_CASE("encode_vocabulary matches whole strings only, as a plain compare would", "[strings]") {
+  // Entries that are prefixes of one another, differ only past 8 or 16 bytes, hold a NUL,
+  // repeat (the first wins), or are longer than the 16 bytes compared as words; rows drawn
+  // from them and from near misses, the last one ending at the very end of the data buffer.
+  const std::string nul("in\0bound", 8);
+  const std::vector<std::string> vocabulary{"",          "in",   "inbound", nul,   "outbound",  "outbound_",
+                                            "marketing_lite", "marketing_lit3", "authentication_international",
+                                            "authentication_internationaL", "inbound"};
+  std::vector<std::int8_t> entry_codes;
+  for (std::size_t k = 0; k < vocabulary.size(); ++k) entry_codes.push_back(static_cast<std::int8_t>(k));
+  std::vector<std::string> pool = vocabulary;
+  for (const std::string& word : vocabulary) {
+    if (!word.empty()) pool.push_back(word.substr(0, word.size() - 1));
+    pool.push_back(word + "x");
+    pool.push_back(word + std::string(1, '\0'));
+  }
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<std::optional<std::string>> values;
+    for (int i = 0; i < 40; ++i) {
+      const std::size_t pick = rng() % (pool.size() + 1);
+      if (pick == pool.size()) {
+        values.emplace_back(std::nullopt);
+      } else {
+        values.emplace_back(pool[pick]);
+      }
+    }
+    std::vector<std::int8_t> expected;
+    std::int64_t expected_unknown = -1;
+    for (std::size_t row = 0; row < values.size() && expected_unknown < 0; ++row) {
+      if (!values[row]) {
+        expected.push_back(-1);
+        continue;
+      }
+      const auto at = std::find(vocabulary.begin(), vocabulary.end(), *values[row]);
+      if (at == vocabulary.end()) {
+        expected_unknown = static_cast<std::int64_t>(row);
+      } else {
+        expected.push_back(static_cast<std::int8_t>(at - vocabulary.begin()));
+      }
+    }
+    const ArrowStrings<std::int32_t> narrow(values);
+    const ArrowStrings<std::int64_t> wide(values);
+    for (const StringColumn& column : {narrow.view(), wide.view()}) {
+      const auto got = encode_vocabulary(column, vocabulary, entry_codes, -1, 1);
+      REQUIRE(got.first_unknown == expected_unknown);
+      const std::vector<std::int8_t> known(got.codes.begin(), got.codes.begin() + static_cast<std::ptrdiff_t>(expected.size()));
+      CHECK(known == expected);
+    }
   }
 }
 
