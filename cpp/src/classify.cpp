@@ -22,77 +22,26 @@ void MessageVerdicts::resize(std::size_t n) {
   us_marketing_paused.resize(n);
 }
 
-std::int64_t ConversationTable::add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code,
-                                    Era era_code, PricingCategory category_code, PricingType type, Instant start_at,
-                                    Instant end_at, std::int64_t opener_row) {
-  business.push_back(business_code);
-  user.push_back(user_code);
-  waba.push_back(waba_code);
-  era.push_back(static_cast<std::int8_t>(era_code));
-  category.push_back(static_cast<std::int8_t>(category_code));
-  pricing_type.push_back(static_cast<std::int8_t>(type));
-  start.push_back(start_at);
-  end.push_back(end_at);
-  n_messages.push_back(1);
-  opened_by.push_back(opener_row);
-  return static_cast<std::int64_t>(start.size() - 1);
+void ConversationTable::resize(std::size_t n) {
+  // No fill: the join writes every field of every conversation.
+  business.resize(n);
+  user.resize(n);
+  waba.resize(n);
+  era.resize(n);
+  category.resize(n);
+  pricing_type.resize(n);
+  start.resize(n);
+  end.resize(n);
+  n_messages.resize(n);
+  opened_by.resize(n);
 }
 
-namespace {
-template <class T>
-void append_to(RowBuffer<T>& to, const RowBuffer<T>& from) {
-  to.insert(to.end(), from.begin(), from.end());
-}
-}  // namespace
-
-void ConversationTable::append(const ConversationTable& o) {
-  append_to(business, o.business);
-  append_to(user, o.user);
-  append_to(waba, o.waba);
-  append_to(era, o.era);
-  append_to(category, o.category);
-  append_to(pricing_type, o.pricing_type);
-  append_to(start, o.start);
-  append_to(end, o.end);
-  append_to(n_messages, o.n_messages);
-  append_to(opened_by, o.opened_by);
-}
-
-void ConversationTable::reserve(std::size_t n) {
-  business.reserve(n);
-  user.reserve(n);
-  waba.reserve(n);
-  era.reserve(n);
-  category.reserve(n);
-  pricing_type.reserve(n);
-  start.reserve(n);
-  end.reserve(n);
-  n_messages.reserve(n);
-  opened_by.reserve(n);
-}
-
-void WindowTable::reserve(std::size_t n) {
-  kind.reserve(n);
-  business.reserve(n);
-  user.reserve(n);
-  start.reserve(n);
-  end.reserve(n);
-}
-
-void WindowTable::add(WindowKind k, std::int32_t business_code, std::int32_t user_code, Instant from, Instant to) {
-  kind.push_back(static_cast<std::int8_t>(k));
-  business.push_back(business_code);
-  user.push_back(user_code);
-  start.push_back(from);
-  end.push_back(to);
-}
-
-void WindowTable::append(const WindowTable& o) {
-  append_to(kind, o.kind);
-  append_to(business, o.business);
-  append_to(user, o.user);
-  append_to(start, o.start);
-  append_to(end, o.end);
+void WindowTable::resize(std::size_t n) {
+  kind.resize(n);
+  business.resize(n);
+  user.resize(n);
+  start.resize(n);
+  end.resize(n);
 }
 
 Era row_era(const EventColumns& events, std::size_t row, const std::vector<AccountClock>& clocks,
@@ -103,8 +52,11 @@ Era row_era(const EventColumns& events, std::size_t row, const std::vector<Accou
 
 namespace {
 
+using detail::ConversationRecord;
 using detail::ScanRecord;
+using detail::ShardTables;
 using detail::Verdict;
+using detail::WindowRecord;
 
 using detail::parallel_chunks;
 
@@ -200,11 +152,6 @@ void group_by_user(const EventColumns& e, std::size_t threads, RowBuffer<ScanRec
   });
 }
 
-struct Shard {
-  ConversationTable conversations;
-  WindowTable windows;
-};
-
 // Rows in record order sort by (business, key, row); the group of one user mostly arrives
 // already in that order (exports are sorted by time), so insertion sort is near-linear there.
 void sort_group(ScanRecord* first, ScanRecord* last) {
@@ -227,14 +174,14 @@ void sort_group(ScanRecord* first, ScanRecord* last) {
 // Scans users [first_user, last_user): sorts each user's group, then each pair in it, and
 // writes each verdict at its row.
 void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& options, RowBuffer<ScanRecord>& records,
-                const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user, Shard& shard,
-                RowBuffer<Verdict>& by_row) {
+                const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user,
+                ShardTables& shard, RowBuffer<Verdict>& by_row) {
   const std::size_t rows = bounds[last_user] - bounds[first_user];
   // Typical logs hold about one conversation per 9 rows and one window per 4; reserving
   // address space (not memory) up front spares the tables most of their regrowth copies.
   shard.conversations.reserve(rows / 4);
   shard.windows.reserve(rows / 2);
-  detail::PairScanner scanner(clocks, options, shard.conversations, shard.windows);
+  detail::PairScanner scanner(clocks, options, shard);
   std::vector<Verdict> verdicts;
   for (std::size_t u = first_user; u < last_user; ++u) {
     ScanRecord* group = records.data() + bounds[u];
@@ -254,6 +201,36 @@ void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& 
       pair_begin = pair_end;
     }
     for (std::size_t k = 0; k < size; ++k) by_row[group[k].row] = verdicts[k];
+  }
+}
+
+// Copies one shard's records into the result's columns from the given positions on.
+void to_columns(const ShardTables& shard, std::size_t first_conversation, std::size_t first_window,
+                Classification& result) {
+  ConversationTable& c = result.conversations;
+  for (std::size_t i = 0; i < shard.conversations.size(); ++i) {
+    const ConversationRecord& r = shard.conversations[i];
+    const std::size_t at = first_conversation + i;
+    c.business[at] = r.business;
+    c.user[at] = r.user;
+    c.waba[at] = r.waba;
+    c.era[at] = r.era;
+    c.category[at] = r.category;
+    c.pricing_type[at] = r.pricing_type;
+    c.start[at] = r.start;
+    c.end[at] = r.end;
+    c.n_messages[at] = r.n_messages;
+    c.opened_by[at] = r.opened_by;
+  }
+  WindowTable& w = result.windows;
+  for (std::size_t i = 0; i < shard.windows.size(); ++i) {
+    const WindowRecord& r = shard.windows[i];
+    const std::size_t at = first_window + i;
+    w.kind[at] = r.kind;
+    w.business[at] = r.business;
+    w.user[at] = r.user;
+    w.start[at] = r.start;
+    w.end[at] = r.end;
   }
 }
 
@@ -343,7 +320,7 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
     split.push_back(static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end() - 1, target) - bounds.begin()));
   }
   split.push_back(users);
-  std::vector<Shard> shards(threads);
+  std::vector<ShardTables> shards(threads);
   RowBuffer<Verdict> by_row(events.size);
   parallel_chunks(threads, threads, [&](std::size_t k, std::size_t, std::size_t) {
     scan_users(clocks, options, records, bounds, split[k], split[k + 1], shards[k], by_row);
@@ -353,13 +330,17 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
 
   Classification result;
   std::vector<std::int64_t> shard_offset(threads, 0);
-  result.conversations = std::move(shards[0].conversations);
-  result.windows = std::move(shards[0].windows);
+  std::vector<std::size_t> window_offset(threads, 0);
   for (std::size_t k = 1; k < threads; ++k) {
-    shard_offset[k] = static_cast<std::int64_t>(result.conversations.size());
-    result.conversations.append(shards[k].conversations);
-    result.windows.append(shards[k].windows);
+    shard_offset[k] = shard_offset[k - 1] + static_cast<std::int64_t>(shards[k - 1].conversations.size());
+    window_offset[k] = window_offset[k - 1] + shards[k - 1].windows.size();
   }
+  result.conversations.resize(static_cast<std::size_t>(shard_offset.back()) + shards.back().conversations.size());
+  result.windows.resize(window_offset.back() + shards.back().windows.size());
+  parallel_chunks(threads, threads, [&](std::size_t k, std::size_t, std::size_t) {
+    to_columns(shards[k], static_cast<std::size_t>(shard_offset[k]), window_offset[k], result);
+    shards[k] = ShardTables{};  // free the records before the message columns are allocated
+  });
   stage("join");
   result.messages.resize(events.size);
   scatter(events, clocks, options, by_row, split, shard_offset, threads, result.messages);

@@ -27,8 +27,8 @@ PricingCategory conversation_category(TemplateCategory t) {
 }  // namespace
 
 PairScanner::PairScanner(const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-                         ConversationTable& conversations, WindowTable& windows)
-    : clocks_(clocks), options_(options), conversations_(conversations), windows_(windows) {}
+                         ShardTables& tables)
+    : clocks_(clocks), options_(options), conversations_(tables.conversations), windows_(tables.windows) {}
 
 bool PairScanner::csw_open_at(Instant t) const {
   // Rows arrive in time order, so the latest inbound row at or before t is almost always
@@ -143,11 +143,12 @@ bool PairScanner::try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era
     // open at its start. With anchor="sent" that start can precede conversations already
     // replaced in their category slot, so walk all of the pair's conversations.
     for (std::size_t id = first_conversation_; id < conversations_.size(); ++id) {
-      if (conversations_.category[id] == code(PricingCategory::referral_conversion)) continue;
-      if (conversations_.end[id] > start) conversations_.end[id] = std::max(conversations_.start[id], start);
+      ConversationRecord& c = conversations_[id];
+      if (c.category == code(PricingCategory::referral_conversion)) continue;
+      if (c.end > start) c.end = std::max(c.start, start);
     }
     for (OpenConversation& c : open_) {
-      if (c.id >= 0) c.end = conversations_.end[static_cast<std::size_t>(c.id)];
+      if (c.id >= 0) c.end = conversations_[static_cast<std::size_t>(c.id)].end;
     }
   }
   const std::int64_t id = open_conversation(r, v, era, PricingCategory::referral_conversion,
@@ -219,7 +220,9 @@ void PairScanner::classify_pmp(const ScanRecord& r, Verdict& v, Era era) {
 
 std::int64_t PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category,
                                             PricingType type, Instant start, Instant end) {
-  const std::int64_t id = conversations_.add(business_, user_, r.waba, era, category, type, start, end, r.row);
+  const auto id = static_cast<std::int64_t>(conversations_.size());
+  conversations_.push_back({start, end, business_, user_, r.waba, r.row, 1, static_cast<std::int8_t>(era), code(category),
+                            code(type)});
   v.conversation = static_cast<std::uint32_t>(id);
   v.pricing_category = code(category);
   v.pricing_type = code(type);
@@ -231,9 +234,10 @@ std::int64_t PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era
 void PairScanner::join(Verdict& v, std::int64_t id) {
   const auto i = static_cast<std::size_t>(id);
   v.conversation = static_cast<std::uint32_t>(id);
-  v.pricing_category = conversations_.category[i];
-  v.pricing_type = conversations_.pricing_type[i];
-  ++conversations_.n_messages[i];
+  ConversationRecord& c = conversations_[i];
+  v.pricing_category = c.category;
+  v.pricing_type = c.pricing_type;
+  ++c.n_messages;
 }
 
 const PairScanner::OpenConversation* PairScanner::latest_open_conversation(Instant t) const {
@@ -251,11 +255,11 @@ void PairScanner::emit_windows() {
     const Instant start = csw_inbound_[i];
     Instant end = start + kDay;
     for (++i; i < csw_inbound_.size() && csw_inbound_[i] <= end; ++i) end = csw_inbound_[i] + kDay;
-    windows_.add(WindowKind::customer_service, business_, user_, start, end);
+    windows_.push_back({start, end, business_, user_, static_cast<std::int8_t>(WindowKind::customer_service)});
   }
   std::sort(fep_windows_.begin(), fep_windows_.end());
   for (const auto& [start, end] : fep_windows_) {
-    windows_.add(WindowKind::free_entry_point, business_, user_, start, end);
+    windows_.push_back({start, end, business_, user_, static_cast<std::int8_t>(WindowKind::free_entry_point)});
   }
 }
 

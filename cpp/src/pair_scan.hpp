@@ -70,10 +70,40 @@ struct Verdict {
 
 static_assert(sizeof(Verdict) == 8, "eight verdicts per cache line");
 
+// A conversation and a window as the scan builds them: one record per row of the final
+// tables, each written with one store instead of one per column, and a conversation's
+// fields the scan reads back (category, type, end) share its cache line. They become
+// columns when the shards are joined.
+struct ConversationRecord {
+  Instant start;
+  Instant end;
+  std::int32_t business;
+  std::int32_t user;
+  std::int32_t waba;
+  std::uint32_t opened_by;   // row; rows are < 2^32 - 1
+  std::uint32_t n_messages;  // at most the rows
+  std::int8_t era;
+  std::int8_t category;
+  std::int8_t pricing_type;
+};
+
+struct WindowRecord {
+  Instant start;
+  Instant end;
+  std::int32_t business;
+  std::int32_t user;
+  std::int8_t kind;
+};
+
+// What one thread's scan produces besides the verdicts.
+struct ShardTables {
+  RowBuffer<ConversationRecord> conversations;  // conversation id = position
+  RowBuffer<WindowRecord> windows;
+};
+
 class PairScanner {
  public:
-  PairScanner(const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
-              ConversationTable& conversations, WindowTable& windows);
+  PairScanner(const std::vector<AccountClock>& clocks, const ClassifyOptions& options, ShardTables& tables);
 
   // `pair` holds every non-duplicate row of one pair, sorted; `verdicts` is parallel to it.
   void scan(std::int32_t user, std::span<const ScanRecord> pair, std::span<Verdict> verdicts);
@@ -108,8 +138,8 @@ class PairScanner {
 
   const std::vector<AccountClock>& clocks_;
   const ClassifyOptions& options_;
-  ConversationTable& conversations_;
-  WindowTable& windows_;
+  RowBuffer<ConversationRecord>& conversations_;
+  RowBuffer<WindowRecord>& windows_;
 
   // Per-pair state.
   std::int32_t business_ = 0;

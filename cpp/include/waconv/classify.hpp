@@ -45,11 +45,7 @@ struct ConversationTable {
   RowBuffer<std::int64_t> n_messages, opened_by;
 
   std::size_t size() const { return start.size(); }
-  std::int64_t add(std::int32_t business_code, std::int32_t user_code, std::int32_t waba_code, Era era,
-                   PricingCategory category, PricingType type, Instant start_at, Instant end_at,
-                   std::int64_t opener_row);
-  void append(const ConversationTable& other);
-  void reserve(std::size_t n);
+  void resize(std::size_t n);
 };
 
 struct WindowTable {
@@ -58,9 +54,7 @@ struct WindowTable {
   RowBuffer<Instant> start, end;
 
   std::size_t size() const { return start.size(); }
-  void add(WindowKind k, std::int32_t business_code, std::int32_t user_code, Instant from, Instant to);
-  void append(const WindowTable& other);
-  void reserve(std::size_t n);
+  void resize(std::size_t n);
 };
 
 struct Classification {
