@@ -152,6 +152,7 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
     unpriced_runs = []
     messages: set[str] = set()
     load_before = os.getloadavg()
+    cpu_before = _cpu_times()
 
     def timed(into: list, **more) -> None:
         with warnings.catch_warnings(record=True) as caught:  # e.g. pricing gaps: kept in the JSON
@@ -169,6 +170,7 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
         if kind == "waconv" and price == "both":
             timed(unpriced_runs, price=False)
     load_after = os.getloadavg()
+    steal = _steal_share(cpu_before, _cpu_times())
     peak = _peak_bytes()
     best = min(runs, key=lambda r: r["seconds"])
     out = {
@@ -192,10 +194,37 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
         "unpriced": _summarise(unpriced_runs) if unpriced_runs else None,
         "load_average_before": load_before,
         "load_average_after": load_after,
+        "cpu_steal_share": steal,
         "dtypes": {k: str(v) for k, v in frame.dtypes.items()},
         "warnings": sorted(messages),
     }
     Path(result_file).write_text(json.dumps(out))
+
+
+def _cpu_times() -> list[int] | None:
+    """The machine's cumulative CPU times (Linux /proc/stat: user nice system idle iowait irq
+    softirq steal ...), or None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+
+
+def _steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """Share of CPU time a hypervisor gave to other guests between two _cpu_times() readings:
+    on a shared VM it explains runs of one build that differ by tens of percent."""
+    if before is None or after is None or len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    return (after[7] - before[7]) / total if total > 0 else None
+
+
+def _steal_note(waconv_run: dict, baseline_run: dict) -> str:
+    shares = [run.get("cpu_steal_share") for run in (waconv_run, baseline_run)]
+    if any(share is None for share in shares):
+        return ""
+    return f"; CPU stolen by the hypervisor {shares[0]:.0%} / {shares[1]:.0%}"
 
 
 def _summarise(runs: list[dict]) -> dict:
@@ -358,7 +387,7 @@ def _report(size: int, w: dict, b: dict, target_rows: int) -> tuple[list[str], d
         f"  (RSS after the log was built: classify process {_fmt_bytes(w['rss_baseline_bytes'])}, "
         f"numba process {_fmt_bytes(b['rss_baseline_bytes'])}; load average "
         f"{w['load_average_before'][0]:.2f}->{w['load_average_after'][0]:.2f} / "
-        f"{b['load_average_before'][0]:.2f}->{b['load_average_after'][0]:.2f})",
+        f"{b['load_average_before'][0]:.2f}->{b['load_average_after'][0]:.2f}{_steal_note(w, b)})",
     ]
     if not (w["peak_reset"] and b["peak_reset"]):
         lines.append("  note: peak RSS could not be reset after building the log; peaks include the generator's")
