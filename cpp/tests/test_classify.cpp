@@ -259,7 +259,7 @@ TEST_CASE("validation reports the first bad row when checked in parallel chunks"
   }
 }
 
-TEST_CASE("rows are checked as they are grouped, duplicates too, and the first bad row is named") {
+TEST_CASE("validation checks duplicates too and names the first bad row, whatever the thread count") {
   EventLog log;
   const Instant h0 = day(2024, 1, 8);
   for (int k = 0; k < 300'000; ++k) log.outbound(h0 + k, h0 + k, TC::utility, k % 1000);
@@ -277,7 +277,7 @@ TEST_CASE("rows are checked as they are grouped, duplicates too, and the first b
       }
     }
   };
-  log.user[200'000] = -1;  // found while counting rows per user, before it could index anything
+  log.user[200'000] = -1;  // user codes index the grouping: checked before any grouping
   log.business[150'000] = -1;
   log.duplicate[150'000] = 1;  // invisible to the rules, not to the checks
   expect_error("business", 150'000);
