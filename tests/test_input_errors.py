@@ -83,6 +83,13 @@ def test_timestamps_out_of_range(when):
     raises(frame, "timestamp", 1, "outside 2000-01-01")
 
 
+def test_a_null_timestamp_is_reported_before_an_earlier_out_of_range_one():
+    frame = good()
+    frame.loc[0, "timestamp"] = pd.Timestamp("1999-12-31", tz="UTC")
+    frame.loc[2, "timestamp"] = pd.NaT
+    raises(frame, "timestamp", 2, "null timestamp")
+
+
 def test_epoch_seconds_out_of_range():
     frame = good()
     frame["timestamp"] = frame["timestamp"].map(lambda t: int(t.timestamp()))

@@ -175,7 +175,7 @@ def _timestamps(series: pd.Series, column: str) -> tuple[np.ndarray, bool | None
         return out, None
     native = _datetime_storage(series)
     if native is not None:
-        # Out-of-range values come back clamped just outside 2000..2100 for _check_range.
+        # Out-of-range values come back clamped just outside 2000..2100 for _check_timestamps.
         ns, _ = _core.instants(*native)
         return ns, isinstance(series.dtype, pd.DatetimeTZDtype)
     aware, values = _parse_objects(series, column)
@@ -239,9 +239,14 @@ def _parse_one_by_one(series: pd.Series, non_null: pd.Series, column: str) -> pd
     return pd.Series(pd.to_datetime(stamps, utc=bool(first_kind)), index=non_null.index)
 
 
-def _check_range(ns: np.ndarray, present: np.ndarray, column: str) -> None:
-    bad = present & ((ns < EARLIEST) | (ns >= LATEST))
+def _check_timestamps(ns: np.ndarray, column: str) -> None:
+    """A null anywhere is reported before an out-of-range row. NaT (NOT_DELIVERED) is below
+    the range too, so a single pass screens the column for both."""
+    bad = (ns < EARLIEST) | (ns >= LATEST)
     if bad.any():
+        missing = ns == NOT_DELIVERED
+        if missing.any():
+            raise InputError(column, _first(missing), "null timestamp")
         raise InputError(column, _first(bad), _OUT_OF_RANGE)
 
 
@@ -303,10 +308,7 @@ def _other_columns(
     outbound = direction == _DIRECTIONS["outbound"]
 
     timestamp, aware = _timestamps(col["timestamp"], names["timestamp"])
-    missing = timestamp == NOT_DELIVERED
-    if missing.any():
-        raise InputError(names["timestamp"], _first(missing), "null timestamp")
-    _check_range(timestamp, np.ones(len(timestamp), dtype=bool), names["timestamp"])
+    _check_timestamps(timestamp, names["timestamp"])
 
     delivered_at = _delivery(col, names, timestamp, outbound, aware)
 
