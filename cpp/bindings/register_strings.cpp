@@ -21,12 +21,12 @@ namespace {
 
 py::tuple factorize_strings(const py::array& offsets, const Column<std::uint8_t>& data,
                             const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
-                            std::int64_t size) {
+                            std::int64_t size, int threads, int partitions) {
   const ArrowStrings strings(offsets, data, validity, validity_offset, size);
   waconv::FactorizedStrings result;
   {
     py::gil_scoped_release release;
-    result = waconv::factorize_sorted(strings.column());
+    result = waconv::factorize_sorted(strings.column(), threads, partitions);
   }
   return py::make_tuple(to_numpy(std::move(result.codes)), to_numpy(std::move(result.first_row)));
 }
@@ -61,9 +61,11 @@ py::tuple encode_strings(const py::array& offsets, const Column<std::uint8_t>& d
 
 void register_strings(py::module_& m) {
   m.def("factorize_strings", &factorize_strings, py::arg("offsets"), py::arg("data"), py::arg("validity"),
-        py::arg("validity_offset"), py::arg("size"),
+        py::arg("validity_offset"), py::arg("size"), py::arg("threads") = 0, py::arg("partitions") = 0,
         "Sorted factorization of an Arrow utf8/large_utf8 array given its buffers: (int32 codes, "
-        "-1 for null; int64 first row of each distinct string, in bytewise = code point order).");
+        "-1 for null; int64 first row of each distinct string, in bytewise = code point order). "
+        "From 2^20 rows the distinct strings are numbered in `partitions` hash partitions, one "
+        "thread each (0: one per thread).");
   m.def("factorize_integers", &factorize_integers, py::arg("values"), py::arg("threads") = 0,
         "Sorted factorization of an int64 array: (int32 codes, sorted int64 uniques).");
   m.def("encode_strings", &encode_strings, py::arg("offsets"), py::arg("data"), py::arg("validity"),

@@ -177,8 +177,12 @@ void prefetch(const void* address) {
 template <class Offset>
 class Factorizer {
  public:
-  Factorizer(const StringColumn& column, const Offset* offsets, int threads)
-      : column_(column), offsets_(offsets), end_(column.data + offsets[column.size]), threads_(threads) {}
+  Factorizer(const StringColumn& column, const Offset* offsets, int threads, int partitions)
+      : column_(column),
+        offsets_(offsets),
+        end_(column.data + offsets[column.size]),
+        threads_(threads),
+        partitions_(partitions) {}
 
   FactorizedStrings run() {
     FactorizedStrings out;
@@ -202,7 +206,6 @@ class Factorizer {
     std::vector<std::int64_t> first_row;
   };
 
-
   std::string_view value(std::size_t row) const { return column_.value(offsets_, row); }
 
   // Pass 1: codes[row] = code of the row's string (see `encode`), numbered by first
@@ -222,7 +225,7 @@ class Factorizer {
   // Splitting only pays off where the table no longer fits in cache; every code must also
   // still fit an int32 once the partition is packed into its low bits.
   std::size_t partitions() const {
-    const std::size_t parts = threads_for(column_.size / 64);
+    const std::size_t parts = detail::thread_count(partitions_ > 0 ? partitions_ : threads_, column_.size);
     if (parts <= 1 || column_.size < (std::size_t{1} << 20)) return 1;
     const auto shift = static_cast<unsigned>(std::bit_width(parts - 1));
     return column_.size <= (static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) >> shift) ? parts : 1;
@@ -468,6 +471,7 @@ class Factorizer {
   const Offset* offsets_;
   const char* end_;  // end of the last value: nothing at or past it is read
   int threads_;
+  int partitions_;
   std::vector<Table> tables_;  // one per partition
   unsigned part_shift_ = 0;    // bits of a code holding the partition
   std::vector<std::int64_t> first_row_by_code_;  // filled once numbering is done
@@ -475,14 +479,14 @@ class Factorizer {
 
 }  // namespace
 
-FactorizedStrings factorize_sorted(const StringColumn& column, int threads) {
+FactorizedStrings factorize_sorted(const StringColumn& column, int threads, int partitions) {
   // Codes are int32 and may number every row.
   if (column.size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw std::length_error("factorize_sorted: more than 2^31 - 1 values");
   }
   return column.with_offsets([&](const auto* offsets) {
     using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
-    return Factorizer<Offset>(column, offsets, threads).run();
+    return Factorizer<Offset>(column, offsets, threads, partitions).run();
   });
 }
 

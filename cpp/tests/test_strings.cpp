@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "waconv/strings.hpp"
@@ -69,15 +70,17 @@ FactorizedStrings naive(const std::vector<std::optional<std::string>>& values) {
 }
 
 // Every thread count: several threads sort the buckets of the first splitting byte and
-// renumber the rows, and must agree with one.
+// renumber the rows, and must agree with one; so must any number of hash partitions
+// (0: one per thread), whatever the thread count.
 void check_against_naive(const std::vector<std::optional<std::string>>& values) {
   const auto expected = naive(values);
   const ArrowStrings<std::int32_t> narrow(values);
   const ArrowStrings<std::int64_t> wide(values);
-  for (const int threads : {1, 2, 3}) {
-    INFO("threads " << threads);
-    const auto got32 = factorize_sorted(narrow.view(), threads);
-    const auto got64 = factorize_sorted(wide.view(), threads);
+  for (const auto [threads, partitions] : {std::pair{1, 0}, std::pair{2, 0}, std::pair{3, 0}, std::pair{3, 1},
+                                           std::pair{1, 2}}) {
+    INFO("threads " << threads << ", partitions " << partitions);
+    const auto got32 = factorize_sorted(narrow.view(), threads, partitions);
+    const auto got64 = factorize_sorted(wide.view(), threads, partitions);
     CHECK(got32.codes == expected.codes);
     CHECK(got32.first_row == expected.first_row);
     CHECK(got64.codes == expected.codes);

@@ -98,6 +98,8 @@ def factorize_strings(
     validity: npt.NDArray[np.uint8] | None,
     validity_offset: int,
     size: int,
+    threads: int = 0,
+    partitions: int = 0,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
 def factorize_integers(
     values: npt.NDArray[np.int64], threads: int = 0

@@ -7,6 +7,7 @@ check raises :class:`InputError` naming the user's column, the first bad row and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -106,9 +107,10 @@ def _no_nulls(series: pd.Series, column: str, what: str) -> None:
         raise InputError(column, _first(nulls), f"null {what}")
 
 
-def _factorize(series: pd.Series, column: str) -> tuple[np.ndarray, pd.Index]:
-    """Dense codes in sorted order of the values, so codes do not depend on row order."""
-    from_arrow = factorize_strings(series)  # hashes Arrow buffers in C++: no Python strings
+def _factorize(series: pd.Series, column: str, partitions: int = 0) -> tuple[np.ndarray, pd.Index]:
+    """Dense codes in sorted order of the values, so codes do not depend on row order.
+    `partitions`: threads hashing an Arrow string column (0: every core)."""
+    from_arrow = factorize_strings(series, partitions)  # hashes Arrow buffers in C++: no Python strings
     if from_arrow is not None:
         return from_arrow
     if series.dtype == np.int64:  # NumPy int64 ids (nullable Int64 goes the pandas way)
@@ -277,9 +279,11 @@ def canonicalize(
         rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
     else:
         # User ids are the costliest column (hashing millions of strings in C++, GIL
-        # released): a second thread factorizes them while this one converts the others.
+        # released): other threads factorize them while this one converts the others, so
+        # their hashing leaves this thread its core (on 2 cores, sharing it measured slower).
+        # The sort at the end, when this thread waits, uses every core.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            users = pool.submit(_factorize, col["user"], names["user"])
+            users = pool.submit(_factorize, col["user"], names["user"], max(1, (os.cpu_count() or 1) - 1))
             try:
                 rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
             except InputError:

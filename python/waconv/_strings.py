@@ -59,12 +59,13 @@ def arrow_buffers(series: pd.Series | pd.Index) -> tuple[pa.Array, tuple] | None
     return arrow, (offsets, data, validity, arrow.offset, size)
 
 
-def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
+def factorize_strings(series: pd.Series, partitions: int = 0) -> tuple[np.ndarray, pd.Index] | None:
     """``pd.factorize(series, sort=True)`` for Arrow-backed string series, or None for any other
     dtype (the caller then falls back to ``pd.factorize``).
 
     Codes are int32 (-1 for null) and equal pandas' codes; uniques are sorted in code point
-    order and have the dtype pandas would give them.
+    order and have the dtype pandas would give them. `partitions`: threads hashing the
+    strings of a large column (0: every core).
     """
     found = arrow_buffers(series)
     if found is None:
@@ -72,7 +73,7 @@ def factorize_strings(series: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
     arrow, buffers = found
     if len(arrow) == 0:
         return np.empty(0, dtype=np.int32), pd.Index(series.array[:0])
-    codes, first_row = _core.factorize_strings(*buffers)
+    codes, first_row = _core.factorize_strings(*buffers, partitions=partitions)
     return codes, pd.Index(series.array.take(first_row))
 
 

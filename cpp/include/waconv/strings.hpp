@@ -54,8 +54,10 @@ struct FactorizedStrings {
 };
 
 // Same result as pandas.factorize(values, sort=True) (codes, and where each unique first occurs).
-// threads (0 = one per core) sort the distinct strings and renumber the rows.
-FactorizedStrings factorize_sorted(const StringColumn& column, int threads = 0);
+// threads (0 = one per core) sort the distinct strings and renumber the rows. From 2^20
+// rows the distinct strings are numbered in `partitions` hash partitions on as many threads
+// (0 = one per thread); a caller running other work alongside can leave cores to it.
+FactorizedStrings factorize_sorted(const StringColumn& column, int threads = 0, int partitions = 0);
 
 struct FactorizedIntegers {
   RowBuffer<std::int32_t> codes;      // per value: index of its value among the sorted distinct values
