@@ -64,8 +64,7 @@ void apply_free_tier(const std::vector<AccountClock>& clocks, const AllowanceOpt
       found[chunk].emplace_back(c.waba[i], clock.calendar.month_of(c.start[i]), c.start[i], static_cast<std::int64_t>(i));
     }
   });
-  std::vector<Candidate> candidates = std::move(found[0]);
-  for (std::size_t k = 1; k < threads; ++k) candidates.insert(candidates.end(), found[k].begin(), found[k].end());
+  std::vector<Candidate> candidates = detail::concatenated(std::move(found));
   if (candidates.empty()) return;
   grant_in_order(candidates, options.free_tier_conversations, [&](const auto& key) {
     c.pricing_type[static_cast<std::size_t>(std::get<3>(key))] = static_cast<std::int8_t>(PricingType::free_tier);

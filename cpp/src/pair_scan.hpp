@@ -60,7 +60,7 @@ struct Verdict {
   };
   static constexpr std::uint32_t kNoConversation = 0xffffffffu;
   // Numbered within the shard that scanned the row; a shard has fewer conversations than
-  // rows, and rows are fewer than 2^32 - 1 (validate), so the sentinel is never an id.
+  // rows, and rows are fewer than 2^32 - 1 (validate_columns), so the sentinel is never an id.
   std::uint32_t conversation = kNoConversation;
   std::int8_t era = kNullCode;
   std::int8_t pricing_category = kNullCode;

@@ -56,6 +56,15 @@ void parallel_chunks(std::size_t n, std::size_t threads, Body body) {
   }
 }
 
+// The per-chunk results of a parallel pass as one vector, in chunk order.
+template <class T>
+std::vector<T> concatenated(std::vector<std::vector<T>>&& parts) {
+  if (parts.empty()) return {};
+  std::vector<T> all = std::move(parts[0]);
+  for (std::size_t k = 1; k < parts.size(); ++k) all.insert(all.end(), parts[k].begin(), parts[k].end());
+  return all;
+}
+
 // The row a search over parallel chunks found first: the lowest entry that is not -1 (each
 // chunk keeps its own first row, and chunks are in row order).
 inline std::int64_t first_found(const std::vector<std::int64_t>& per_chunk) {

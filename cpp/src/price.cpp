@@ -341,8 +341,8 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
   detail::parallel_chunks(n, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
     price_rows(p, clocks, result, charges, first, last, m, tiered[chunk], gaps[chunk]);
   });
-  for (std::size_t k = 1; k < workers; ++k) tiered[0].insert(tiered[0].end(), tiered[k].begin(), tiered[k].end());
-  apply_tiers(p, result.messages, tiered[0], m, gaps[workers]);
+  std::vector<TieredMessage> all_tiered = detail::concatenated(std::move(tiered));
+  apply_tiers(p, result.messages, all_tiered, m, gaps[workers]);
   out.gaps = std::move(gaps[0].gaps);
   for (std::size_t k = 1; k <= workers; ++k) out.gaps.add(gaps[k].gaps);
   return out;
