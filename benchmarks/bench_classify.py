@@ -172,7 +172,6 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
     load_after = os.getloadavg()
     steal = _steal_share(cpu_before, _cpu_times())
     peak = _peak_bytes()
-    best = min(runs, key=lambda r: r["seconds"])
     out = {
         "kind": kind,
         "rows": size,
@@ -187,10 +186,7 @@ def _worker(kind: str, size: int, seed: int, repeat: int, threads: int, time_uni
         "peak_increase_ratio": max(0, peak - baseline) / input_bytes,
         "peak_reset": reset,
         "peak_rss_while_generating_bytes": peak_while_generating,
-        "seconds_best": best["seconds"],
-        "seconds_median": statistics.median(r["seconds"] for r in runs),
-        "seconds_all": [r["seconds"] for r in runs],
-        "timings_best": best["timings"],
+        **_summarise(runs),
         "unpriced": _summarise(unpriced_runs) if unpriced_runs else None,
         "load_average_before": load_before,
         "load_average_after": load_after,
