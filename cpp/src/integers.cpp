@@ -22,10 +22,12 @@ class IntegerTable {
       Entry& e = entries_[slot];
       if (e.id >= 0 && e.value == v) return e.id;
       if (e.id < 0) {
-        e = {v, static_cast<std::int32_t>(values_.size())};
+        const auto id = static_cast<std::int32_t>(values_.size());
+        e = {v, id};
         values_.push_back(v);
+        // grow() frees the table `e` points into: return the id held in a local.
         if (values_.size() * 2 > entries_.size()) grow();
-        return e.id;
+        return id;
       }
     }
   }
