@@ -373,3 +373,42 @@ TEST_CASE("factorize_integers equals a sorted map of the values, whatever the th
     }
   }
 }
+
+TEST_CASE("factorize_integers numbers 10^5 and 10^6 distinct ids through many table growths", "[strings]") {
+  // Every new value can grow a thread's table (it doubles when half full); 10^6 distinct ids
+  // grow it through 64 MiB. splitmix64 is a bijection, so the ids are distinct, and they
+  // spread over all of int64 (negatives included); a third of the rows repeat an earlier id.
+  const auto splitmix64 = [](std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+  };
+  std::mt19937_64 rng(13);
+  for (std::size_t distinct : {std::size_t{100'000}, std::size_t{1'000'000}}) {
+    std::vector<std::int64_t> values;
+    values.reserve(distinct + distinct / 2);
+    for (std::size_t k = 0; k < distinct; ++k) values.push_back(static_cast<std::int64_t>(splitmix64(k)));
+    for (std::size_t k = 0; k < distinct / 2; ++k) values.push_back(values[rng() % distinct]);
+    std::shuffle(values.begin(), values.end(), rng);
+    std::vector<std::int64_t> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    REQUIRE(sorted.size() == distinct);
+    std::vector<std::int32_t> expected(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      expected[i] = static_cast<std::int32_t>(std::lower_bound(sorted.begin(), sorted.end(), values[i]) - sorted.begin());
+    }
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(distinct, threads);
+      const auto result = factorize_integers(values.data(), values.size(), threads);
+      REQUIRE(result.codes.size() == expected.size());
+      CHECK(result.uniques.size() == sorted.size());
+      CHECK(std::equal(result.uniques.begin(), result.uniques.end(), sorted.begin(), sorted.end()));
+      // One assertion, not one per row (Catch2 would print all 1.5M codes of a failure).
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < expected.size(); ++i) wrong += result.codes[i] != expected[i];
+      CHECK(wrong == 0);
+    }
+  }
+}
