@@ -26,8 +26,8 @@ from pathlib import Path
 
 import orjson
 
-import waconv._webhooks
-from waconv._webhooks import read_webhooks
+import waconv.io.webhooks.read
+from waconv.io.webhooks.read import read_webhooks
 
 START = 1_751_500_000  # 2025-07-03, per-message pricing
 CATEGORIES = (("marketing", "regular"), ("utility", "free_customer_service"), ("utility", "regular"),
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--exact", action="store_true", help="payload by payload (orjson), no Arrow fast path")
     args = parser.parse_args()
     if args.exact:
-        waconv._webhooks.read_columns = lambda path: None  # every file takes the fallback path
+        waconv.io.webhooks.read.read_columns = lambda path: None  # every file takes the fallback path
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "statuses.jsonl"

@@ -122,7 +122,7 @@ def main() -> None:
     print(f"  user ({user.dtype}, {user.nunique():,} distinct):")
     _timed("isna().any()  [null check]", lambda: user.isna().to_numpy().any(), n, r)
     codes, uniques = _timed("pd.factorize(sort=True)", lambda: pd.factorize(user, sort=True), n, r)
-    from waconv._strings import encode_strings, factorize_strings
+    from waconv.engine.strings import encode_strings, factorize_strings
 
     if factorize_strings(user.head(1)) is not None:
         _timed("C++ over the Arrow buffers  [waconv factorize_strings]", lambda: factorize_strings(user), n, r)

@@ -37,7 +37,7 @@ in Arrow from dictionary codes, so 10M rows take a few seconds. The output depen
 ``(n_rows, seed)`` (and the library versions).
 
 The building blocks (segment sums, mixtures, phone numbers, string columns) live in
-``waconv._synthetic_tools``, shared with ``waconv.synthetic.events`` (the demo/doc log:
+``waconv.synthetic.tools``, shared with ``waconv.synthetic.events`` (the demo/doc log:
 sized by users and days rather than rows, with statuses, message ids and duplicates). This
 module keeps its own traffic model so benchmark figures stay comparable across versions.
 """
@@ -50,11 +50,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from waconv._synthetic_tools import DAY, HOUR, MINUTE, SECOND, phone_numbers
-from waconv._synthetic_tools import mixture as _mixture
-from waconv._synthetic_tools import segment_cumsum as _segment_cumsum
-from waconv._synthetic_tools import string_series as _string_series
-from waconv._synthetic_tools import unique_sorted as _unique
+from waconv.synthetic.tools import DAY, HOUR, MINUTE, SECOND, phone_numbers
+from waconv.synthetic.tools import mixture as _mixture
+from waconv.synthetic.tools import segment_cumsum as _segment_cumsum
+from waconv.synthetic.tools import string_series as _string_series
+from waconv.synthetic.tools import unique_sorted as _unique
 
 START = pd.Timestamp("2022-02-01", tz="UTC").value
 END = pd.Timestamp("2026-12-28", tz="UTC").value  # last pair start; episodes stay in 2026

@@ -15,6 +15,7 @@ import pytest
 
 import waconv
 from waconv import cli, examples
+from waconv.cli.demo import demo_report
 
 
 
@@ -56,8 +57,8 @@ def test_demo_prints_every_era_and_the_windows(capsys):
 def test_demo_numbers_match_the_result():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = cli.classify(cli.example_log(), timezones=cli.EXAMPLE_TIMEZONES)
-    report = cli.demo_report(result)
+        result = waconv.classify(examples.log(), timezones=examples.TIMEZONES)
+    report = demo_report(result)
     assert f"{len(result.messages):,} rows ({result.n_duplicates} webhook duplicates" in report
     violations = int(result.messages.policy_violation.sum())
     assert f"(Meta error 131047): {violations}" in report

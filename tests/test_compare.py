@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 import waconv
-import waconv.cli
 from builders import log
-from waconv._compare import COLUMNS, compare
+from waconv.analytics.compare import COLUMNS, compare
 
 BRAZIL = "+5511987654321"
 INDIA = "+919812345678"
@@ -114,8 +113,8 @@ def test_month_follows_the_waba_time_zone():
 
 
 def test_baseline_rows_are_the_bill_and_differences_sum_to_bill_differences():
-    events = waconv.cli.example_log()
-    zones = waconv.cli.EXAMPLE_TIMEZONES
+    events = waconv.examples.log()
+    zones = waconv.examples.TIMEZONES
     table = compare(events, rules=["cbp_v2", "pmp_v2"], timezones=zones)
     bills = {rules: waconv.classify(events, rules=rules, timezones=zones).messages.cost.sum()
              for rules in ("auto", "cbp_v2", "pmp_v2")}
@@ -127,8 +126,8 @@ def test_baseline_rows_are_the_bill_and_differences_sum_to_bill_differences():
 
 
 def test_charged_units_count_conversations_and_messages():
-    events = waconv.cli.example_log()
-    zones = waconv.cli.EXAMPLE_TIMEZONES
+    events = waconv.examples.log()
+    zones = waconv.examples.TIMEZONES
     table = compare(events, rules=["cbp_v2"], baseline="pmp_v1", timezones=zones)
     cbp = waconv.classify(events, rules="cbp_v2", timezones=zones)
     pmp = waconv.classify(events, rules="pmp_v1", timezones=zones)

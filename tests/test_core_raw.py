@@ -73,7 +73,7 @@ def test_country_resolution_from_raw_core():
 def test_country_resolution_from_arrow_buffers_matches_the_list_path():
     import pyarrow as pa
 
-    from waconv._strings import arrow_buffers
+    from waconv.engine.strings import arrow_buffers
 
     users = ["+1 809 555 0101", None, "US.1349120865", "+44 7700 900123", "nonsense", "", "0044 20 7946 0000"]
     tables = (["1", "1809", "44"], [0, 1, 2], ["US", "DO", "GB"])

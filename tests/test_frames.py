@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import waconv
-from waconv import _input
-from waconv.cli import EXAMPLE_TIMEZONES, example_log
+from waconv.engine import canonical as _input
+from waconv.examples import TIMEZONES as EXAMPLE_TIMEZONES, log as example_log
 
 VERDICT = ["era", "pricing_model", "conversation_id", "pricing_category", "pricing_type", "billable",
            "opens_conversation", "csw_open", "policy_violation", "duplicate", "cost"]

@@ -19,8 +19,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import waconv  # noqa: E402
-from waconv import cli, synthetic  # noqa: E402
-from waconv._plot import plot_compare  # noqa: E402  (the lead exports it as waconv.plot_compare)
+from waconv import synthetic  # noqa: E402
+from waconv.analytics.plot import plot_compare  # noqa: E402  (the lead exports it as waconv.plot_compare)
 
 
 def classify_quietly(log: pd.DataFrame, timezones: dict, **options) -> waconv.Result:
@@ -31,7 +31,7 @@ def classify_quietly(log: pd.DataFrame, timezones: dict, **options) -> waconv.Re
 
 @pytest.fixture(scope="module")
 def example() -> waconv.Result:
-    return classify_quietly(cli.example_log(), cli.EXAMPLE_TIMEZONES)
+    return classify_quietly(waconv.examples.log(), waconv.examples.TIMEZONES)
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +234,7 @@ def test_plots_draw_on_a_given_axes(example):
 
 
 def test_unpriced_result_has_no_cost_plot():
-    unpriced = classify_quietly(cli.example_log(), cli.EXAMPLE_TIMEZONES, price=False)
+    unpriced = classify_quietly(waconv.examples.log(), waconv.examples.TIMEZONES, price=False)
     with pytest.raises(waconv.InputError) as error:
         unpriced.plot.daily_cost()
     assert error.value.column == "cost"
@@ -248,8 +248,8 @@ def test_missing_matplotlib_gives_an_install_hint(example, monkeypatch):
 
 def test_import_waconv_does_not_import_matplotlib():
     code = (
-        "import sys, waconv, waconv.cli as c\n"
-        "r = waconv.classify(c.example_log(), price=False)\n"
+        "import sys, waconv\n"
+        "r = waconv.classify(waconv.examples.log(), price=False)\n"
         "r.plot\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
     )

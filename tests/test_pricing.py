@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import waconv
 from builders import log, verdicts
 from random_logs import TIMEZONES, random_log
-from waconv._result import charged_units
+from waconv.engine.tables import charged_units
 
 BRAZIL = "+5511987654321"
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")

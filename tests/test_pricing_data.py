@@ -1,4 +1,4 @@
-"""Checks of the pricing reference data shipped in python/waconv/data/.
+"""Checks of the pricing reference data shipped in python/waconv/pricing/data/.
 
 These tests read the data files directly (no import of waconv), so they run without a
 built C++ core.
@@ -16,7 +16,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumber, PhoneNumberType
 
-DATA = Path(__file__).resolve().parent.parent / "python" / "waconv" / "data"
+DATA = Path(__file__).resolve().parent.parent / "python" / "waconv" / "pricing" / "data"
 RATE_CARDS = sorted((DATA / "rate_cards").glob("usd_*.csv"))
 
 CARD_HEADER = [

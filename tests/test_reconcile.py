@@ -12,7 +12,7 @@ import pytest
 
 import waconv
 from waconv import reconcile
-from waconv.cli import EXAMPLE_TIMEZONES, example_log
+from waconv.examples import TIMEZONES as EXAMPLE_TIMEZONES, log as example_log
 
 # What Meta's webhooks wrote for each waconv category (SPEC §7 spelling variants).
 META_SPELLING = {"user_initiated": "customer_initiated",

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from waconv import _core
-from waconv._strings import encode_strings, factorize_strings
+from waconv.engine.strings import encode_strings, factorize_strings
 
 ARROW_STRING_DTYPES = [
     pytest.param("str", id="str"),

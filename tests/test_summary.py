@@ -13,19 +13,18 @@ import pandas as pd
 import pytest
 
 import waconv
-import waconv.cli
 from builders import log
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")  # rate gaps, pre-2022 dates
 
-ZONES = waconv.cli.EXAMPLE_TIMEZONES
+ZONES = waconv.examples.TIMEZONES
 PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "meta"  # Meta's example payloads (SOURCES.md)
 USER_SIDE = {"user_initiated", "service", "referral_conversion"}
 
 
 @pytest.fixture(scope="module")
 def example() -> waconv.Result:
-    return waconv.classify(waconv.cli.example_log(), timezones=ZONES)
+    return waconv.classify(waconv.examples.log(), timezones=ZONES)
 
 
 def pmp_units(result: waconv.Result) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import waconv
-from waconv._sunshine import read_sunshine
+from waconv.io.sunshine.read import read_sunshine
 
 SUNSHINE = Path(__file__).parent / "fixtures" / "sunshine"
 V1, V2 = SUNSHINE / "v1_whatsapp.jsonl", SUNSHINE / "v2_whatsapp.jsonl"

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import waconv
 from builders import log
-from waconv._webhook_columns import read_columns
-from waconv._webhook_writer import to_webhooks
-from waconv._webhooks import read_webhooks
+from waconv.io.webhooks.columns import read_columns
+from waconv.io.webhooks.writer import to_webhooks
+from waconv.io.webhooks.read import read_webhooks
 
 CORE = ["business", "waba", "user", "message_id", "timestamp", "direction", "template_category",
         "delivered_at", "referral", "status", "error_code", "message_type"]

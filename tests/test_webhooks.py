@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import waconv
-from waconv._webhook_columns import read_columns
-from waconv._webhooks import read_webhooks
+from waconv.io.webhooks.columns import read_columns
+from waconv.io.webhooks.read import read_webhooks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 META = FIXTURES / "meta"
@@ -321,7 +321,7 @@ def test_in_memory_items_are_numbered():
 
 
 def example_path() -> Path:
-    return Path(str(resources.files("waconv") / "data" / "example_webhooks.jsonl"))
+    return Path(str(resources.files("waconv.examples") / "data" / "example_webhooks.jsonl"))
 
 
 def test_example_dump_reads_cleanly_and_matches_its_raw_statuses():

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from . import examples, synthetic
-from ._classify import classify
-from ._compare import compare
-from ._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
-from ._errors import InputError, WaconvWarning
-from ._frames import ResultTables
-from ._plot import plot_compare
-from ._rate_cards import RateCard, RateCards
-from ._reconcile import Reconciliation, reconcile
-from ._sunshine import read_sunshine
-from ._webhook_writer import to_webhooks
-from ._webhooks import WebhookRead, read_webhooks
-from ._result import Result
-from ._tiers import TierTable
+from waconv import examples
+from waconv import synthetic
+from waconv.engine.classify import classify
+from waconv.analytics.compare import compare
+from waconv._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
+from waconv._errors import InputError, WaconvWarning
+from waconv.io.frames import ResultTables
+from waconv.analytics.plot import plot_compare
+from waconv.pricing.rate_cards import RateCard, RateCards
+from waconv.analytics.reconcile import Reconciliation, reconcile
+from waconv.io.sunshine.read import read_sunshine
+from waconv.io.webhooks.writer import to_webhooks
+from waconv.io.webhooks.read import WebhookRead, read_webhooks
+from waconv.engine.tables import Result
+from waconv.pricing.tiers import TierTable
 
 __version__ = "0.1.0"
 

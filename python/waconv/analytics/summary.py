@@ -1,0 +1,251 @@
+"""``Result.summary``: waconv's numbers shaped like Meta's ``pricing_analytics`` (PMP
+messages) and ``conversation_analytics`` (CBP conversations), SPEC §1 phase 3.
+
+What is counted (so that the numbers are the bill, and `cost` sums to ``messages.cost``):
+
+- ``pricing_analytics``: every delivered, non-duplicate message priced per message
+  (``pricing_model == "PMP"``, a ``pricing_type``), free ones included, bucketed by delivery
+  time. volume = messages, cost = their cost. Meta counts delivered messages the same way.
+- ``conversation_analytics``: every conversation opened under CBP rules (era ``cbp_v1`` or
+  ``cbp_v2``; free entry point windows of the PMP eras are per-message and belong above),
+  bucketed by conversation start. volume = conversations, cost = conversation cost. Its
+  COUNTRY is the country of the message that opened it; PHONE is the ``business`` id.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from waconv.analytics.buckets import (
+    CBP_ERAS,
+    CONVERSATION_CATEGORY,
+    CONVERSATION_DIRECTION,
+    CONVERSATION_TYPE,
+    OPEN_TIER,
+    PRICING_CATEGORY,
+    PRICING_TYPE,
+    as_timestamps,
+    buckets,
+    check_granularity,
+    check_tz,
+    coded,
+    delivery_ns,
+    message_columns,
+    resolve_zones,
+    waba_column,
+)
+from waconv._errors import InputError, WaconvWarning
+
+DEFAULT_DIMENSIONS = ("PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY")
+PRICING_DIMENSIONS = {
+    "PHONE": "phone_number",
+    "COUNTRY": "country",
+    "TIER": "tier",
+    "PRICING_CATEGORY": "pricing_category",
+    "PRICING_TYPE": "pricing_type",
+}
+CONVERSATION_DIMENSIONS = {
+    "PHONE": "phone_number",
+    "COUNTRY": "country",
+    "CONVERSATION_CATEGORY": "conversation_category",
+    "CONVERSATION_TYPE": "conversation_type",
+    "CONVERSATION_DIRECTION": "conversation_direction",
+}
+# Requesting one of a pair groups each analytics by its own field of the pair, so that the
+# default dimensions break CBP conversations down by category and type as well.
+COUNTERPARTS = {
+    "PRICING_CATEGORY": "CONVERSATION_CATEGORY",
+    "PRICING_TYPE": "CONVERSATION_TYPE",
+    "CONVERSATION_CATEGORY": "PRICING_CATEGORY",
+    "CONVERSATION_TYPE": "PRICING_TYPE",
+}
+DIMENSION_COLUMNS = (
+    "phone_number", "country", "tier", "pricing_category", "pricing_type",
+    "conversation_category", "conversation_type", "conversation_direction",
+)
+ANALYTICS = ("conversation_analytics", "pricing_analytics")
+
+
+@dataclass
+class Units:
+    """The counted units of one analytics: when, which WABA, dimension codes, cost."""
+
+    analytics: str
+    time: np.ndarray  # int64 UTC ns
+    waba: pd.Series
+    dimensions: dict[str, tuple[np.ndarray, list]]  # output column -> (codes, labels)
+    cost: np.ndarray
+
+
+def summary(
+    result,
+    granularity: str = "DAILY",
+    dimensions: Iterable[str] | str = DEFAULT_DIMENSIONS,
+    tz: str | None = None,
+    *,
+    timezones: Mapping[Hashable, str] | None = None,
+) -> pd.DataFrame:
+    """Volume and cost per bucket and dimension values, like Meta's analytics endpoints.
+
+    granularity: ``"HALF_HOUR"``, ``"DAILY"`` or ``"MONTHLY"``.
+    dimensions: any of ``COUNTRY``, ``PHONE``, ``PRICING_CATEGORY``, ``PRICING_TYPE``,
+    ``TIER`` (pricing_analytics) and ``CONVERSATION_CATEGORY``, ``CONVERSATION_TYPE``,
+    ``CONVERSATION_DIRECTION``, ``COUNTRY``, ``PHONE`` (conversation_analytics). A dimension
+    applies to the analytics that has it and is ignored for the other (TIER says nothing
+    about conversations); PRICING_CATEGORY and CONVERSATION_CATEGORY, and PRICING_TYPE and
+    CONVERSATION_TYPE, are counterparts: asking for one groups both analytics by their own.
+    tz: None (UTC buckets), ``"waba"`` (each WABA's time zone, from classify's `timezones`)
+    or an IANA zone name for every WABA. Daily and monthly buckets start at local midnight
+    (the first instant of the day where DST skips midnight), so a DST day lasts 23 or 25 h;
+    half-hour buckets are 30 real minutes aligned on local :00 and :30.
+    timezones: WABA -> zone, overriding the mapping recorded on the result.
+
+    Returns one row per (analytics, waba, bucket, dimension values): ``analytics``
+    (``"pricing_analytics"`` / ``"conversation_analytics"``), ``waba`` (Meta's analytics
+    are per WABA), ``start`` and ``end`` (tz-aware; an object column of Timestamps when
+    tz="waba" spans several zones), the requested dimension columns in Meta's lower-case
+    field names with Meta's upper-case values (null where a dimension does not apply or
+    Meta omits it, e.g. ``tier`` of free messages), ``volume`` (messages or conversations)
+    and ``cost`` (NaN when the result was classified with ``price=False``, or when a
+    charged unit in the group had no rate). Charged PMP messages outside any volume-tier
+    band have tier ``"0:MAX"``, as Meta reports marketing. COUNTRY and TIER need a priced
+    result. Value spellings: see the ``waconv._analytics`` module docstring.
+    """
+    granularity = check_granularity(granularity)
+    check_tz(tz)
+    requested = _requested(dimensions)
+    priced = "cost" in result.messages.columns
+    if not priced and requested & {"COUNTRY", "TIER"}:
+        unpriced = sorted(requested & {"COUNTRY", "TIER"})[0]
+        raise InputError("dimensions", None, f"{unpriced} needs a priced result (classify with price=True)")
+    pricing = [d for d in PRICING_DIMENSIONS if d in requested or COUNTERPARTS.get(d) in requested]
+    conversation = [d for d in CONVERSATION_DIMENSIONS if d in requested or COUNTERPARTS.get(d) in requested]
+    zones = timezones if timezones is not None else result.options.get("timezones")
+    if tz == "waba" and zones is None:
+        warnings.warn("the result does not record classify's timezones; buckets are in UTC. Pass "
+                      "summary(..., timezones={waba: zone})", WaconvWarning, stacklevel=3)
+    parts = [
+        _aggregate(_conversation_units(result, conversation, priced), granularity, tz, zones),
+        _aggregate(_pricing_units(result, pricing, priced), granularity, tz, zones),
+    ]
+    used = {PRICING_DIMENSIONS[d] for d in pricing} | {CONVERSATION_DIMENSIONS[d] for d in conversation}
+    columns = ["analytics", "waba", "start", "end", *[c for c in DIMENSION_COLUMNS if c in used], "volume", "cost"]
+    non_empty = [p for p in parts if len(p)] or parts[:1]
+    out = pd.concat(non_empty, ignore_index=True).reindex(columns=columns)
+    for column in columns[4:-2]:
+        out[column] = out[column].astype("str")  # a part without the column leaves it all-NaN object
+    return out
+
+
+def _requested(dimensions: Iterable[str] | str) -> set[str]:
+    if isinstance(dimensions, str):
+        dimensions = [dimensions]
+    if dimensions is None:
+        return set()
+    known = {**PRICING_DIMENSIONS, **CONVERSATION_DIMENSIONS}
+    requested = set()
+    for name in dimensions:
+        upper = str(name).upper()
+        if upper not in known:
+            raise InputError("dimensions", None, f"unknown dimension {name!r}; use {', '.join(sorted(known))}")
+        requested.add(upper)
+    return requested
+
+
+def _pricing_units(result, dimensions: list[str], priced: bool) -> Units:
+    messages = result.messages
+    names = message_columns(result)
+    counted = (
+        messages["pricing_model"].eq("PMP").to_numpy(dtype=bool, na_value=False)
+        & messages["pricing_type"].notna().to_numpy()
+        & ~messages["duplicate"].to_numpy(dtype=bool)
+    )
+    rows = np.flatnonzero(counted)
+
+    def take(column: str) -> pd.Series:
+        return messages[column].take(rows)
+
+    builders = {
+        "PHONE": lambda: _as_text(coded(take(names["business"]))),
+        "COUNTRY": lambda: coded(take("country")),
+        "TIER": lambda: _tiers(take("tier"), take("pricing_type")),
+        "PRICING_CATEGORY": lambda: coded(take("pricing_category"), PRICING_CATEGORY),
+        "PRICING_TYPE": lambda: coded(take("pricing_type"), PRICING_TYPE),
+    }
+    return Units(
+        analytics="pricing_analytics",
+        time=delivery_ns(messages, names, rows),
+        waba=take(waba_column(names)),
+        dimensions={PRICING_DIMENSIONS[d]: builders[d]() for d in dimensions},
+        cost=take("cost").to_numpy(dtype=np.float64) if priced else np.full(len(rows), np.nan),
+    )
+
+
+def _tiers(tier: pd.Series, pricing_type: pd.Series) -> tuple[np.ndarray, list]:
+    codes, labels = coded(tier)
+    open_band = (codes < 0) & pricing_type.eq("regular").to_numpy(dtype=bool, na_value=False)
+    if open_band.any():
+        if OPEN_TIER not in labels:
+            labels = [*labels, OPEN_TIER]
+        codes = np.where(open_band, labels.index(OPEN_TIER), codes)
+    return codes, labels
+
+
+def _conversation_units(result, dimensions: list[str], priced: bool) -> Units:
+    conversations = result.conversations
+    cbp = conversations[conversations["era"].isin(CBP_ERAS).to_numpy()]
+    builders = {
+        "PHONE": lambda: _as_text(coded(cbp["business"])),
+        "COUNTRY": lambda: coded(result.messages["country"].take(cbp["opened_by"].to_numpy())),
+        "CONVERSATION_CATEGORY": lambda: coded(cbp["category"], CONVERSATION_CATEGORY),
+        "CONVERSATION_TYPE": lambda: coded(cbp["pricing_type"], CONVERSATION_TYPE),
+        "CONVERSATION_DIRECTION": lambda: coded(cbp["category"], CONVERSATION_DIRECTION),
+    }
+    return Units(
+        analytics="conversation_analytics",
+        time=pd.DatetimeIndex(cbp["start"]).as_unit("ns").asi8,
+        waba=cbp["waba"],
+        dimensions={CONVERSATION_DIMENSIONS[d]: builders[d]() for d in dimensions},
+        cost=cbp["cost"].to_numpy(dtype=np.float64) if priced else np.full(len(cbp), np.nan),
+    )
+
+
+def _as_text(code_labels: tuple[np.ndarray, list]) -> tuple[np.ndarray, list]:
+    codes, labels = code_labels
+    return codes, [str(v) for v in labels]
+
+
+def _aggregate(units: Units, granularity: str, tz: str | None, timezones) -> pd.DataFrame:
+    waba_codes, waba_values = pd.factorize(units.waba)
+    zones = resolve_zones(tz, pd.Index(waba_values), timezones)
+    start, end = buckets(units.time, waba_codes, zones, granularity)
+    # Grouping by small integer codes is several times faster than by strings or categoricals.
+    keys = {"waba": waba_codes, "start": start, "end": end, **{n: c for n, (c, _) in units.dimensions.items()}}
+    frame = pd.DataFrame({**keys, "cost": units.cost})
+    grouped = frame.groupby(list(keys), sort=False)
+    out = grouped.size().rename("volume").reset_index()
+    out["cost"] = grouped["cost"].sum(skipna=False).to_numpy()
+    for name, (_, labels) in units.dimensions.items():
+        lookup = np.array([*labels, None], dtype=object)
+        out[name] = pd.Series(lookup[out[name].to_numpy()], dtype="str")
+    out = out.sort_values(["waba", "start", *units.dimensions], kind="stable", na_position="last")
+    waba = out["waba"].to_numpy()
+    decoded = pd.DataFrame(
+        {
+            "analytics": units.analytics,
+            "waba": pd.Index(waba_values).take(waba),
+        }
+    )
+    # Both frames have a fresh RangeIndex, so the Series align row for row.
+    decoded["start"] = as_timestamps(out["start"].to_numpy(), waba, zones)
+    decoded["end"] = as_timestamps(out["end"].to_numpy(), waba, zones)
+    for name in units.dimensions:
+        decoded[name] = out[name].to_numpy()
+    decoded["volume"] = out["volume"].to_numpy(dtype=np.int64)
+    decoded["cost"] = out["cost"].to_numpy()
+    return decoded

@@ -1,0 +1,5 @@
+"""The ``waconv`` command line (``waconv --help``)."""
+
+from waconv.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+import sys
+
+from waconv.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,206 @@
+"""waconv.classify: canonical columns in, the core's verdicts out as pandas tables."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from waconv import _core
+from waconv._errors import InputError, WaconvWarning
+from waconv.io.frames import ResultTables, as_pandas, check_output, export
+from waconv.engine.canonical import CswRefreshing, canonicalize
+from waconv.engine.price import (
+    auth_international_arrays,
+    make_plan,
+    override_codes,
+    report_gaps,
+    us_flags,
+    user_countries,
+)
+from waconv.pricing.rate_cards import RateCard, RateCards, as_rate_cards
+from waconv.engine.tables import (
+    Result,
+    add_conversation_categories,
+    conversations_table,
+    message_columns,
+    messages_table,
+    price_columns,
+    pricing_categories,
+    windows_table,
+)
+from waconv.pricing.tiers import TierTable, as_tier_table
+
+_ANCHORS = ("delivered", "sent")
+_CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
+
+
+def classify(
+    events: pd.DataFrame | pa.Table | Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    rules: str = "auto",
+    timezones: Mapping[Hashable, str] | None = None,
+    anchor: str = "delivered",
+    failed_freeform_opens_conversation: bool = False,
+    service_free_allowance: int = 0,
+    csw_refreshing: CswRefreshing = None,
+    direct_billing: bool = False,
+    free_tier_conversations: int = 1000,
+    price: bool = True,
+    rate_card: RateCards | RateCard | str | None = None,
+    volume_tiers: TierTable | str | pd.DataFrame | None = None,
+    auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
+    threads: int = 0,
+    output: str = "pandas",
+) -> Result | ResultTables:
+    """Rebuild windows, conversations and each message's pricing category and type.
+
+    events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
+    e.g. ``{"user": "wa_id"}``): a pandas DataFrame, a pyarrow Table or RecordBatch, a polars
+    DataFrame/LazyFrame, or any Arrow stream producer; Arrow memory is read in place.
+    rules: ``"auto"`` picks the era by delivery date at WABA-local midnight; an era name
+    (``"cbp_v1"``, ``"cbp_v2"``, ``"pmp_v1"``, ``"pmp_v2"``) applies it to every message.
+    timezones: WABA id -> IANA time zone (default UTC) for era switches and months.
+    anchor: ``"delivered"`` (Meta's text) or ``"sent"``: when CBP conversations start.
+    failed_freeform_opens_conversation: 360dialog's 2022 rule for failed free-form messages.
+    service_free_allowance: free service messages per phone number per month from 2026-10-01.
+    csw_refreshing: which inbound rows refresh the service window: None (all), a bool
+    column name, or a predicate ``frame -> bool array``.
+    direct_billing: the WABA pays Meta directly (business-initiated conversations leave
+    the free tier on 2023-04-04).
+    free_tier_conversations: Meta's monthly free tier (1,000); change it only for what-ifs.
+    price: run phase 2 (markets, rate cards, tiers, cost); False returns classification only.
+    rate_card: a RateCards set, a RateCard, a path to a card in Meta's CSV layout, or a list of
+    those (default: the USD cards shipped with waconv).
+    volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
+    auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
+    threads: worker threads for the scan and pricing (0 = one per core, fewer for logs under
+    100,000 rows per core; an explicit number is used as given).
+    output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
+    pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
+
+    Raises InputError (a ValueError) naming the column, first bad row and reason.
+    """
+    started = time.perf_counter()
+    check_output(output)
+    events = as_pandas(events)
+    if rules != "auto" and rules not in _core.ERAS:
+        raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
+    if anchor not in _ANCHORS:
+        raise InputError("anchor", None, f"unknown anchor {anchor!r}; use 'delivered' or 'sent'")
+    for name, value in (("service_free_allowance", service_free_allowance),
+                        ("free_tier_conversations", free_tier_conversations)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise InputError(name, None, f"expected a non-negative integer, got {value!r}")
+
+    canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
+    plan = user_country = row_country = us_user = us_override = None
+    if price:
+        cards, user_cards = as_rate_cards(rate_card)
+        override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
+        plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
+        user_country, row_country = user_countries(canonical, plan, override, override_values)
+        us_user, us_override = us_flags(plan, user_country, row_country)
+    prepared = time.perf_counter()
+    core = _core.classify(
+        canonical.business,
+        canonical.user,
+        canonical.waba,
+        canonical.timestamp,
+        canonical.delivered_at,
+        canonical.direction,
+        canonical.template_category,
+        canonical.referral,
+        canonical.duplicate,
+        canonical.refreshes_csw,
+        us_user,
+        us_override,
+        len(canonical.user_values),
+        canonical.time_zones,
+        forced_era=None if rules == "auto" else rules,
+        anchor_sent=anchor == "sent",
+        failed_freeform_opens_conversation=failed_freeform_opens_conversation,
+        free_tier_conversations=int(free_tier_conversations),
+        direct_billing=direct_billing,
+        service_free_allowance=int(service_free_allowance),
+        threads=threads,
+    )
+    classified = time.perf_counter()
+    arrays = core.to_numpy()  # views of the core's columns
+    priced = None
+    price_seconds = 0.0
+    if plan is None:
+        added = message_columns(canonical, arrays["messages"])
+        conversations = conversations_table(canonical, arrays["conversations"])
+        window_frame = windows_table(canonical, arrays["windows"])
+    else:
+        primary, start = auth_international_arrays(auth_international, canonical.portfolio_values, plan.countries)
+        # The core prices with the GIL released while this thread builds every table column
+        # pricing leaves alone (string takes and categoricals, mostly waiting on memory).
+        # Pricing rewrites the category codes in place, so those are read only after it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pricing = pool.submit(_timed, _core.price, core, canonical.waba, canonical.timestamp,
+                                  canonical.delivered_at, canonical.user, user_country, row_country,
+                                  canonical.portfolio, canonical.time_zones,
+                                  **plan.core_arguments(), auth_primary_country=primary, auth_start=start,
+                                  threads=threads)
+            added = message_columns(canonical, arrays["messages"], categories=False)
+            conversations = conversations_table(canonical, arrays["conversations"], categories=False)
+            window_frame = windows_table(canonical, arrays["windows"])
+            priced, price_seconds = pricing.result()
+        added["pricing_category"] = pricing_categories(arrays["messages"]["pricing_category"])
+        add_conversation_categories(conversations, arrays["conversations"]["category"])
+        message_prices, conversation_prices = price_columns(plan, priced)
+        added.update(message_prices)
+        for name, values in conversation_prices.items():
+            conversations[name] = values
+    early = int(np.count_nonzero(canonical.timestamp < _CBP_V1_FROM)) if rules == "auto" else 0
+    if early:
+        warnings.warn(
+            f"{early:,} rows are dated before 2022-02-01 (notification-based pricing); "
+            "they are classified under cbp_v1 rules",
+            WaconvWarning,
+            stacklevel=2,
+        )
+    result = Result(
+        messages=messages_table(events, added),
+        conversations=conversations,
+        windows=window_frame,
+        n_duplicates=int(canonical.duplicate.sum()),
+        options={
+            "rules": rules,
+            "anchor": anchor,
+            "failed_freeform_opens_conversation": failed_freeform_opens_conversation,
+            "service_free_allowance": service_free_allowance,
+            "direct_billing": direct_billing,
+            "free_tier_conversations": free_tier_conversations,
+            "timezones": dict(timezones or {}),
+            "columns": dict(columns or {}),
+        },
+    )
+    if plan is not None:
+        report_gaps(plan, priced["gaps"], result.messages)
+    finished = time.perf_counter()
+    result.timings = {
+        "prepare": prepared - started,
+        "core": classified - prepared,
+        "scan": float(arrays["scan_seconds"]),
+        **{f"scan_{name}": float(seconds) for name, seconds in arrays["scan_stages"].items()},
+        "price": price_seconds,
+        "assemble": finished - classified,
+        "total": finished - started,
+    }
+    return export(result, output)
+
+
+def _timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    out = call(*args, **kwargs)
+    return out, time.perf_counter() - started

@@ -1,0 +1,126 @@
+"""Tables in and out: pandas, pyarrow and polars (and anything speaking the Arrow C stream).
+
+The engine reads pandas columns; Arrow and polars tables are wrapped, not copied: Arrow
+string columns become Arrow-backed pandas strings (their buffers are hashed in C++, see
+_strings.py), numeric and timestamp columns keep their memory. polars is never imported
+here, so it stays an optional dependency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from waconv._errors import InputError
+
+OUTPUTS = ("pandas", "arrow", "polars")
+
+
+def _module_of(obj: object) -> str:
+    return type(obj).__module__.split(".", 1)[0]
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns (Parquet's default for low-cardinality strings) decoded.
+
+    A pandas Categorical would keep the dictionary's order, which depends on the order rows
+    were written; waconv's ids must not. The cast runs in Arrow's C++, no Python objects.
+    """
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table
+
+
+def as_pandas(events: Any) -> pd.DataFrame:
+    """The user's table as a pandas DataFrame sharing its memory where the layout allows."""
+    if isinstance(events, pd.DataFrame):
+        return events
+    if isinstance(events, pa.RecordBatch):
+        events = pa.Table.from_batches([events])
+    if _module_of(events) == "polars":
+        if hasattr(events, "collect"):  # a LazyFrame: the user asked for its result
+            events = events.collect()
+        # polars' default export uses large_string, which the C++ factorizer reads directly.
+        events = events.to_arrow()
+    elif not isinstance(events, pa.Table) and hasattr(events, "__arrow_c_stream__"):
+        events = pa.table(events)  # DuckDB relations, other Arrow producers
+    if isinstance(events, pa.Table):
+        return _plain_strings(events).to_pandas(split_blocks=True, self_destruct=False)
+    raise InputError(
+        "events", None,
+        f"expected a pandas DataFrame, pyarrow Table or polars DataFrame, got {type(events).__name__}",
+    )
+
+
+def check_output(output: str) -> None:
+    if output not in OUTPUTS:
+        raise InputError("output", None, f"unknown output {output!r}; use one of {', '.join(OUTPUTS)}")
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A result table as Arrow: categoricals become dictionary arrays, nullable ints keep nulls."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+@dataclass
+class ResultTables:
+    """A result as Arrow tables or polars DataFrames (``classify(output="arrow"|"polars")``).
+
+    The same three tables as :class:`waconv.Result`; ``to_pandas()`` gives the Result back
+    (its analytics, plots and reconciliation work on pandas).
+    """
+
+    messages: Any
+    conversations: Any
+    windows: Any
+    format: str
+    n_duplicates: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_pandas(self):
+        from waconv.engine.tables import Result
+
+        def back(table: Any) -> pd.DataFrame:
+            arrow = table if isinstance(table, pa.Table) else table.to_arrow()
+            return arrow.to_pandas()
+
+        return Result(messages=back(self.messages), conversations=back(self.conversations),
+                      windows=back(self.windows), n_duplicates=self.n_duplicates,
+                      options=dict(self.options), timings=dict(self.timings))
+
+    def __repr__(self) -> str:
+        return (f"<waconv.ResultTables ({self.format}): {len(self.messages):,} messages, "
+                f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>")
+
+
+def export(result: Any, output: str) -> Any:
+    """``result`` (a Result) as the requested output: itself for pandas, else ResultTables."""
+    if output == "pandas":
+        return result
+    return ResultTables(
+        messages=convert(result.messages, output),
+        conversations=convert(result.conversations, output),
+        windows=convert(result.windows, output),
+        format=output,
+        n_duplicates=result.n_duplicates,
+        options=dict(result.options),
+        timings=dict(result.timings),
+    )
+
+
+def convert(frame: pd.DataFrame, output: str) -> Any:
+    if output == "pandas":
+        return frame
+    table = to_arrow(frame)
+    if output == "arrow":
+        return table
+    try:
+        import polars as pl
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError('output="polars" needs polars: pip install "waconv[polars]"') from error
+    return pl.from_arrow(table)
