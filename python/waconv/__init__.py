@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from waconv import examples
 from waconv import synthetic
-from waconv.engine.classify import classify
+from waconv.api import classify
 from waconv.analytics.compare import compare
 from waconv._core import ERAS, PRICING_CATEGORIES, PRICING_TYPES
 from waconv._errors import InputError, WaconvWarning
-from waconv.io.frames import ResultTables
 from waconv.analytics.plot import plot_compare
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.analytics.reconcile import Reconciliation, reconcile
 from waconv.io.sunshine.read import read_sunshine
 from waconv.io.webhooks.writer import to_webhooks
 from waconv.io.webhooks.read import WebhookRead, read_webhooks
-from waconv.engine.tables import Result
+from waconv.result import Result, ResultTables
 from waconv.pricing.tiers import TierTable
 
 __version__ = "0.1.0"

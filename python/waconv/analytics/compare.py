@@ -15,7 +15,8 @@ import pandas as pd
 
 from waconv import _core
 from waconv.analytics.buckets import charge_times, local_months, waba_column
-from waconv.engine.classify import classify
+from waconv.engine.classify import classify_frame
+from waconv.io.frames import as_pandas
 from waconv._errors import InputError
 from waconv.engine.canonical import _zones_for, resolve_columns
 from waconv.engine.tables import charged_units
@@ -55,7 +56,10 @@ def compare(
         raise InputError("price", None, "compare prices the log under each rules value; leave price=True")
     if "rules" in classify_kwargs:
         raise InputError("rules", None, "pass the rules to compare as compare's own `rules` argument")
-    per_rules = [_units_by_month(classify(events, rules=name, **classify_kwargs), name, classify_kwargs)
+    if "output" in classify_kwargs:
+        raise InputError("output", None, "compare returns a pandas table; leave output out")
+    frame = as_pandas(events)
+    per_rules = [_units_by_month(classify_frame(frame, rules=name, **classify_kwargs), name, classify_kwargs)
                  for name in names]
     return _tidy(per_rules, names)
 

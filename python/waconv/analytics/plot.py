@@ -20,7 +20,7 @@ from waconv.engine.canonical import NOT_DELIVERED, _timestamps, to_utc_index
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from waconv.engine.tables import Result
+    from waconv.engine.tables import Tables
 
 INSTALL_HINT = 'waconv plots need matplotlib: pip install "waconv[plot]"'
 
@@ -77,7 +77,7 @@ def utc_ns(messages: pd.DataFrame, names: dict[str, str], canonical: str) -> np.
     return _timestamps(messages[names[canonical]], names[canonical])[0]
 
 
-def charges(result: Result) -> tuple[np.ndarray, pd.DatetimeIndex]:
+def charges(result: Tables) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """Rows carrying a (known, non-zero) charge, and when each charge falls.
 
     A CBP conversation's charge sits on its opening row and falls at the conversation's
@@ -91,7 +91,7 @@ def charges(result: Result) -> tuple[np.ndarray, pd.DatetimeIndex]:
     return rows, to_utc_index(charge_times(result, message_columns(result), rows))
 
 
-def daily_cost(result: Result, ax: Axes | None = None, tz: str | None = None) -> Axes:
+def daily_cost(result: Tables, ax: Axes | None = None, tz: str | None = None) -> Axes:
     """Cost per calendar day (in `tz`, default UTC), bars stacked by pricing category."""
     ax = new_axes(ax, (9, 4))
     rows, when = charges(result)
@@ -121,7 +121,7 @@ def daily_cost(result: Result, ax: Axes | None = None, tz: str | None = None) ->
     return ax
 
 
-def units_by_type(result: Result) -> pd.DataFrame:
+def units_by_type(result: Tables) -> pd.DataFrame:
     """Counts per (unit, category, type): CBP conversations (FEP windows opened under CBP
     included) and PMP delivered messages, the units Meta's two analytics count."""
     c = result.conversations
@@ -138,7 +138,7 @@ def units_by_type(result: Result) -> pd.DataFrame:
     return units.groupby(["unit", "category", "type"], sort=False).size().rename("count").reset_index()
 
 
-def by_type(result: Result, ax: Axes | None = None) -> Axes:
+def by_type(result: Tables, ax: Axes | None = None) -> Axes:
     """Billing units by pricing category, stacked by pricing type: CBP conversations and PMP
     messages side by side (a bar per unit and category)."""
     ax = new_axes(ax, (9, 4))
@@ -189,25 +189,3 @@ def plot_compare(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     if rules:
         ax.legend(title="rules", fontsize="small")
     return ax
-
-
-class PlotAccessor:
-    """``result.plot``: the plots of one result (matplotlib, imported on first use)."""
-
-    def __init__(self, result: Result) -> None:
-        self._result = result
-
-    def daily_cost(self, ax: Axes | None = None, tz: str | None = None) -> Axes:
-        """Cost per day (in `tz`, an IANA zone; default UTC), stacked by pricing category."""
-        return daily_cost(self._result, ax=ax, tz=tz)
-
-    def by_type(self, ax: Axes | None = None) -> Axes:
-        """CBP conversations and PMP messages per pricing category, stacked by pricing type."""
-        return by_type(self._result, ax=ax)
-
-    def timeline(self, user: Any, business: Any = None, ax: Axes | None = None,
-                 start: Any = None, end: Any = None) -> Axes:
-        """One user's windows (bars) and messages (ticks coloured by pricing type) over time."""
-        from waconv.analytics.plot_timeline import timeline
-
-        return timeline(self._result, user, business=business, ax=ax, start=start, end=end)

@@ -22,7 +22,7 @@ from waconv.analytics.plot import CATEGORY_COLORS, TYPE_COLORS, date_axis, new_a
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from waconv.engine.tables import Result
+    from waconv.engine.tables import Tables
 
 LANES = ("conversations", "free entry point", "customer service", "outbound", "inbound")
 WINDOW_STYLE = {  # window kind -> (lane, colour, legend label)
@@ -67,7 +67,7 @@ def _legend_label(text: str, seen: set[str]) -> str:
     return text
 
 
-def timeline(result: Result, user: Any, business: Any = None, ax: Axes | None = None,
+def timeline(result: Tables, user: Any, business: Any = None, ax: Axes | None = None,
              start: Any = None, end: Any = None) -> Axes:
     """One user's timeline (see the module docstring); `business` limits it to one pair,
     `start`/`end` (datetimes or strings, UTC when naive) to a time range."""

@@ -6,7 +6,7 @@ import warnings
 
 import pandas as pd
 
-from waconv.engine.classify import classify
+from waconv.api import classify
 from waconv.engine.tables import charged_units
 from waconv.examples import TIMEZONES as EXAMPLE_TIMEZONES
 from waconv.examples import log as example_log

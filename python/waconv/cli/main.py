@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from waconv import _core
-from waconv.engine.classify import classify
+from waconv.api import classify
 from waconv import examples
 from waconv.cli.demo import EXAMPLE_TIMEZONES, demo_report, example_log, webhook_report, what_if_line
 from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, read_events, write_table

@@ -1,4 +1,4 @@
-"""waconv.classify: canonical columns in, the core's verdicts out as pandas tables."""
+"""Phases 1 and 2 driven over one pandas table: canonical columns in, the core's verdicts out."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
-from waconv.io.frames import ResultTables, as_pandas, check_output, export
 from waconv.engine.canonical import CswRefreshing, canonicalize
 from waconv.engine.price import (
     auth_international_arrays,
@@ -26,7 +24,7 @@ from waconv.engine.price import (
 )
 from waconv.pricing.rate_cards import RateCard, RateCards, as_rate_cards
 from waconv.engine.tables import (
-    Result,
+    Tables,
     add_conversation_categories,
     conversations_table,
     message_columns,
@@ -41,8 +39,8 @@ _ANCHORS = ("delivered", "sent")
 _CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
 
 
-def classify(
-    events: pd.DataFrame | pa.Table | Any,
+def classify_frame(
+    events: pd.DataFrame,
     *,
     columns: Mapping[str, str] | None = None,
     rules: str = "auto",
@@ -58,39 +56,10 @@ def classify(
     volume_tiers: TierTable | str | pd.DataFrame | None = None,
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
     threads: int = 0,
-    output: str = "pandas",
-) -> Result | ResultTables:
-    """Rebuild windows, conversations and each message's pricing category and type.
-
-    events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
-    e.g. ``{"user": "wa_id"}``): a pandas DataFrame, a pyarrow Table or RecordBatch, a polars
-    DataFrame/LazyFrame, or any Arrow stream producer; Arrow memory is read in place.
-    rules: ``"auto"`` picks the era by delivery date at WABA-local midnight; an era name
-    (``"cbp_v1"``, ``"cbp_v2"``, ``"pmp_v1"``, ``"pmp_v2"``) applies it to every message.
-    timezones: WABA id -> IANA time zone (default UTC) for era switches and months.
-    anchor: ``"delivered"`` (Meta's text) or ``"sent"``: when CBP conversations start.
-    failed_freeform_opens_conversation: 360dialog's 2022 rule for failed free-form messages.
-    service_free_allowance: free service messages per phone number per month from 2026-10-01.
-    csw_refreshing: which inbound rows refresh the service window: None (all), a bool
-    column name, or a predicate ``frame -> bool array``.
-    direct_billing: the WABA pays Meta directly (business-initiated conversations leave
-    the free tier on 2023-04-04).
-    free_tier_conversations: Meta's monthly free tier (1,000); change it only for what-ifs.
-    price: run phase 2 (markets, rate cards, tiers, cost); False returns classification only.
-    rate_card: a RateCards set, a RateCard, a path to a card in Meta's CSV layout, or a list of
-    those (default: the USD cards shipped with waconv).
-    volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
-    auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
-    threads: worker threads for the scan and pricing (0 = one per core, fewer for logs under
-    100,000 rows per core; an explicit number is used as given).
-    output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
-    pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
-
-    Raises InputError (a ValueError) naming the column, first bad row and reason.
-    """
+) -> Tables:
+    """Classify (and unless `price` is False, price) one pandas table; arguments as
+    :func:`waconv.classify`, whose checks of `output` and input conversion come first."""
     started = time.perf_counter()
-    check_output(output)
-    events = as_pandas(events)
     if rules != "auto" and rules not in _core.ERAS:
         raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
     if anchor not in _ANCHORS:
@@ -167,9 +136,9 @@ def classify(
             f"{early:,} rows are dated before 2022-02-01 (notification-based pricing); "
             "they are classified under cbp_v1 rules",
             WaconvWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    result = Result(
+    result = Tables(
         messages=messages_table(events, added),
         conversations=conversations,
         windows=window_frame,
@@ -197,7 +166,7 @@ def classify(
         "assemble": finished - classified,
         "total": finished - started,
     }
-    return export(result, output)
+    return result
 
 
 def _timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:

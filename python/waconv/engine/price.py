@@ -218,11 +218,11 @@ def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFra
                  for c, m in zip(*np.nonzero(by_cell))]
         detail = "; ".join(f"{c} in {m}: {-n:,}" for n, c, m in sorted(cells)[:5])
         warnings.warn(f"{unknown:,} charged units have no published rate in the shipped cards, "
-                      f"cost is NaN ({detail})", WaconvWarning, stacklevel=3)
+                      f"cost is NaN ({detail})", WaconvWarning, stacklevel=4)
     if gaps["before_first_card"]:
         warnings.warn(f"{int(gaps['before_first_card']):,} charged units predate every card of their pricing "
-                      "model and use its earliest card", WaconvWarning, stacklevel=3)
+                      "model and use its earliest card", WaconvWarning, stacklevel=4)
     if gaps["borrowed"]:
         labels = sorted(plan.cards.cards[s].label for s in np.flatnonzero(gaps["borrowed_from"]))
         warnings.warn(f"{int(gaps['borrowed']):,} charged units use a rate from another card where their card "
-                      f"has none ({', '.join(labels)})", WaconvWarning, stacklevel=3)
+                      f"has none ({', '.join(labels)})", WaconvWarning, stacklevel=4)

@@ -1,4 +1,4 @@
-"""The result of :func:`waconv.classify`: three pandas tables assembled from core arrays."""
+"""The engine's output: the core's arrays assembled into three pandas tables."""
 
 from __future__ import annotations
 
@@ -32,18 +32,9 @@ def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
 
 
 @dataclass
-class Result:
-    """Classified messages, conversations and windows.
-
-    messages: the input rows in input order, with the SPEC §5 columns added.
-    conversations: one row per CBP conversation or free entry point window.
-    windows: customer service and free entry point windows.
-    timings: seconds spent in `prepare` (input to codes), `core` (the C++ classification
-    and monthly allowances), `scan` (the classification inside it: `scan_group`,
-    `scan_pairs`, `scan_join`, `scan_scatter`), `assemble` (the result tables, with pricing
-    running meanwhile on other threads), `price` (the C++ pricing inside `assemble`; 0 when
-    not priced) and `total`.
-    """
+class Tables:
+    """What the engine returns: classified messages, conversations and windows (see
+    :class:`waconv.Result`, which adds the analytics, for the columns)."""
 
     messages: pd.DataFrame
     conversations: pd.DataFrame
@@ -51,52 +42,6 @@ class Result:
     n_duplicates: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def plot(self) -> Any:
-        """Plots of this result: ``daily_cost``, ``by_type``, ``timeline`` (needs matplotlib)."""
-        from waconv.analytics.plot import PlotAccessor  # matplotlib itself is imported only when a plot is drawn
-
-        return PlotAccessor(self)
-
-    def __repr__(self) -> str:
-        return (
-            f"<waconv.Result: {len(self.messages):,} messages ({self.n_duplicates:,} duplicates), "
-            f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>"
-        )
-
-    def summary(
-        self,
-        granularity: str = "DAILY",
-        dimensions: Sequence[str] | str = ("PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY"),
-        tz: str | None = None,
-        *,
-        timezones: Mapping[Hashable, str] | None = None,
-    ) -> pd.DataFrame:
-        """Volume and cost like Meta's pricing_analytics (PMP) and conversation_analytics (CBP).
-
-        See :func:`waconv._summary.summary` for the arguments and columns.
-        """
-        from waconv.analytics.summary import summary  # imported on use: phase 3 stays out of `import waconv`
-
-        return summary(self, granularity, dimensions, tz, timezones=timezones)
-
-    def to_meta_json(
-        self,
-        granularity: str = "DAILY",
-        dimensions: Sequence[str] | str = ("PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY"),
-        tz: str | None = None,
-        *,
-        timezones: Mapping[Hashable, str] | None = None,
-        waba: Hashable | None = None,
-    ) -> dict[str, Any]:
-        """One WABA's summary in Meta's analytics response layout (epoch-second buckets).
-
-        See :func:`waconv._meta_json.to_meta_json`.
-        """
-        from waconv.analytics.meta_json import to_meta_json
-
-        return to_meta_json(self, granularity, dimensions, tz, timezones=timezones, waba=waba)
 
 
 def charged_units(messages: pd.DataFrame) -> np.ndarray:

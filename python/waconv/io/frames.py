@@ -2,13 +2,12 @@
 
 The engine reads pandas columns; Arrow and polars tables are wrapped, not copied: Arrow
 string columns become Arrow-backed pandas strings (their buffers are hashed in C++, see
-_strings.py), numeric and timestamp columns keep their memory. polars is never imported
+waconv.engine.strings), numeric and timestamp columns keep their memory. polars is never imported
 here, so it stays an optional dependency.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -64,53 +63,6 @@ def check_output(output: str) -> None:
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
     """A result table as Arrow: categoricals become dictionary arrays, nullable ints keep nulls."""
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-@dataclass
-class ResultTables:
-    """A result as Arrow tables or polars DataFrames (``classify(output="arrow"|"polars")``).
-
-    The same three tables as :class:`waconv.Result`; ``to_pandas()`` gives the Result back
-    (its analytics, plots and reconciliation work on pandas).
-    """
-
-    messages: Any
-    conversations: Any
-    windows: Any
-    format: str
-    n_duplicates: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_pandas(self):
-        from waconv.engine.tables import Result
-
-        def back(table: Any) -> pd.DataFrame:
-            arrow = table if isinstance(table, pa.Table) else table.to_arrow()
-            return arrow.to_pandas()
-
-        return Result(messages=back(self.messages), conversations=back(self.conversations),
-                      windows=back(self.windows), n_duplicates=self.n_duplicates,
-                      options=dict(self.options), timings=dict(self.timings))
-
-    def __repr__(self) -> str:
-        return (f"<waconv.ResultTables ({self.format}): {len(self.messages):,} messages, "
-                f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>")
-
-
-def export(result: Any, output: str) -> Any:
-    """``result`` (a Result) as the requested output: itself for pandas, else ResultTables."""
-    if output == "pandas":
-        return result
-    return ResultTables(
-        messages=convert(result.messages, output),
-        conversations=convert(result.conversations, output),
-        windows=convert(result.windows, output),
-        format=output,
-        n_duplicates=result.n_duplicates,
-        options=dict(result.options),
-        timings=dict(result.timings),
-    )
 
 
 def convert(frame: pd.DataFrame, output: str) -> Any:

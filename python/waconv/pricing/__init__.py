@@ -1,1 +1,1 @@
-"""pricing"""
+"""Phase 2 data: markets by date, rate cards, volume tiers (readers and the shipped files)."""

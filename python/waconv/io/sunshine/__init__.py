@@ -1,1 +1,1 @@
-"""io/sunshine"""
+"""Sunshine Conversations (Zendesk) webhooks to canonical events."""

@@ -1,1 +1,1 @@
-"""io/webhooks"""
+"""Cloud API webhook dumps to canonical events, and canonical events back to webhooks."""

@@ -17,7 +17,7 @@ import pandas as pd
 
 from waconv._errors import InputError
 from waconv.engine.canonical import NOT_DELIVERED, _timestamps
-from waconv.engine.tables import Result
+from waconv.engine.tables import Tables
 from waconv.io.webhooks.events import STATUS_NAMES
 
 PhoneNumberIds = Mapping[Hashable, Union[str, Mapping[str, str]]]
@@ -38,7 +38,7 @@ _FOLLOWING = {  # the statuses Meta sends after `sent`, by final status
 }
 
 
-def to_webhooks(events_or_result: pd.DataFrame | Result, *, phone_number_ids: PhoneNumberIds | None = None) -> list[dict]:
+def to_webhooks(events_or_result: pd.DataFrame | Tables, *, phone_number_ids: PhoneNumberIds | None = None) -> list[dict]:
     """One Cloud API ``messages`` webhook payload per inbound message and per status.
 
     events_or_result: canonical events (SPEC §2 columns; also ``status``, ``error_code``,
@@ -67,7 +67,7 @@ def to_webhooks(events_or_result: pd.DataFrame | Result, *, phone_number_ids: Ph
     repeating a (message_id, direction) and Result rows marked ``duplicate`` are skipped.
     Payloads come back in the order Meta would send them (by event time).
     """
-    if isinstance(events_or_result, Result):
+    if isinstance(events_or_result, Tables):
         frame, result = events_or_result.messages, events_or_result
     elif isinstance(events_or_result, pd.DataFrame):
         frame, result = events_or_result, None
@@ -92,7 +92,7 @@ def to_webhooks(events_or_result: pd.DataFrame | Result, *, phone_number_ids: Ph
     return [payload for _, _, payload in stamped]
 
 
-def _rows(frame: pd.DataFrame, result: Result | None) -> list[dict[str, Any]]:
+def _rows(frame: pd.DataFrame, result: Tables | None) -> list[dict[str, Any]]:
     """The frame's rows as plain dicts with times in epoch seconds and the final status."""
     n = len(frame)
     sent_ns, _ = _timestamps(frame["timestamp"], "timestamp")
@@ -196,7 +196,7 @@ def _verdict(row: dict[str, Any], ends: Mapping[int, int]) -> tuple[dict, dict]:
     return conversation, pricing
 
 
-def _conversation_ends(result: Result | None) -> dict[int, int]:
+def _conversation_ends(result: Tables | None) -> dict[int, int]:
     if result is None or result.conversations.empty:
         return {}
     ends = pd.DatetimeIndex(result.conversations["end"]).as_unit("ns").asi8 // 1_000_000_000

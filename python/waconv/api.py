@@ -1,0 +1,95 @@
+"""The entry point users call: any table in, a :class:`waconv.Result` out.
+
+Adapters turn the input into pandas columns, the engine runs phases 1 and 2, and the
+engine's tables become a Result (with its analytics) or Arrow/polars tables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from waconv.engine.canonical import CswRefreshing
+from waconv.engine.classify import classify_frame
+from waconv.io.frames import as_pandas, check_output
+from waconv.pricing.rate_cards import RateCard, RateCards
+from waconv.pricing.tiers import TierTable
+from waconv.result import Result, ResultTables, export
+
+
+def classify(
+    events: pd.DataFrame | pa.Table | Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    rules: str = "auto",
+    timezones: Mapping[Hashable, str] | None = None,
+    anchor: str = "delivered",
+    failed_freeform_opens_conversation: bool = False,
+    service_free_allowance: int = 0,
+    csw_refreshing: CswRefreshing = None,
+    direct_billing: bool = False,
+    free_tier_conversations: int = 1000,
+    price: bool = True,
+    rate_card: RateCards | RateCard | str | None = None,
+    volume_tiers: TierTable | str | pd.DataFrame | None = None,
+    auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
+    threads: int = 0,
+    output: str = "pandas",
+) -> Result | ResultTables:
+    """Rebuild windows, conversations and each message's pricing category and type.
+
+    events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
+    e.g. ``{"user": "wa_id"}``): a pandas DataFrame, a pyarrow Table or RecordBatch, a polars
+    DataFrame/LazyFrame, or any Arrow stream producer; Arrow memory is read in place.
+    rules: ``"auto"`` picks the era by delivery date at WABA-local midnight; an era name
+    (``"cbp_v1"``, ``"cbp_v2"``, ``"pmp_v1"``, ``"pmp_v2"``) applies it to every message.
+    timezones: WABA id -> IANA time zone (default UTC) for era switches and months.
+    anchor: ``"delivered"`` (Meta's text) or ``"sent"``: when CBP conversations start.
+    failed_freeform_opens_conversation: 360dialog's 2022 rule for failed free-form messages.
+    service_free_allowance: free service messages per phone number per month from 2026-10-01.
+    csw_refreshing: which inbound rows refresh the service window: None (all), a bool
+    column name, or a predicate ``frame -> bool array``.
+    direct_billing: the WABA pays Meta directly (business-initiated conversations leave
+    the free tier on 2023-04-04).
+    free_tier_conversations: Meta's monthly free tier (1,000); change it only for what-ifs.
+    price: run phase 2 (markets, rate cards, tiers, cost); False returns classification only.
+    rate_card: a RateCards set, a RateCard, a path to a card in Meta's CSV layout, or a list of
+    those (default: the USD cards shipped with waconv).
+    volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
+    auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
+    threads: worker threads for the scan and pricing (0 = one per core, fewer for logs under
+    100,000 rows per core; an explicit number is used as given).
+    output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
+    pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
+
+    Raises InputError (a ValueError) naming the column, first bad row and reason.
+    """
+    started = time.perf_counter()
+    check_output(output)
+    frame = as_pandas(events)
+    converted = time.perf_counter() - started
+    tables = classify_frame(
+        frame,
+        columns=columns,
+        rules=rules,
+        timezones=timezones,
+        anchor=anchor,
+        failed_freeform_opens_conversation=failed_freeform_opens_conversation,
+        service_free_allowance=service_free_allowance,
+        csw_refreshing=csw_refreshing,
+        direct_billing=direct_billing,
+        free_tier_conversations=free_tier_conversations,
+        price=price,
+        rate_card=rate_card,
+        volume_tiers=volume_tiers,
+        auth_international=auth_international,
+        threads=threads,
+    )
+    # Converting the input to pandas is part of preparing it.
+    tables.timings["prepare"] += converted
+    tables.timings["total"] += converted
+    return export(Result.of(tables), output)

@@ -1,0 +1,183 @@
+"""The result users hold: the engine's tables plus what can be asked of them.
+
+`Result` adds the analytics (summary, Meta's response layout, plots) to the engine's
+tables. It lives above both, so the engine never imports phase 3 and phase 3 never
+imports the class it is called from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from waconv.analytics.meta_json import to_meta_json
+from waconv.analytics.plot import by_type, daily_cost
+from waconv.analytics.plot_timeline import timeline
+from waconv.analytics.summary import DEFAULT_DIMENSIONS, summary
+from waconv.engine.tables import Tables
+from waconv.io.frames import convert
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+
+class PlotAccessor:
+    """``result.plot``: the plots of one result (matplotlib, imported on first use)."""
+
+    def __init__(self, result: Tables) -> None:
+        self._result = result
+
+    def daily_cost(self, ax: Axes | None = None, tz: str | None = None) -> Axes:
+        """Cost per day (in `tz`, an IANA zone; default UTC), stacked by pricing category."""
+        return daily_cost(self._result, ax=ax, tz=tz)
+
+    def by_type(self, ax: Axes | None = None) -> Axes:
+        """CBP conversations and PMP messages per pricing category, stacked by pricing type."""
+        return by_type(self._result, ax=ax)
+
+    def timeline(self, user: Any, business: Any = None, ax: Axes | None = None,
+                 start: Any = None, end: Any = None) -> Axes:
+        """One user's windows (bars) and messages (ticks coloured by pricing type) over time."""
+        return timeline(self._result, user, business=business, ax=ax, start=start, end=end)
+
+
+@dataclass(repr=False)
+class Result(Tables):
+    """Classified messages, conversations and windows.
+
+    messages: the input rows in input order, with the per-message columns added (their
+    meaning: ``docs/rules.md``).
+    conversations: one row per CBP conversation or free entry point window.
+    windows: customer service and free entry point windows.
+    n_duplicates: rows that repeat an earlier (message_id, direction).
+    options: the classify options that produced this result.
+    timings: seconds spent in `prepare` (input to codes), `core` (the C++ classification
+    and monthly allowances), `scan` (the classification inside it: `scan_group`,
+    `scan_pairs`, `scan_join`, `scan_scatter`), `assemble` (the result tables, with pricing
+    running meanwhile on other threads), `price` (the C++ pricing inside `assemble`; 0 when
+    not priced) and `total`.
+    """
+
+    @classmethod
+    def of(cls, tables: Tables) -> Result:
+        return cls(messages=tables.messages, conversations=tables.conversations, windows=tables.windows,
+                   n_duplicates=tables.n_duplicates, options=tables.options, timings=tables.timings)
+
+    @property
+    def plot(self) -> PlotAccessor:
+        """Plots of this result: ``daily_cost``, ``by_type``, ``timeline`` (needs matplotlib)."""
+        return PlotAccessor(self)  # matplotlib itself is imported only when a plot is drawn
+
+    def __repr__(self) -> str:
+        return (
+            f"<waconv.Result: {len(self.messages):,} messages ({self.n_duplicates:,} duplicates), "
+            f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>"
+        )
+
+    def summary(
+        self,
+        granularity: str = "DAILY",
+        dimensions: Sequence[str] | str = DEFAULT_DIMENSIONS,
+        tz: str | None = None,
+        *,
+        timezones: Mapping[Hashable, str] | None = None,
+    ) -> pd.DataFrame:
+        """    Volume and cost per bucket and dimension values, like Meta's analytics endpoints.
+
+        granularity: ``"HALF_HOUR"``, ``"DAILY"`` or ``"MONTHLY"``.
+        dimensions: any of ``COUNTRY``, ``PHONE``, ``PRICING_CATEGORY``, ``PRICING_TYPE``,
+        ``TIER`` (pricing_analytics) and ``CONVERSATION_CATEGORY``, ``CONVERSATION_TYPE``,
+        ``CONVERSATION_DIRECTION``, ``COUNTRY``, ``PHONE`` (conversation_analytics). A dimension
+        applies to the analytics that has it and is ignored for the other (TIER says nothing
+        about conversations); PRICING_CATEGORY and CONVERSATION_CATEGORY, and PRICING_TYPE and
+        CONVERSATION_TYPE, are counterparts: asking for one groups both analytics by their own.
+        tz: None (UTC buckets), ``"waba"`` (each WABA's time zone, from classify's `timezones`)
+        or an IANA zone name for every WABA. Daily and monthly buckets start at local midnight
+        (the first instant of the day where DST skips midnight), so a DST day lasts 23 or 25 h;
+        half-hour buckets are 30 real minutes aligned on local :00 and :30.
+        timezones: WABA -> zone, overriding the mapping recorded on the result.
+
+        Returns one row per (analytics, waba, bucket, dimension values): ``analytics``
+        (``"pricing_analytics"`` / ``"conversation_analytics"``), ``waba`` (Meta's analytics
+        are per WABA), ``start`` and ``end`` (tz-aware; an object column of Timestamps when
+        tz="waba" spans several zones), the requested dimension columns in Meta's lower-case
+        field names with Meta's upper-case values (null where a dimension does not apply or
+        Meta omits it, e.g. ``tier`` of free messages), ``volume`` (messages or conversations)
+        and ``cost`` (NaN when the result was classified with ``price=False``, or when a
+        charged unit in the group had no rate). Charged PMP messages outside any volume-tier
+        band have tier ``"0:MAX"``, as Meta reports marketing. COUNTRY and TIER need a priced
+        result. Value spellings: ``docs/analytics.md``.
+    """
+        return summary(self, granularity, dimensions, tz, timezones=timezones)
+
+    def to_meta_json(
+        self,
+        granularity: str = "DAILY",
+        dimensions: Sequence[str] | str = DEFAULT_DIMENSIONS,
+        tz: str | None = None,
+        *,
+        timezones: Mapping[Hashable, str] | None = None,
+        waba: Hashable | None = None,
+    ) -> dict[str, Any]:
+        """    One WABA's analytics as Meta's API returns them (arguments as :meth:`summary`).
+
+        Returns ``{"conversation_analytics": {"data": [{"data_points": [...]}]},
+        "pricing_analytics": {...}, "id": "<waba>"}``; both blocks are always present (an empty
+        ``data_points`` list when the log has no unit of that model). Each data point has
+        ``start`` and ``end`` (int epoch seconds), the dimension fields as Meta spells them
+        (a field is left out where its value is null, as Meta leaves out ``tier`` for free
+        messages), ``conversation`` or ``volume``, and ``cost`` (float; left out when unknown,
+        as Meta leaves it out for partner-billed accounts).
+
+        waba: which WABA; may be omitted when the log has only one. Meta's endpoint is per WABA.
+    """
+        return to_meta_json(self, granularity, dimensions, tz, timezones=timezones, waba=waba)
+
+
+@dataclass
+class ResultTables:
+    """A result as Arrow tables or polars DataFrames (``classify(output="arrow"|"polars")``).
+
+    The same three tables as :class:`waconv.Result`; ``to_pandas()`` gives the Result back
+    (its analytics, plots and reconciliation work on pandas).
+    """
+
+    messages: Any
+    conversations: Any
+    windows: Any
+    format: str
+    n_duplicates: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_pandas(self) -> Result:
+        def back(table: Any) -> pd.DataFrame:
+            arrow = table if isinstance(table, pa.Table) else table.to_arrow()
+            return arrow.to_pandas()
+
+        return Result(messages=back(self.messages), conversations=back(self.conversations),
+                      windows=back(self.windows), n_duplicates=self.n_duplicates,
+                      options=dict(self.options), timings=dict(self.timings))
+
+    def __repr__(self) -> str:
+        return (f"<waconv.ResultTables ({self.format}): {len(self.messages):,} messages, "
+                f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>")
+
+
+def export(result: Result, output: str) -> Result | ResultTables:
+    """`result` as the requested output: itself for pandas, else ResultTables."""
+    if output == "pandas":
+        return result
+    return ResultTables(
+        messages=convert(result.messages, output),
+        conversations=convert(result.conversations, output),
+        windows=convert(result.windows, output),
+        format=output,
+        n_duplicates=result.n_duplicates,
+        options=dict(result.options),
+        timings=dict(result.timings),
+    )
