@@ -75,10 +75,15 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def write_parquet(frame: pd.DataFrame, where) -> None:
+    """`frame` as Parquet to `where`, a path or a binary stream (standard output)."""
+    pq.write_table(pa.Table.from_pandas(_parquet_ready(frame), preserve_index=False), where)
+
+
 def write_table(frame: pd.DataFrame, directory: Path, name: str, fmt: str) -> Path:
     path = directory / f"{name}.{fmt}"
     if fmt == "parquet":
-        pq.write_table(pa.Table.from_pandas(_parquet_ready(frame), preserve_index=False), path)
+        write_parquet(frame, path)
     else:
         frame.to_csv(path, index=False)
     return path
