@@ -304,7 +304,8 @@ class Factorizer {
     slot = key;
     slot.id = id;
     table.first_row.push_back(static_cast<std::int64_t>(row));
-    // Keep the load factor <= 1/2 so probes rarely leave the first bucket.
+    // Keep the load factor <= 1/2 so probes rarely leave the first bucket. grow() frees the
+    // buckets `slot` lives in: from here on only the local `id` may be read, never slot.id.
     if (table.first_row.size() > table.buckets.size()) grow(table);
     return id;
   }
