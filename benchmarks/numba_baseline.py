@@ -9,7 +9,7 @@ recipe:
    datetimes into int64 ns, ``direction == "outbound"``, template category codes by
    factorizing the column and mapping its few distinct values;
 2. sort: one ``np.lexsort`` by (pair, effective time, inbound first); lexsort is stable, so
-   ties keep input order (README decision 1);
+   ties keep input order (decision 1 of docs/rules.md);
 3. scan: one ``@numba.njit`` pass over the sorted rows, per pair:
    - the customer service window from inbound rows (24 h from the latest inbound);
    - era of a row by effective time (delivery for delivered outbound rows), UTC midnights;
@@ -32,8 +32,8 @@ recipe:
 
 Left out on purpose (waconv does them, so the baseline does *less* work): free entry
 point windows, the free tier, duplicates, time zones, ``anchor``/``failed_freeform`` options,
-input validation, CSW questions asked at send time across later-processed rows (README
-decision 2), and the conversations and windows tables.
+input validation, CSW questions asked at send time across later-processed rows (decision 2
+of docs/rules.md), and the conversations and windows tables.
 
 The loop is single-threaded (numba ``prange`` over pairs would need the pair boundaries and
 per-thread conversation numbering; few analysts go that far).

@@ -1,4 +1,4 @@
-"""Fast, deterministic synthetic WhatsApp Business message logs (SPEC §2 columns).
+"""Fast, deterministic synthetic WhatsApp Business message logs (docs/rules.md §Input columns).
 
 ``make_log(n_rows, seed=0)`` returns a pandas DataFrame with one row per message:
 

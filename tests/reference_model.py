@@ -1,7 +1,7 @@
 """A slow, deliberately simple pure-Python reference model of SPEC §4 (phase 1).
 
-It is written straight from /work/shared/SPEC.md (§2, §3, §4, §6 free tier, §7) and the
-numbered decisions in README.md, independently of the C++ engine, so that the two can be
+It is written straight from the project's SPEC (§2, §3, §4, §6 free tier, §7) and the
+numbered decisions in docs/rules.md, independently of the C++ engine, so that the two can be
 compared on random inputs.  Everything is plain loops over lists and dicts; times are
 integer nanoseconds since the Unix epoch (UTC).  Nothing here is optimised.
 

@@ -1,5 +1,6 @@
 """Unit tests of the pure-Python reference model (tests/reference_model.py) itself:
-SPEC §8 worked examples and one or more tests per rule of SPEC §4 / README decisions."""
+SPEC §8 worked examples and one or more tests per rule of SPEC §4 / the decisions in
+docs/rules.md."""
 
 import os
 import sys

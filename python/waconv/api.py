@@ -42,9 +42,10 @@ def classify(
 ) -> Result | ResultTables:
     """Rebuild windows, conversations and each message's pricing category and type.
 
-    events: one row per message with the columns of SPEC §2 (names mappable with `columns`,
-    e.g. ``{"user": "wa_id"}``): a pandas DataFrame, a pyarrow Table or RecordBatch, a polars
-    DataFrame/LazyFrame, or any Arrow stream producer; Arrow memory is read in place.
+    events: one row per message with the columns of docs/rules.md §Input columns (names
+    mappable with `columns`, e.g. ``{"user": "wa_id"}``): a pandas DataFrame, a pyarrow
+    Table or RecordBatch, a polars DataFrame/LazyFrame, or any Arrow stream producer;
+    Arrow memory is read in place. The rules applied: docs/rules.md.
     rules: ``"auto"`` picks the era by delivery date at WABA-local midnight; an era name
     (``"cbp_v1"``, ``"cbp_v2"``, ``"pmp_v1"``, ``"pmp_v2"``) applies it to every message.
     timezones: WABA id -> IANA time zone (default UTC) for era switches and months.

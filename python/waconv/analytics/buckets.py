@@ -1,33 +1,9 @@
-"""Shared pieces of phase 3 (SPEC §1): Meta's spellings, time buckets in UTC or each WABA's
-time zone, and the per-message columns the analytics read back from a :class:`Result`.
+"""Shared pieces of phase 3: Meta's spellings, time buckets in UTC or each WABA's time zone,
+and the per-message columns the analytics read back from a :class:`Result`.
 
-Meta's analytics spell categories and types in upper case. waconv's values map as follows
-(each Meta value is one of those Meta documents for that field, see meta-rules.md §9):
-
-=========================  =============================  ==============================  ========================
-waconv value               pricing_analytics              conversation_analytics          conversation_direction
-                           ``pricing_category``           ``conversation_category``
-=========================  =============================  ==============================  ========================
-marketing                  MARKETING                      MARKETING                       BUSINESS_INITIATED
-marketing_lite             MARKETING_LITE                 MARKETING_LITE                  BUSINESS_INITIATED
-utility                    UTILITY                        UTILITY                         BUSINESS_INITIATED
-authentication             AUTHENTICATION                 AUTHENTICATION                  BUSINESS_INITIATED
-authentication_internat.   AUTHENTICATION_INTERNATIONAL   AUTHENTICATION_INTERNATIONAL    BUSINESS_INITIATED
-service                    SERVICE                        SERVICE                         USER_INITIATED
-referral_conversion        REFERRAL_CONVERSION            SERVICE (as in Meta's example)  USER_INITIATED
-business_initiated (v1)    -                              BUSINESS_INITIATED              BUSINESS_INITIATED
-user_initiated (v1)        -                              USER_INITIATED                  USER_INITIATED
-=========================  =============================  ==============================  ========================
-
-Types map to their upper-case names in both analytics: ``REGULAR``, ``FREE_TIER``,
-``FREE_ENTRY_POINT`` (Meta's example spelling, not the ``FREE_ENTRY`` of one translation) and
-``FREE_CUSTOMER_SERVICE`` (cbp_v2 service conversations from 2024-11-01; Meta's
-conversation_types filter predates them and lists no value for them).
-
-Why these directions: Meta's direction dimension comes from cbp_v1, where a conversation was
-user-initiated when the business answered inside the customer service window. Category-era
-service conversations and free entry point conversations answer a user, the template
-categories are the business reaching out.
+Meta's analytics spell categories and types in upper case; the mapping of waconv's values
+to Meta's (``PRICING_CATEGORY``, ``CONVERSATION_CATEGORY``, ``CONVERSATION_DIRECTION``,
+``PRICING_TYPE`` below) and why: docs/analytics.md §Meta's spellings.
 """
 
 from __future__ import annotations
@@ -95,8 +71,9 @@ def waba_column(names: Mapping[str, str]) -> str:
 def delivery_ns(messages: pd.DataFrame, names: Mapping[str, str], rows: np.ndarray) -> np.ndarray:
     """UTC nanoseconds of delivery of the given outbound rows.
 
-    Without a delivered_at column classify takes delivery at the send time (SPEC §2); a row
-    counted although never delivered (an option's rule) counts at its send time.
+    Without a delivered_at column classify takes delivery at the send time (docs/rules.md
+    §Input columns); a row counted although never delivered (an option's rule) counts at
+    its send time.
     """
     sent, _ = _timestamps(messages[names["timestamp"]].take(rows), names["timestamp"])
     if "delivered_at" not in names:

@@ -14,7 +14,7 @@ import pandas as pd
 from waconv._errors import InputError
 from waconv.analytics.summary import ANALYTICS, DEFAULT_DIMENSIONS, summary
 
-# Field order of Meta's example data points (payloads/analytics_*_response_meta.json).
+# Field order of Meta's example data points (tests/fixtures/meta/analytics_*_response_meta.json).
 _FIELDS = {
     "conversation_analytics": ("phone_number", "country", "conversation_type", "conversation_direction",
                                "conversation_category"),

@@ -16,7 +16,7 @@ Reason codes, one disagreement row per message and reason:
   ``referral_conversion`` origin implies ``free_entry_point`` there);
 - ``pricing_model``: ``CBP``/``PMP`` differ;
 - ``billable``: under PMP only. Under CBP Meta's ``billable`` was also true for free-tier
-  and some free service conversations (SPEC §5), so it says nothing about the charge;
+  and some free service conversations (docs/rules.md §Output columns), so it says nothing about the charge;
 - ``conversation_split``: one Meta conversation id spread over several waconv conversations;
 - ``conversation_merged``: one waconv conversation holding several Meta conversation ids.
   Grouping is compared for CBP-priced messages only: from 2025-07-01 Meta gives every

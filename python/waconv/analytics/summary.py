@@ -1,5 +1,5 @@
 """``Result.summary``: waconv's numbers shaped like Meta's ``pricing_analytics`` (PMP
-messages) and ``conversation_analytics`` (CBP conversations), SPEC §1 phase 3.
+messages) and ``conversation_analytics`` (CBP conversations); see docs/analytics.md.
 
 What is counted (so that the numbers are the bill, and `cost` sums to ``messages.cost``):
 
@@ -114,7 +114,7 @@ def summary(
     and ``cost`` (NaN when the result was classified with ``price=False``, or when a
     charged unit in the group had no rate). Charged PMP messages outside any volume-tier
     band have tier ``"0:MAX"``, as Meta reports marketing. COUNTRY and TIER need a priced
-    result. Value spellings: see the ``waconv._analytics`` module docstring.
+    result. Value spellings: docs/analytics.md.
     """
     granularity = check_granularity(granularity)
     check_tz(tz)

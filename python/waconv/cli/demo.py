@@ -46,7 +46,8 @@ def demo_report(result) -> str:
 
 
 def what_if_line(log: pd.DataFrame, result) -> str:
-    """'This log cost X under the rules in force; Y under per-message pricing' (SPEC §3 what-if)."""
+    """'This log cost X under the rules in force; Y under per-message pricing' (what-if
+    across eras, docs/rules.md §Eras)."""
     currency = result.messages.currency.dropna().iloc[0] if result.messages.currency.notna().any() else ""
     parts = []
     for rules in ("cbp_v2", "pmp_v1", "pmp_v2"):
@@ -89,7 +90,7 @@ def webhook_report(events: pd.DataFrame, result, reconciliation) -> str:
                 & (reconciliation.disagreements.meta == "regular")).any():
             lines.append("Meta charged a message waconv found inside a service window: Meta did not count some "
                          "inbound message (in this dump, a reaction) as opening it. classify(..., csw_refreshing=...) "
-                         "decides which inbound messages do (SPEC §7).")
+                         "decides which inbound messages do (docs/rules.md §Options for open questions).")
     if reconciliation.not_reported:
         lines.append(f"{reconciliation.not_reported} delivered messages carried no Meta pricing.")
     return "\n".join(lines)

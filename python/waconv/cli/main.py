@@ -190,7 +190,8 @@ def _add_input_options(parser: argparse.ArgumentParser, *, one_model: bool = Tru
     parser.add_argument("--timezone", action="append", metavar="WABA=ZONE",
                         help="a WABA's IANA time zone (repeatable); default UTC")
     parser.add_argument("--column", action="append", metavar="CANONICAL=YOURS",
-                        help="map a SPEC column name to yours, e.g. user=wa_id (repeatable)")
+                        help="map an input column name (docs/rules.md §Input columns) to yours, "
+                             "e.g. user=wa_id (repeatable)")
     parser.add_argument("--anchor", choices=("delivered", "sent"), default="delivered",
                         help="when CBP conversations start (default: delivery)")
     parser.add_argument("--rate-card", action="append", metavar="CSV", help="a rate card in Meta's CSV layout")

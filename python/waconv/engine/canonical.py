@@ -1,4 +1,4 @@
-"""From a user's table to the canonical columns the core reads (SPEC §2).
+"""From a user's table to the canonical columns the core reads (docs/rules.md §Input columns).
 
 Everything here is vectorised: categorical-like columns are factorised once and their few
 distinct values mapped, so no per-row Python object is created for large inputs. Every

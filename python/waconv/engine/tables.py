@@ -57,7 +57,7 @@ def charged_units(messages: pd.DataFrame) -> np.ndarray:
 def message_columns(
     events: CanonicalEvents, core: dict[str, np.ndarray], *, categories: bool = True
 ) -> dict[str, Any]:
-    """The phase 1 columns of SPEC §5, by name.
+    """The phase 1 columns of docs/rules.md §Output columns, by name.
 
     categories=False leaves `pricing_category` as None, in its place, while pricing may still
     be rewriting those codes (see `pricing_categories`).
@@ -142,7 +142,8 @@ def windows_table(events: CanonicalEvents, core: dict[str, np.ndarray]) -> pd.Da
 
 
 def price_columns(plan, priced: dict) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The phase 2 columns (SPEC §5) of the messages and of the conversations tables."""
+    """The phase 2 columns (docs/rules.md §Output columns) of the messages and of the
+    conversations tables."""
     m, c = priced["messages"], priced["conversations"]
     currency = [plan.cards.currency]  # the core's currency codes: 0 where a card is in force
     card_labels = [card.label for card in plan.cards.cards]

@@ -19,8 +19,8 @@ TIMEZONES = {"waba-br": "America/Sao_Paulo"}
 
 
 def log() -> pd.DataFrame:
-    """The example message log in the SPEC §2 columns (ids as strings, times as ISO text);
-    written by data/make_example_log.py."""
+    """The example message log in the columns of docs/rules.md §Input columns (ids as
+    strings, times as ISO text); written by data/make_example_log.py (see data/README.md)."""
     with resources.as_file(resources.files("waconv.examples") / "data" / "example_log.csv") as path:
         return read_csv_with_text_ids(path)
 

@@ -1,5 +1,6 @@
 """Pricing reference data shipped with the package: calling codes, dated market membership
-and the dated authentication-international country list (SPEC §6, meta-rules §5.5 and §7)."""
+and the dated authentication-international country list (docs/rules.md §Markets and countries,
+§Authentication-international)."""
 
 from __future__ import annotations
 

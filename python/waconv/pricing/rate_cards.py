@@ -1,4 +1,4 @@
-"""Rate cards: Meta's CSV layout in, dated versioned cards out (SPEC §6).
+"""Rate cards: Meta's CSV layout in, dated versioned cards out (docs/rules.md §Rate cards).
 
 Meta publishes one CSV per currency and effective date: a preamble ("Cost per message in
 USD ..., effective July 1, 2026"), a header ``Market,Currency,Marketing,Utility,
@@ -171,7 +171,7 @@ class RateCards:
 
     @classmethod
     def default(cls) -> RateCards:
-        """The USD cards shipped with waconv (see data/rate_cards/README.md for gaps)."""
+        """The USD cards shipped with waconv (sources and gaps: waconv/pricing/data/rate_cards/README.md)."""
         return _default_cards()
 
     @classmethod

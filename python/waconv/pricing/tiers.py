@@ -1,4 +1,4 @@
-"""Volume tiers for PMP utility and authentication messages (SPEC §6).
+"""Volume tiers for PMP utility and authentication messages (docs/rules.md §Volume tiers).
 
 Meta's boundaries were not published in a verifiable form, so waconv ships none: you pass
 your own table, as a CSV file or a DataFrame with these columns (one row per band)::

@@ -1,7 +1,7 @@
 """Realistic synthetic WhatsApp Business message logs for demos, docs and benchmarks.
 
 ``waconv.synthetic.events(n_users=1000, days=30, start="2025-06-01", seed=0)`` returns a
-pandas DataFrame in the SPEC §2 columns, ready for :func:`waconv.classify`::
+pandas DataFrame in the columns of docs/rules.md §Input columns, ready for :func:`waconv.classify`::
 
     log = waconv.synthetic.events(n_users=5000, days=60, start="2025-06-01")
     result = waconv.classify(log, timezones=waconv.synthetic.TIMEZONES)
@@ -12,7 +12,7 @@ ids, see :data:`BUSINESS_IDS`), ``waba`` (see :data:`WABAS`), ``user`` (E.164 nu
 seconds), ``direction``, ``template_category``, ``status`` (``sent``/``delivered``/``read``/
 ``failed`` on outbound rows, null on inbound rows) and ``referral``.
 
-The traffic (see :mod:`waconv._synthetic_traffic` for the numbers):
+The traffic (see :mod:`waconv.synthetic.traffic` for the numbers):
 
 - each user talks to one business, ~15 % of them to two; businesses have Zipf-like sizes
   and a home country (their WABA's) that is their largest group of users (~30 %);

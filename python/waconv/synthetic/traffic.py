@@ -222,7 +222,8 @@ def _rows(rng: np.random.Generator, ep_kind: np.ndarray, ep_start: np.ndarray, e
 
 
 def _csw_open_at_send(pair: np.ndarray, timestamp: np.ndarray, outbound: np.ndarray, start_ns: int) -> np.ndarray:
-    """Whether an inbound row of the pair has t <= timestamp < t + 24 h (SPEC §4 CSW)."""
+    """Whether an inbound row of the pair has t <= timestamp < t + 24 h (docs/rules.md
+    §Customer service window)."""
     seconds = (timestamp - start_ns) // SECOND
     base = pair.astype(np.int64) << 34  # 2^34 s > 500 years: pairs never overlap
     stamp = base + seconds

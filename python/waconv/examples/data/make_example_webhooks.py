@@ -91,8 +91,9 @@ DUPLICATED = ((4, "messages"), (8, "delivered"), (10, "read"))  # STORY rows wit
 READ_BEFORE_DELIVERED = 21
 REACTIONS = (23,)  # STORY rows that are reactions, not texts
 # Meta did not count the reaction as opening the customer service window and charged the
-# update (waconv, by default, lets every inbound message open it: SPEC §7 `csw_refreshing`),
-# so this dump disagrees with waconv's default verdict on exactly this message.
+# update (waconv, by default, lets every inbound message open it: `csw_refreshing`,
+# docs/rules.md §Options for open questions), so this dump disagrees with waconv's default
+# verdict on exactly this message.
 CHARGED_BY_META = 24
 V24_FROM = pd.Timestamp("2025-10-08", tz="UTC")
 

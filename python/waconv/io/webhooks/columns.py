@@ -3,7 +3,7 @@
 A webhook log of millions of statuses is mostly the same envelope again and again. Arrow's
 C++ reader parses the whole file into nested columns (on all cores) and the envelope is
 flattened with list kernels, so no Python object is made per payload. The path only
-accepts files it can read exactly as :mod:`waconv._webhook_walk` would; anything unusual
+accepts files it can read exactly as :mod:`waconv.io.webhooks.walk` would; anything unusual
 (a bare value object, a type it would have to guess, a malformed item that must be named
 by line) makes it return None and the file is read payload by payload instead, so the
 result and the error messages never depend on which path ran.

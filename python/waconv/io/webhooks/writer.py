@@ -41,7 +41,7 @@ _FOLLOWING = {  # the statuses Meta sends after `sent`, by final status
 def to_webhooks(events_or_result: pd.DataFrame | Tables, *, phone_number_ids: PhoneNumberIds | None = None) -> list[dict]:
     """One Cloud API ``messages`` webhook payload per inbound message and per status.
 
-    events_or_result: canonical events (SPEC §2 columns; also ``status``, ``error_code``,
+    events_or_result: canonical events (docs/rules.md §Input columns; also ``status``, ``error_code``,
     ``message_type`` when present) or a :class:`waconv.Result`, whose verdicts then ride on
     the status webhooks of delivered outbound messages:
     CBP rows get ``conversation`` {id, origin.type, expiration_timestamp on ``sent`` only} and
