@@ -183,20 +183,68 @@ def auth_international_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     primary = np.full(len(portfolios), -1, np.int16)
     start = np.full(len(portfolios), np.iinfo(np.int64).min, np.int64)
-    by_text = {str(k): v for k, v in (config or {}).items()}
+    by_text = _auth_international_entries(config, countries)
     for i, portfolio in enumerate(portfolios):
         entry = by_text.get(str(portfolio))
-        if entry is None:
-            continue
-        try:
-            country = str(entry["primary_country"]).upper()
-            when = pd.Timestamp(entry["start"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise InputError("auth_international", None,
-                             f"portfolio {portfolio!r}: need primary_country and start ({error})") from None
-        primary[i] = countries.index(country) if country in countries else -1
-        start[i] = (when.tz_convert("UTC") if when.tzinfo else when.tz_localize("UTC")).value
+        if entry is not None:
+            primary[i], start[i] = entry
     return primary, start
+
+
+def _auth_international_entries(config: Any, countries: list[str]) -> dict[str, tuple[int, int]]:
+    """Every entry checked, also those of portfolios this log lacks: (country index, UTC ns)."""
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise InputError("auth_international", None, "expected a mapping of portfolio id to "
+                         f"{{'primary_country': ..., 'start': ...}}, got {type(config).__name__}")
+    index = {c: i for i, c in enumerate(countries)}
+    entries: dict[str, tuple[int, int]] = {}
+    for portfolio, entry in config.items():
+        key = str(portfolio)  # portfolio ids are matched as text
+        if key in entries:
+            raise _auth_error(portfolio, f"given twice (portfolio ids are compared as text: {key!r})")
+        if not isinstance(entry, Mapping):
+            raise _auth_error(portfolio, f"expected a mapping with primary_country and start, got "
+                              f"{type(entry).__name__}")
+        for required in ("primary_country", "start"):
+            if required not in entry:
+                raise _auth_error(portfolio, f"{required} is required")
+        entries[key] = (_primary_country(portfolio, entry["primary_country"], index),
+                        _start_nanoseconds(portfolio, entry["start"]))
+    return entries
+
+
+def _auth_error(portfolio: Hashable, reason: str) -> InputError:
+    return InputError("auth_international", None, f"portfolio {portfolio!r}: {reason}")
+
+
+def _primary_country(portfolio: Hashable, value: Any, index: dict[str, int]) -> int:
+    # An unknown primary country would make every listed country international.
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code not in index:
+        raise _auth_error(portfolio, f"primary_country {value!r} is not a known ISO 3166 alpha-2 country code")
+    return index[code]
+
+
+def _start_nanoseconds(portfolio: Hashable, value: Any) -> int:
+    missing = value is None or value is pd.NaT or (isinstance(value, str) and not value.strip())
+    if missing or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        raise _auth_error(portfolio, f"start {value!r} is not a date")  # NaT would mean "since forever"
+    if isinstance(value, (bool, int, float, np.number)):
+        raise _auth_error(portfolio, f"start {value!r} must be a date or timestamp, not a number "
+                          "(seconds or nanoseconds?)")
+    try:
+        when = pd.Timestamp(value)
+    except (TypeError, ValueError) as error:
+        raise _auth_error(portfolio, f"start {value!r} is not a date ({error})") from None
+    if when is pd.NaT:
+        raise _auth_error(portfolio, f"start {value!r} is not a date")
+    try:
+        return (when.tz_convert("UTC") if when.tzinfo else when.tz_localize("UTC")).as_unit("ns").value
+    except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
+        raise _auth_error(portfolio, f"start {value!r} is outside the timestamps waconv handles "
+                          f"({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d})") from None
 
 
 def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame) -> None:
