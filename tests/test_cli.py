@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ import pytest
 
 import waconv
 from waconv import cli, examples
+from waconv.cli.main import build_parser, progress_bar
 from waconv.cli.demo import demo_report
 
 
@@ -36,8 +39,9 @@ def example_parquet(tmp_path_factory):
     return path
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "waconv.cli", *args], capture_output=True, text=True)
+def run(*args: str, stdin=None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "waconv.cli", *args], capture_output=True, text=True,
+                          stdin=stdin, cwd=cwd)
 
 
 def quietly(argv: list[str]) -> int:
@@ -182,3 +186,218 @@ def test_summary_json_of_a_log_with_nothing_to_count(tmp_path):
     assert done.returncode == 0, done.stderr
     response = json.loads(done.stdout)
     assert response["pricing_analytics"]["data"][0]["data_points"] == []
+
+
+# --- Command-line conventions: --version, `-`, -o formats, --tz, option errors, help, warnings ---
+
+
+def expected_classification():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return waconv.classify(examples.log())
+
+
+def feed_stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def option_error_lines(done: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in done.stderr.splitlines() if "warning" not in line]
+
+
+def test_version_prints_the_package_version():
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout == f"waconv {waconv.__version__}\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_summary_reads_a_sniffed_log_from_standard_input(fmt, example_csv, example_parquet, monkeypatch, capsys):
+    feed_stdin(monkeypatch, (example_csv if fmt == "csv" else example_parquet).read_bytes())
+    assert quietly(["summary", "-", "-q", "-o", "-"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert table["cost"].sum() == pytest.approx(expected_classification().messages.cost.sum())
+
+
+def test_webhook_json_lines_on_standard_input_are_sniffed(tmp_path):
+    outdir = tmp_path / "out"
+    with open(examples.webhooks(), "rb") as dump:
+        done = run("classify", "-", "-o", str(outdir), "-q", stdin=dump)
+    assert done.returncode == 0, done.stderr
+    messages = pd.read_parquet(outdir / "messages.parquet")
+    assert len(messages) == len(waconv.read_webhooks(examples.webhooks()))
+    assert "meta_pricing_category" in messages.columns
+
+
+def test_standard_input_with_an_explicit_format_beside_a_file(example_csv, tmp_path, monkeypatch, capsys):
+    log = pd.read_csv(example_csv, dtype=str)
+    half = len(log) // 2
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    log.iloc[:half].to_csv(first, index=False)
+    log.iloc[half:].to_csv(second, index=False)
+    feed_stdin(monkeypatch, first.read_bytes())
+    assert quietly(["compare", "-", str(second), "--input-format", "csv", "--rules", "pmp_v1", "-q", "-o", "-"]) == 0
+    halves = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert quietly(["compare", str(example_csv), "--rules", "pmp_v1", "-q", "-o", "-"]) == 0
+    whole = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert len(halves) == len(whole) > 0
+    assert halves["cost"].sum() == pytest.approx(whole["cost"].sum())
+
+
+def test_a_malformed_standard_input_is_named_stdin(tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"object": "whatsapp_business_account", "entry": [\n')
+    with open(broken, "rb") as handle:
+        done = run("summary", "-", "-q", stdin=handle)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "file '<stdin>', line 1" in lines[0], done.stderr
+    assert "waconv-stdin-" not in done.stderr
+
+
+def test_standard_input_given_twice_is_an_argument_error(example_csv):
+    with open(example_csv, "rb") as handle:
+        done = run("summary", "-", "-", "-q", stdin=handle)
+    assert done.returncode == 2
+    assert option_error_lines(done) == ["waconv summary: error: argument input: '-' (standard input) can be given only once"]
+
+
+def test_classify_to_standard_output_writes_the_messages_as_csv(example_csv, tmp_path):
+    done = run("classify", str(example_csv), "-o", "-", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    expected = expected_classification()
+    messages = pd.read_csv(io.StringIO(done.stdout))
+    assert len(messages) == len(expected.messages)
+    assert messages["cost"].sum() == pytest.approx(expected.messages.cost.sum())
+    assert f"{len(expected.messages):,} messages" in done.stderr  # the counts stay off the data
+    assert not (tmp_path / "-").exists()
+
+
+def test_classify_to_standard_output_honours_an_asked_format(example_csv, monkeypatch, capsysbinary):
+    assert quietly(["classify", str(example_csv), "-o", "-", "-q", "--output-format", "parquet"]) == 0
+    messages = pq.read_table(io.BytesIO(capsysbinary.readouterr().out)).to_pandas()
+    assert len(messages) == len(expected_classification().messages)
+
+
+def test_reconcile_to_standard_output_writes_the_disagreements(tmp_path):
+    done = run("reconcile", examples.webhooks(), "-o", "-", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    disagreements = pd.read_csv(io.StringIO(done.stdout))
+    outcome = waconv.reconcile(waconv.classify(waconv.read_webhooks(examples.webhooks())))
+    assert len(disagreements) == len(outcome.disagreements) > 0
+    assert "messages compared" in done.stderr and not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "summary.parquet", "summary.json", "summary.txt"])
+def test_summary_writes_the_format_of_the_extension(name, example_csv, tmp_path):
+    path = tmp_path / name
+    assert quietly(["summary", str(example_csv), "-q", "--granularity", "MONTHLY", "-o", str(path)]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = waconv.classify(examples.log()).summary(granularity="MONTHLY")
+    if name.endswith(".csv"):
+        table = pd.read_csv(path)
+    elif name.endswith(".parquet"):
+        table = pd.read_parquet(path)
+    elif name.endswith(".json"):
+        table = pd.DataFrame(json.loads(path.read_text()))
+    else:
+        assert path.read_text() == expected.to_string(index=False) + "\n"
+        return
+    assert len(table) == len(expected)
+    assert table["cost"].sum() == pytest.approx(expected["cost"].sum())
+
+
+def test_summary_json_file_keeps_the_zone_of_tz(example_csv, tmp_path):
+    path = tmp_path / "summary.json"
+    assert quietly(["summary", str(example_csv), "-q", "--tz", "America/Sao_Paulo", "-o", str(path)]) == 0
+    rows = json.loads(path.read_text())
+    assert rows and all(row["start"].endswith("T00:00:00-03:00") for row in rows)
+
+
+def test_tz_takes_any_iana_zone(example_csv, capsys):
+    assert quietly(["summary", str(example_csv), "-q", "--tz", "Asia/Tokyo", "-o", "-"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert table["start"].str.endswith(" 00:00:00+09:00").all()
+
+
+def test_summary_json_to_standard_output(example_csv, capsys):
+    assert quietly(["summary", str(example_csv), "-q", "--json", "--granularity", "MONTHLY", "-o", "-"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"waba-br", "waba-global"}
+
+
+@pytest.mark.parametrize("command", ["summary", "compare"])
+def test_an_unknown_output_extension_is_an_option_error(command, example_csv, tmp_path):
+    target = tmp_path / "table.xlsx"
+    done = run(command, str(example_csv), "-q", "-o", str(target))
+    assert done.returncode == 2
+    lines = option_error_lines(done)
+    assert len(lines) == 1 and lines[0].startswith(f"waconv {command}: error: option --output: "), done.stderr
+    assert ".parquet" in lines[0] and not target.exists()
+
+
+@pytest.mark.parametrize(
+    "command, options, expected",
+    [
+        ("summary", ["--tz", "Mars/Olympus_Mons"], "option --tz: unknown time zone 'Mars/Olympus_Mons'"),
+        ("classify", ["-o", "out", "--tz", "utc+3"], "option --tz: unknown time zone 'utc+3'"),
+        ("summary", ["--timezone", "waba-br=Bad/Zone"], "option --timezone: unknown time zone 'Bad/Zone'"),
+        ("compare", ["--timezone", "waba-br=Bad/Zone"], "option --timezone: unknown time zone 'Bad/Zone'"),
+        ("reconcile", ["--timezone", "waba-br=../etc"], "option --timezone: unknown time zone '../etc'"),
+        ("classify", ["-o", "out", "--timezone", "Europe/Berlin"], "option --timezone: expected KEY=VALUE"),
+        ("summary", ["--column", "sender=from"], "option --column: 'sender' is not a waconv column"),
+        ("compare", ["--column", "user"], "option --column: expected KEY=VALUE"),
+        ("summary", ["--dimensions", "COLOUR"], "option --dimensions: unknown dimension 'COLOUR'"),
+        ("summary", ["--json", "-o", "meta.csv"], "option --output: --json writes Meta's JSON layout"),
+    ],
+)
+def test_option_errors_name_the_option_like_argparse(command, options, expected, example_csv, tmp_path):
+    done = run(command, str(example_csv), "-q", *options, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = option_error_lines(done)
+    assert len(lines) == 1 and lines[0].startswith(f"waconv {command}: error: {expected}"), done.stderr
+    assert "column '-" not in done.stderr
+
+
+def test_every_option_of_every_command_has_help():
+    parser = build_parser()
+    parsers = {"waconv": parser}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers.update(action.choices)
+    assert set(parsers) == {"waconv", "demo", "classify", "summary", "compare", "reconcile"}
+    missing = [f"{name} {action.dest}" for name, sub in parsers.items() for action in sub._actions
+               if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()]
+    assert not missing, missing
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so that tqdm draws its bar."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_warnings_print_through_the_progress_bar(example_csv, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert cli.main(["summary", str(example_csv), "-o", str(example_csv.parent / "summary.csv")]) == 0
+    written = terminal.getvalue()
+    assert "%|" in written  # the bar was drawn
+    warning_lines = [line.rsplit("\r", 1)[-1] for line in written.split("\n") if "warning:" in line]
+    assert warning_lines, written
+    assert all(line.startswith("waconv: warning: ") for line in warning_lines), warning_lines
+
+
+def test_progress_bar_routes_warnings_only_while_it_is_up(capsys):
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *rest, **kw: seen.append(str(message))
+        with progress_bar(argparse.Namespace(quiet=True), ["one"]):
+            warnings.warn("during the bar", waconv.WaconvWarning)
+        warnings.warn("after the bar", waconv.WaconvWarning)
+    assert capsys.readouterr().err == "waconv: warning: during the bar\n"
+    assert seen == ["after the bar"]

@@ -1,7 +1,8 @@
 """The `waconv` command line: classify, summarise and compare message logs from files.
 
 User errors (a missing file, a malformed row, an unknown option value) end with one line on
-stderr and exit code 2, never a traceback.
+stderr and exit code 2, never a traceback. An input of `-` is standard input; `-o -` writes
+one table to standard output (see cli/stdin.py and cli/output.py).
 """
 
 from __future__ import annotations
@@ -15,34 +16,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from waconv import _core
+from waconv import __version__, _core
 from waconv.api import classify
 from waconv import examples
 from waconv.cli.demo import EXAMPLE_TIMEZONES, demo_report, example_log, webhook_report, what_if_line
-from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, read_events, write_table
+from waconv.cli.options import OptionError, bucket_zone, column_names, options_named, waba_timezones
+from waconv.cli.output import FILE_FORMATS, STDOUT, file_format, table_text, write_output, write_text
+from waconv.cli.stdin import read_inputs
+from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, write_table
 from waconv._errors import InputError
 from waconv.analytics.meta_json import response_from_summary
 
 __all__ = ["EXAMPLE_TIMEZONES", "classify", "demo_report", "example_log", "main", "what_if_line"]
 
 GRANULARITIES = ("HALF_HOUR", "DAILY", "MONTHLY")
-
-
-def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
-    out = {}
-    for value in values or []:
-        key, sep, rest = value.partition("=")
-        if not sep or not key or not rest:
-            raise InputError(option, None, f"expected KEY=VALUE, got {value!r}")
-        out[key] = rest
-    return out
+# The summary's arguments as the API names them in an InputError, and as the user typed them.
+SUMMARY_OPTIONS = {"dimensions": "--dimensions", "granularity": "--granularity", "tz": "--tz"}
 
 
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
     """The classify options every command shares (compare chooses rules and prices itself)."""
     options: dict[str, Any] = {
-        "timezones": _pairs(args.timezone, "--timezone") or None,
-        "columns": _pairs(args.column, "--column") or None,
+        "timezones": waba_timezones(args.timezone),
+        "columns": column_names(args.column),
         "anchor": args.anchor,
     }
     if args.rate_card:
@@ -56,10 +52,20 @@ def _classify_options(args: argparse.Namespace) -> dict[str, Any]:
     return {**_model_options(args), "rules": args.rules, "price": not args.no_price}
 
 
+def _warning_line(message: Warning | str) -> str:
+    return f"waconv: warning: {message}"
+
+
 @contextmanager
-def _progress(args: argparse.Namespace, stages: list[str]) -> Iterator[Any]:
-    """A stage-by-stage bar on stderr; hidden when stderr is not a terminal or with --quiet."""
+def progress_bar(args: argparse.Namespace, stages: list[str]) -> Iterator[Any]:
+    """A stage-by-stage bar on stderr; hidden when stderr is not a terminal or with --quiet.
+
+    While it is up, warnings go through the bar (tqdm.write, one line each) instead of into it.
+    """
     from tqdm import tqdm
+
+    def through_the_bar(message, category, filename, lineno, file=None, line=None) -> None:
+        tqdm.write(_warning_line(message), file=sys.stderr)
 
     with tqdm(total=len(stages), desc=stages[0], unit="step", file=sys.stderr,
               disable=True if args.quiet else None, leave=False) as bar:
@@ -68,97 +74,127 @@ def _progress(args: argparse.Namespace, stages: list[str]) -> Iterator[Any]:
             bar.update(1)
             if next_stage:
                 bar.set_description(next_stage)
-        yield advance
+
+        shown_before = warnings.showwarning
+        warnings.showwarning = through_the_bar
+        try:
+            yield advance
+        finally:
+            warnings.showwarning = shown_before
 
 
-def _load_and_classify(args: argparse.Namespace, advance) -> tuple[Any, Any]:
-    events, _kind = read_events([Path(p) for p in args.input], args.input_format)
+def _load_and_classify(args: argparse.Namespace, advance, options: dict[str, Any]) -> tuple[Any, Any]:
+    events, _kind = read_inputs(args.input, args.input_format)
     advance(f"{len(events):,} rows", "classify")
-    result = classify(events, **_classify_options(args))
+    result = classify(events, **options)
     return events, result
 
 
 def _summary_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    return {"granularity": args.granularity, "dimensions": args.dimensions,
-            "tz": None if args.tz == "utc" else args.tz}
+    return {"granularity": args.granularity, "dimensions": args.dimensions, "tz": bucket_zone(args.tz)}
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    outdir = Path(args.output)
-    outdir.mkdir(parents=True, exist_ok=True)
-    with _progress(args, ["read", "classify", "summarise", "write"]) as advance:
-        _events, result = _load_and_classify(args, advance)
+    options, summary_arguments = _classify_options(args), _summary_arguments(args)
+    to_stdout = args.output == STDOUT
+    fmt = args.output_format or ("csv" if to_stdout else "parquet")
+    if not to_stdout:
+        outdir = Path(args.output)
+        outdir.mkdir(parents=True, exist_ok=True)
+    with progress_bar(args, ["read", "classify", "summarise", "write"]) as advance:
+        _events, result = _load_and_classify(args, advance, options)
         advance(f"{len(result.conversations):,} conversations", "summarise")
         tables = {"messages": result.messages, "conversations": result.conversations, "windows": result.windows}
-        if not args.no_price:
-            tables["summary"] = result.summary(**_summary_arguments(args))
+        if not args.no_price and not to_stdout:
+            with options_named(SUMMARY_OPTIONS):
+                tables["summary"] = result.summary(**summary_arguments)
         advance("done", "write")
-        written = [write_table(frame, outdir, name, args.output_format) for name, frame in tables.items()]
+        if to_stdout:  # one table fits standard output: the messages
+            write_output(result.messages, STDOUT, fmt)
+            written = []
+        else:
+            written = [write_table(frame, outdir, name, fmt) for name, frame in tables.items()]
         advance("written")
+    report = sys.stderr if to_stdout else sys.stdout
     print(f"{len(result.messages):,} messages, {len(result.conversations):,} conversations, "
-          f"{len(result.windows):,} windows" + (f"; bill {result.messages.cost.sum():,.2f}" if not args.no_price else ""))
+          f"{len(result.windows):,} windows" + (f"; bill {result.messages.cost.sum():,.2f}" if not args.no_price else ""),
+          file=report)
     for path in written:
         print(f"  {path}")
     return 0
 
 
+def _summary_format(args: argparse.Namespace) -> str | None:
+    """The format -o asks for (None: print the table); --json wants a .json file or -."""
+    if args.output is None:
+        return None
+    fmt = file_format(args.output)
+    if args.json and args.output != STDOUT and fmt != "json":
+        raise OptionError("--output", f"--json writes Meta's JSON layout; give a .json file or -, not {args.output!r}")
+    return fmt
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
-    with _progress(args, ["read", "classify", "summarise"]) as advance:
-        _events, result = _load_and_classify(args, advance)
+    options, summary_arguments, fmt = _classify_options(args), _summary_arguments(args), _summary_format(args)
+    with progress_bar(args, ["read", "classify", "summarise"]) as advance:
+        _events, result = _load_and_classify(args, advance, options)
         advance("classified", "summarise")
-        table = result.summary(**_summary_arguments(args))
-        if args.json:
-            # Meta answers per WABA; a log of several WABAs gets one response per WABA id.
-            responses = [response_from_summary(table, w) for w in table["waba"].unique().tolist()]
-            if not responses:  # nothing to count: Meta's empty response, for the log's account
-                responses = [result.to_meta_json(**_summary_arguments(args))]
-            text = json.dumps(responses[0] if len(responses) == 1 else {r["id"]: r for r in responses}, indent=2)
-        else:
-            text = table.to_string(index=False)
+        with options_named(SUMMARY_OPTIONS):
+            table = result.summary(**summary_arguments)
+            if args.json:
+                # Meta answers per WABA; a log of several WABAs gets one response per WABA id.
+                responses = [response_from_summary(table, w) for w in table["waba"].unique().tolist()]
+                if not responses:  # nothing to count: Meta's empty response, for the log's account
+                    responses = [result.to_meta_json(**summary_arguments)]
         advance("done")
-    return _emit(text, args.output)
+    if args.json:
+        write_text(json.dumps(responses[0] if len(responses) == 1 else {r["id"]: r for r in responses}, indent=2),
+                   args.output)
+    elif fmt is None:
+        write_text(table_text(table), None)
+    else:
+        write_output(table, args.output, fmt)
+    return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from waconv.analytics.compare import compare
 
-    with _progress(args, ["read", "compare"]) as advance:
-        events, _kind = read_events([Path(p) for p in args.input], args.input_format)
+    options = _model_options(args)
+    fmt = file_format(args.output) if args.output else None
+    with progress_bar(args, ["read", "compare"]) as advance:
+        events, _kind = read_inputs(args.input, args.input_format)
         advance(f"{len(events):,} rows", "compare")
-        table = compare(events, rules=args.rules_list, **_model_options(args))
+        table = compare(events, rules=args.rules_list, **options)
         advance("done")
-    if args.output and args.output.endswith(".parquet"):
-        write_table(table, Path(args.output).parent, Path(args.output).stem, "parquet")
-        return 0
-    if args.output:
-        table.to_csv(args.output, index=False)
-        return 0
-    return _emit(table.to_string(index=False), None)
+    if fmt is None:
+        write_text(table_text(table), None)
+    else:
+        write_output(table, args.output, fmt)
+    return 0
 
 
 def _cmd_reconcile(args: argparse.Namespace) -> int:
     from waconv.analytics.reconcile import reconcile
 
-    with _progress(args, ["read", "classify", "reconcile"]) as advance:
-        _events, result = _load_and_classify(args, advance)
+    options = _classify_options(args)
+    to_stdout = args.output == STDOUT
+    fmt = args.output_format or "csv"
+    with progress_bar(args, ["read", "classify", "reconcile"]) as advance:
+        _events, result = _load_and_classify(args, advance, options)
         advance("classified", "reconcile")
         outcome = reconcile(result)
         advance("done")
-    print(repr(outcome))
-    print(outcome.summary.to_string(index=False))
-    if args.output:
+    report = sys.stderr if to_stdout else sys.stdout
+    print(repr(outcome), file=report)
+    print(outcome.summary.to_string(index=False), file=report)
+    if to_stdout:  # one table fits standard output: the disagreements
+        write_output(outcome.disagreements, STDOUT, fmt)
+    elif args.output:
         outdir = Path(args.output)
         outdir.mkdir(parents=True, exist_ok=True)
         for name in ("disagreements", "summary", "grouping"):
-            print(f"  {write_table(getattr(outcome, name), outdir, name, args.output_format)}")
-    return 0
-
-
-def _emit(text: str, output: str | None) -> int:
-    if output:
-        Path(output).write_text(text + "\n")
-    else:
-        print(text)
+            print(f"  {write_table(getattr(outcome, name), outdir, name, fmt)}")
     return 0
 
 
@@ -180,15 +216,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_input_options(parser: argparse.ArgumentParser, *, one_model: bool = True) -> None:
     """Input and classify options; one_model=False (compare) leaves out --rules and --no-price."""
-    parser.add_argument("input", nargs="+", help="event files: CSV, Parquet, or webhook JSON / JSON lines")
+    parser.add_argument("input", nargs="+",
+                        help="event files: CSV, Parquet, or webhook JSON / JSON lines; - reads standard input")
     parser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto",
-                        help="default: from the file name (.csv, .parquet, .json/.jsonl = Cloud API webhooks)")
+                        help="default auto: from the file name (.csv, .parquet, .json/.jsonl = Cloud API webhooks); "
+                             "for - sniffed: Parquet bytes, JSON (webhooks) or else CSV (sunshine must be named)")
     if one_model:
         parser.add_argument("--rules", default="auto", choices=("auto", *_core.ERAS),
                             help="pricing era: auto (by date, the default) or one era for every message")
         parser.add_argument("--no-price", action="store_true", help="classify only, no cost")
     parser.add_argument("--timezone", action="append", metavar="WABA=ZONE",
-                        help="a WABA's IANA time zone (repeatable); default UTC")
+                        help="a WABA's IANA time zone, e.g. waba-br=America/Sao_Paulo, for its era switches and "
+                             "months (repeatable); default UTC")
     parser.add_argument("--column", action="append", metavar="CANONICAL=YOURS",
                         help="map an input column name (docs/rules.md §Input columns) to yours, "
                              "e.g. user=wa_id (repeatable)")
@@ -200,16 +239,29 @@ def _add_input_options(parser: argparse.ArgumentParser, *, one_model: bool = Tru
 
 
 def _add_summary_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--granularity", choices=GRANULARITIES, default="DAILY")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default="DAILY",
+                        help="length of the summary's time buckets (default: DAILY)")
     parser.add_argument("--dimensions", nargs="+", default=["PRICING_CATEGORY", "PRICING_TYPE", "COUNTRY"],
                         help="PMP: COUNTRY PHONE PRICING_CATEGORY PRICING_TYPE TIER; "
                              "CBP: CONVERSATION_CATEGORY CONVERSATION_TYPE CONVERSATION_DIRECTION COUNTRY PHONE")
-    parser.add_argument("--tz", choices=("utc", "waba"), default="utc", help="bucket in UTC or each WABA's zone")
+    parser.add_argument("--tz", default="utc", metavar="ZONE",
+                        help="the summary's bucket zone: utc (the default), waba (each WABA's --timezone) "
+                             "or any IANA zone, e.g. Europe/Berlin")
+
+
+def _add_output_format(parser: argparse.ArgumentParser, tables: str, default: str) -> None:
+    parser.add_argument("--output-format", choices=OUTPUT_FORMATS,
+                        help=f"format of the files in OUTDIR (default: {default}), or of the {tables} table "
+                             "written by -o - (default: csv)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waconv", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"waconv {__version__}",
+                        help="print waconv's version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="what to do; waconv COMMAND --help lists its options")
+    formats = ", ".join(FILE_FORMATS)
 
     demo = commands.add_parser("demo", help="classify a shipped example and print what waconv sees")
     demo.add_argument("--webhooks", action="store_true",
@@ -219,42 +271,53 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("classify", help="classify a log and write messages, conversations, windows, summary")
     _add_input_options(run)
     _add_summary_options(run)
-    run.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="directory for the tables")
-    run.add_argument("--output-format", choices=OUTPUT_FORMATS, default="parquet")
+    run.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                     help="directory for the tables; - writes the messages table alone to standard output "
+                          "(the counts go to stderr)")
+    _add_output_format(run, "messages", "parquet")
     run.set_defaults(run=_cmd_classify)
 
     summary = commands.add_parser("summary", help="print analytics shaped like Meta's pricing/conversation analytics")
     _add_input_options(summary)
     _add_summary_options(summary)
     summary.add_argument("--json", action="store_true", help="Meta's API response layout instead of a table")
-    summary.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    summary.add_argument("-o", "--output", metavar="FILE",
+                         help=f"write FILE instead of printing, in the format of its extension ({formats}); "
+                              "- writes CSV to standard output (with --json: a .json file or -)")
     summary.set_defaults(run=_cmd_summary)
 
     compare = commands.add_parser("compare", help="cost of the same log under several pricing models")
     _add_input_options(compare, one_model=False)
     compare.add_argument("--rules", dest="rules_list", nargs="+", choices=_core.ERAS,
                          default=["cbp_v2", "pmp_v1", "pmp_v2"], help="models to compare with the rules in force")
-    compare.add_argument("-o", "--output", metavar="FILE", help="write CSV (or .parquet) instead of printing")
+    compare.add_argument("-o", "--output", metavar="FILE",
+                         help=f"write FILE instead of printing, in the format of its extension ({formats}); "
+                              "- writes CSV to standard output")
     compare.set_defaults(run=_cmd_compare)
 
     reconcile = commands.add_parser("reconcile", help="compare waconv with Meta's verdict in webhook dumps")
     _add_input_options(reconcile)
-    reconcile.add_argument("-o", "--output", metavar="OUTDIR", help="write disagreements, summary, grouping")
-    reconcile.add_argument("--output-format", choices=OUTPUT_FORMATS, default="csv")
+    reconcile.add_argument("-o", "--output", metavar="OUTDIR",
+                           help="write disagreements, summary, grouping into OUTDIR; - writes the disagreements "
+                                "alone to standard output (the report goes to stderr)")
+    _add_output_format(reconcile, "disagreements", "csv")
     reconcile.set_defaults(run=_cmd_reconcile)
     return parser
 
 
 def _warn_in_one_line(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"waconv: warning: {message}", file=sys.stderr)
+    print(_warning_line(message), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.showwarning = _warn_in_one_line
         try:
             return args.run(args)
+        except OptionError as error:  # worded like argparse's own: "waconv summary: error: option --tz: ..."
+            print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
         except InputError as error:
             print(f"waconv: {error}", file=sys.stderr)
         except BrokenPipeError:  # `waconv summary ... | head` stopped reading: not an error
