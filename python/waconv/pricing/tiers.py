@@ -12,26 +12,37 @@ your own table, as a CSV file or a DataFrame with these columns (one row per ban
 Tier is written as Meta writes it (``"<LOWER>:<UPPER>"`` inclusive, ``MAX`` open-ended;
 Meta starts the first band at 0). Category is ``utility``, ``authentication`` or
 ``authentication_international`` (the last two share one count). Rates are absolute
-per-message rates in the rate cards' currency. Bands of one market and category must not
-overlap.
+per-message rates in the rate cards' currency (finite and non-negative, as in a rate card;
+files in UTF-8). Bands of one market and category must not overlap; bounds are at most
+2**63 - 1, the core's count.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
 from typing import Any, Union
 
 from waconv._errors import InputError
 from waconv.pricing.markets import market_reference
+from waconv.pricing.rate_cards import (
+    check_row_width,
+    check_source,
+    check_unique_header,
+    csv_rows,
+    parse_rate,
+    read_source,
+    shown,
+)
 
-MAX = 2**63 - 1
+MAX = 2**63 - 1  # the core counts in int64
 CATEGORIES = ("utility", "authentication", "authentication_international")
-_TIER = re.compile(r"^\s*(\d+)\s*:\s*(\d+|MAX)\s*$", re.IGNORECASE)
+REQUIRED = ("market", "category", "tier", "rate")
+_TIER = re.compile(r"^\s*([+-]?\d+)\s*:\s*([+-]?\d+|MAX)\s*$", re.IGNORECASE)
+_FRAME = "<DataFrame>"
 
 
 @dataclass(frozen=True)
@@ -51,48 +62,104 @@ class TierTable:
 
     @classmethod
     def from_csv(cls, source: Union[str, PathLike, io.TextIOBase]) -> TierTable:
-        name = str(source) if not isinstance(source, io.TextIOBase) else getattr(source, "name", "<stream>")
-        text = Path(source).read_text(encoding="utf-8-sig") if not isinstance(source, io.TextIOBase) else source.read()
-        reader = csv.DictReader(io.StringIO(text))
-        rows = [(reader.line_num, row) for row in reader]
-        return cls(_bands(rows, name), name)
+        text, name = read_source(source, "source")
+        rows = [(line, row) for line, row in csv_rows(text, name) if any(cell.strip() for cell in row)]
+        if not rows:
+            raise InputError(None, None, "no header line (Market,Category,Tier,Rate)", file=name)
+        (header_line, header), body = rows[0], rows[1:]
+        return cls(_bands(header, header_line, body, name), name)
 
     @classmethod
     def from_frame(cls, frame: Any) -> TierTable:
-        rows = [(i + 2, {str(k): str(v) for k, v in row.items()}) for i, row in enumerate(frame.to_dict("records"))]
-        return cls(_bands(rows, "<DataFrame>"), "<DataFrame>")
+        import pandas as pd
+
+        if not isinstance(frame, pd.DataFrame):
+            raise InputError("volume_tiers", None, f"expected a pandas DataFrame, got {_type_name(frame)}")
+        header = [str(column) for column in frame.columns]
+        # Lines as a CSV file of the frame would number them: the header is line 1.
+        columns = [_column_text(frame.iloc[:, j], header[j]) for j in range(len(header))]
+        body = [(i + 2, list(cells)) for i, cells in enumerate(zip(*columns))]
+        return cls(_bands(header, None, body, _FRAME), _FRAME)
 
 
-def _bands(rows: list[tuple[int, dict[str, str]]], name: str) -> tuple[Band, ...]:
+def _column_text(column: Any, name: str) -> list[str]:
+    """A frame column as the cells a CSV file would hold: "" where it is missing, and each
+    number as its own dtype prints it (a float32 0.002 is "0.002", not 0.0020000000949949026)."""
+    try:
+        text = column.astype(str)
+    except ValueError:  # an int longer than Python prints (4,300 digits)
+        for i, value in enumerate(column):
+            try:
+                str(value)
+            except ValueError:
+                raise InputError(name, i + 2, "a number with more digits than Python prints", file=_FRAME) from None
+        raise
+    return ["" if missing else value for value, missing in zip(text.tolist(), column.isna().tolist())]
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def _check_header(header: list[str], line: int | None, name: str) -> list[str]:
+    normalised = [cell.strip().lower() for cell in header]
+    check_unique_header(normalised, line, name)
+    for column in REQUIRED:
+        if column not in normalised:
+            raise InputError(column, line, "column is required in a tier table", file=name)
+    return normalised
+
+
+def _bands(header: list[str], header_line: int | None, body: list[tuple[int, list[str]]],
+           name: str) -> tuple[Band, ...]:
+    columns = _check_header(header, header_line, name)
+    position = {column: columns.index(column) for column in REQUIRED}
     markets = set(market_reference().markets)
     bands: list[tuple[int, Band]] = []
-    for line, row in rows:
-        cells = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        for column in ("market", "category", "tier", "rate"):
-            if column not in cells:
-                raise InputError(column, None, "column is required in a tier table", file=name)
+    for line, row in body:
+        if not any(cell.strip() for cell in row):
+            continue
+        check_row_width(row, header, line, name)
+        cells = {column: (row[i].strip() if i < len(row) else "") for column, i in position.items()}
         if cells["market"] not in markets:
-            raise InputError("Market", line, f"unknown market {cells['market']!r}", file=name)
+            raise InputError("Market", line, f"unknown market {shown(cells['market'])}", file=name)
         category = re.sub(r"[\s\-]+", "_", cells["category"].lower())
         if category not in CATEGORIES:
-            raise InputError("Category", line, f"tiers apply to {', '.join(CATEGORIES)}, not {cells['category']!r}",
-                             file=name)
-        match = _TIER.match(cells["tier"])
-        if not match:
-            raise InputError("Tier", line, f"tier {cells['tier']!r} is not '<lower>:<upper>' or '<lower>:MAX'",
-                             file=name)
-        lower = int(match.group(1))
-        upper = MAX if match.group(2).upper() == "MAX" else int(match.group(2))
-        if upper < lower:
-            raise InputError("Tier", line, f"tier {cells['tier']!r} ends before it starts", file=name)
-        try:
-            rate = float(cells["rate"].replace("$", ""))
-        except ValueError:
-            raise InputError("Rate", line, f"rate {cells['rate']!r} is not a number", file=name) from None
+            raise InputError("Category", line, f"tiers apply to {', '.join(CATEGORIES)}, not "
+                             f"{shown(cells['category'])}", file=name)
+        lower, upper = _tier(cells["tier"], name, line)
+        rate = parse_rate(cells["rate"], name, line, "Rate")
+        if math.isnan(rate):
+            raise InputError("Rate", line, f"rate {shown(cells['rate'])}: a tier band needs a rate", file=name)
         label = f"{lower}:{'MAX' if upper == MAX else upper}"
         bands.append((line, Band(cells["market"], category, lower, upper, rate, label)))
     _check_overlaps(bands, name)
     return tuple(b for _, b in bands)
+
+
+def _tier(cell: str, name: str, line: int) -> tuple[int, int]:
+    match = _TIER.match(cell)
+    if not match:
+        raise InputError("Tier", line, f"tier {shown(cell)} is not '<lower>:<upper>' or '<lower>:MAX'", file=name)
+    lower, upper = (_bound(match.group(k), cell, name, line) for k in (1, 2))
+    if upper < lower:
+        raise InputError("Tier", line, f"tier {shown(cell)} ends before it starts", file=name)
+    return lower, upper
+
+
+def _bound(text: str, cell: str, name: str, line: int) -> int:
+    if text.upper() == "MAX":
+        return MAX
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if text.startswith("-") and digits != "0":
+        raise InputError("Tier", line, f"tier {shown(cell)} has a negative bound; counts start at 0", file=name)
+    # The length test comes first: int() refuses strings of over 4,300 digits.
+    if len(digits) > len(str(MAX)) or int(digits) > MAX:
+        raise InputError("Tier", line, f"tier {shown(cell)} has a bound larger than {MAX}; write MAX for an "
+                         "open-ended band", file=name)
+    return int(digits)
 
 
 def _check_overlaps(bands: list[tuple[int, Band]], name: str) -> None:
@@ -105,10 +172,15 @@ def _check_overlaps(bands: list[tuple[int, Band]], name: str) -> None:
 
 
 def as_tier_table(value: Any) -> TierTable | None:
+    import pandas as pd
+
     if value is None or isinstance(value, TierTable):
         return value
+    if isinstance(value, pd.DataFrame):
+        return TierTable.from_frame(value)
+    if isinstance(value, io.IOBase):
+        check_source(value, "volume_tiers")  # binary streams: ask for text mode
     if isinstance(value, (str, PathLike, io.TextIOBase)):
         return TierTable.from_csv(value)
-    if hasattr(value, "to_dict"):
-        return TierTable.from_frame(value)
-    raise InputError("volume_tiers", None, "expected a CSV path, a DataFrame or a TierTable")
+    raise InputError("volume_tiers", None, "expected a CSV path, a text stream, a pandas DataFrame or a TierTable, "
+                     f"got {_type_name(value)}")
