@@ -7,7 +7,9 @@ check raises :class:`InputError` naming the user's column, the first bad row and
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from waconv import _core
-from waconv._errors import InputError
-from waconv.engine.strings import encode_strings, factorize_strings
+from waconv._errors import InputError, WaconvWarning
+from waconv.engine.strings import encode_strings, factorize_strings, without_string_views
 
 NOT_DELIVERED = np.iinfo(np.int64).min
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
@@ -50,6 +52,19 @@ _TRUE_STRINGS = {"true": True, "1": True, "yes": True, "false": False, "0": Fals
 
 CswRefreshing = Union[None, str, Callable[[pd.DataFrame], Any]]
 
+# infer_dtype kinds made only of single values; the others ("mixed", "mixed-integer",
+# "unknown-array") may hold lists, dicts or arrays, which are then looked for value by value.
+_SCALAR_KINDS = frozenset({
+    "empty", "string", "bytes", "integer", "floating", "mixed-integer-float", "decimal", "complex",
+    "boolean", "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period", "interval",
+})
+_TEXT_KINDS = ("string", "mixed", "mixed-integer")
+# Strings are joined and encoded this many at a time: one encode call per chunk, bounded memory.
+_ENCODE_CHUNK = 65_536
+_MAPPINGS = {"columns": "waconv column name to the input's column name", "timezones": "WABA id to IANA time zone name"}
+_EARLIEST_STAMP = pd.Timestamp(EARLIEST)  # naive UTC, for datetimes read value by value
+_LATEST_STAMP = pd.Timestamp(LATEST)
+
 
 @dataclass
 class CanonicalEvents:
@@ -78,13 +93,31 @@ class CanonicalEvents:
         return len(self.timestamp)
 
 
+def as_mapping(argument: str, value: Any) -> dict:
+    """`columns` or `timezones` as a dict: None, a mapping, or a pandas Series keyed by its index."""
+    if value is None:
+        return {}
+    if isinstance(value, pd.Series):
+        return value.to_dict()
+    if not isinstance(value, Mapping):
+        raise InputError(argument, None, f"expected a mapping of {_MAPPINGS[argument]}, "
+                                         f"got {type(value).__name__} {_short(value)}")
+    return dict(value)
+
+
 def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> dict[str, str]:
     """Canonical name -> the user's column name, for the columns present."""
-    mapping = dict(columns or {})
-    unknown = set(mapping) - set(REQUIRED) - set(OPTIONAL)
+    mapping = as_mapping("columns", columns)
+    # key=str: keys of several types must not make the sort itself fail.
+    unknown = sorted((name for name in mapping if name not in REQUIRED + OPTIONAL), key=str)
     if unknown:
-        name = sorted(unknown)[0]
+        name = unknown[0]
         raise InputError(name, None, f"not a waconv column; known: {', '.join(REQUIRED + OPTIONAL)}")
+    for name, source in mapping.items():
+        try:
+            hash(source)
+        except TypeError:
+            raise InputError("columns", None, f"{name!r} is mapped to {_short(source)}, not a column name") from None
     resolved = {}
     for name in REQUIRED + OPTIONAL:
         source = mapping.get(name, name)
@@ -95,6 +128,71 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> d
         elif name in mapping:
             raise InputError(source, None, f"column mapped to {name!r} is missing")
     return resolved
+
+
+def _column(frame: pd.DataFrame, name: Hashable) -> pd.Series:
+    """The one column of that name, in a layout the engine reads, its values checked."""
+    found = frame[name]
+    if isinstance(found, pd.DataFrame):  # the name labels several columns: which one is meant is unknowable
+        raise InputError(name, None, f"{found.shape[1]} columns have this name; keep one (rename or drop the others)")
+    found = without_string_views(found)
+    _check_values(found, name)
+    return found
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_values(series: pd.Series, column: Hashable) -> None:
+    """Every value of a Python-object column is a single value and every string valid
+    Unicode: a list or dict is no id or category, and a lone surrogate ("\\ud800", as text
+    decoded with errors="surrogateescape" holds) cannot be encoded as UTF-8 for Arrow or the core."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if dtype.categories.dtype == object:
+            found = _first_bad_value(dtype.categories.to_numpy())
+            if found is not None:
+                rows = series.cat.codes.to_numpy() == found[0]
+                if rows.any():  # a category no row holds is never read
+                    raise InputError(column, _first(rows), found[1])
+        return
+    if dtype == object or (isinstance(dtype, pd.StringDtype) and dtype.storage == "python"):
+        found = _first_bad_value(series.to_numpy(dtype=object))
+        if found is not None:
+            raise InputError(column, *found)
+
+
+def _first_bad_value(values: np.ndarray) -> tuple[int, str] | None:
+    """(position, reason) of the first value that is not a single value or not valid Unicode."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind not in _SCALAR_KINDS:
+        single = np.fromiter((pd.api.types.is_scalar(v) for v in values), dtype=bool, count=len(values))
+        if not single.all():
+            position = _first(~single)
+            value = values[position]
+            return position, f"not a single value: {_short(value)} (a {type(value).__name__})"
+    if kind not in _TEXT_KINDS:
+        return None
+    for start in range(0, len(values), _ENCODE_CHUNK):
+        chunk = values[start : start + _ENCODE_CHUNK]
+        strings = chunk[~pd.isna(chunk)] if kind == "string" else [v for v in chunk if isinstance(v, str)]
+        try:
+            "".join(strings).encode("utf-8")
+        except UnicodeEncodeError:
+            for offset, value in enumerate(chunk):
+                if isinstance(value, str) and not _encodable(value):
+                    return start + offset, f"not valid Unicode text: {_short(value)} holds a lone surrogate"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _first(mask: np.ndarray) -> int:
@@ -160,29 +258,31 @@ def _map_small(
 
 
 def _timestamps(series: pd.Series, column: str) -> tuple[np.ndarray, bool | None]:
-    """int64 ns UTC (NaT -> NOT_DELIVERED) and whether the input was tz-aware (None: numbers)."""
+    """int64 ns UTC (NaT -> NOT_DELIVERED) and whether the input was tz-aware (None: numbers).
+    Values outside 2000..2100 come back clamped just outside it, for _check_timestamps."""
     if pd.api.types.is_bool_dtype(series.dtype):
         raise InputError(column, 0, "expected datetimes or epoch seconds, got booleans")
     if pd.api.types.is_numeric_dtype(series.dtype):
-        seconds = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        nulls = np.isnan(seconds)
-        out = np.full(len(seconds), NOT_DELIVERED, dtype=np.int64)
-        bad = ~nulls & ((seconds < EARLIEST / 1e9) | (seconds >= LATEST / 1e9))
-        if bad.any():
-            raise InputError(column, _first(bad), "epoch seconds outside 2000-01-01 .. 2100-01-01")
-        if pd.api.types.is_integer_dtype(series.dtype) and not nulls.any():
-            out = series.to_numpy(dtype=np.int64) * 1_000_000_000
-        else:
-            out[~nulls] = np.round(seconds[~nulls] * 1e9).astype(np.int64)
-        return out, None
+        return _epoch_seconds(series, column), None
     native = _datetime_storage(series)
     if native is not None:
-        # Out-of-range values come back clamped just outside 2000..2100 for _check_timestamps.
         ns, _ = _core.instants(*native)
         return ns, isinstance(series.dtype, pd.DatetimeTZDtype)
-    aware, values = _parse_objects(series, column)
-    ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return ns, aware
+    return _parse_objects(series, column)
+
+
+def _epoch_seconds(series: pd.Series, column: str) -> np.ndarray:
+    seconds = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    nulls = np.isnan(seconds)
+    out = np.full(len(seconds), NOT_DELIVERED, dtype=np.int64)
+    bad = ~nulls & ((seconds < EARLIEST / 1e9) | (seconds >= LATEST / 1e9))
+    if bad.any():
+        raise InputError(column, _first(bad), "epoch seconds outside 2000-01-01 .. 2100-01-01")
+    if pd.api.types.is_integer_dtype(series.dtype) and not nulls.any():
+        out = series.to_numpy(dtype=np.int64) * 1_000_000_000
+    else:
+        out[~nulls] = np.round(seconds[~nulls] * 1e9).astype(np.int64)
+    return out
 
 
 def _datetime_storage(series: pd.Series) -> tuple[np.ndarray, int] | None:
@@ -197,48 +297,99 @@ def _datetime_storage(series: pd.Series) -> tuple[np.ndarray, int] | None:
     return None
 
 
-def _parse_objects(series: pd.Series, column: str) -> tuple[bool, pd.Series]:
-    """Datetime objects or ISO strings; naive and tz-aware values may not be mixed."""
-    non_null = series.dropna()
+def _parse_objects(series: pd.Series, column: str) -> tuple[np.ndarray, bool | None]:
+    """Datetime objects, ISO strings or epoch seconds as Python numbers; naive and tz-aware
+    values may not be mixed, nor numbers with datetimes."""
+    present = series.notna().to_numpy()
+    rows = np.flatnonzero(present)
+    # By position, never by label: an index may repeat labels, and a label would then
+    # stand for several rows.
+    non_null = series[present].reset_index(drop=True)
+    ns = np.full(len(series), NOT_DELIVERED, dtype=np.int64)
     if non_null.empty:
-        return False, pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+        return ns, False
+    numbers = _numbers(non_null, rows, column)
+    if numbers is not None:
+        seconds = np.full(len(series), np.nan)
+        seconds[rows] = numbers
+        return _epoch_seconds(pd.Series(seconds), column), None
+    parsed = None
+    if _all_strings(non_null):
+        try:
+            parsed = pd.to_datetime(non_null, format="ISO8601")
+        except (ValueError, TypeError, OverflowError):  # other formats, mixed zones, beyond datetime64[ns]
+            parsed = None
+    native = _datetime_storage(parsed) if parsed is not None else None
+    if native is None:
+        ns[rows], aware = _parse_one_by_one(non_null, rows, column)
+        return ns, aware
+    ns[rows], _ = _core.instants(*native)
+    return ns, isinstance(parsed.dtype, pd.DatetimeTZDtype)
+
+
+def _numbers(values: pd.Series, rows: np.ndarray, column: str) -> np.ndarray | None:
+    """Python numbers (epoch seconds) of an object column as floats; None when the values
+    are no numbers. Numbers mixed with strings or datetimes are an error: an int read as a
+    datetime would count nanoseconds, not seconds."""
+    if values.dtype != object:
+        return None
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind in ("integer", "floating", "mixed-integer-float"):
+        try:
+            return values.to_numpy(dtype=np.float64)
+        except OverflowError:  # an int beyond float64: out of range either way
+            return np.array([_float_or_infinity(v) for v in values])
+    if kind in ("mixed", "mixed-integer"):
+        numeric = np.fromiter((_is_number(v) for v in values), dtype=bool, count=len(values))
+        if numeric.any():
+            odd = numeric != numeric[0]
+            raise InputError(column, int(rows[_first(odd)]),
+                             "mixed value types: epoch seconds and datetimes (or ISO strings); use one type")
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _float_or_infinity(value: Any) -> float:
     try:
-        parsed = pd.to_datetime(non_null, format="ISO8601") if _all_strings(non_null) else None
-    except (ValueError, TypeError):
-        parsed = None
-    if parsed is None or not (
-        isinstance(parsed.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(parsed.dtype)
-    ):
-        parsed = _parse_one_by_one(series, non_null, column)
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return True, parsed.dt.tz_convert("UTC").dt.tz_localize(None).reindex(series.index)
-    return False, parsed.reindex(series.index)
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
 
 
 def _all_strings(values: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(values.dtype) and all(isinstance(v, str) for v in values.iloc[:1000])
 
 
-def _parse_one_by_one(series: pd.Series, non_null: pd.Series, column: str) -> pd.Series:
-    positions = {label: i for i, label in enumerate(series.index)} if not series.index.is_unique else None
+def _parse_one_by_one(values: pd.Series, rows: np.ndarray, column: str) -> tuple[np.ndarray, bool]:
+    """ns UTC of each value, clamped like the core's instants (a year such as 2600 fits a
+    datetime but not int64 nanoseconds), and whether the values are tz-aware."""
     first_kind: bool | None = None
-    stamps = []
-    for label, value in non_null.items():
-        row = positions[label] if positions else series.index.get_loc(label)
+    ns = np.empty(len(values), dtype=np.int64)
+    for position, value in enumerate(values):
         try:
             stamp = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            raise InputError(column, int(row), f"not a datetime: {value!r}") from None
+        except (ValueError, TypeError, OverflowError):
+            raise InputError(column, int(rows[position]), f"not a datetime: {_short(value)}") from None
         if stamp is pd.NaT:
-            stamps.append(stamp)
+            ns[position] = NOT_DELIVERED
             continue
         kind = stamp.tzinfo is not None
         if first_kind is None:
             first_kind = kind
         elif kind != first_kind:
-            raise InputError(column, int(row), "mixed naive and tz-aware datetimes")
-        stamps.append(stamp.tz_convert("UTC") if kind else stamp)
-    return pd.Series(pd.to_datetime(stamps, utc=bool(first_kind)), index=non_null.index)
+            raise InputError(column, int(rows[position]), "mixed naive and tz-aware datetimes")
+        if kind:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        if stamp < _EARLIEST_STAMP:
+            ns[position] = EARLIEST - 1
+        elif stamp >= _LATEST_STAMP:
+            ns[position] = LATEST
+        else:
+            ns[position] = stamp.as_unit("ns").value
+    return ns, bool(first_kind)
 
 
 def _check_timestamps(ns: np.ndarray, column: str) -> None:
@@ -269,7 +420,8 @@ def canonicalize(
     if not isinstance(frame, pd.DataFrame):
         raise InputError("events", None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = resolve_columns(frame, columns)
-    col = {name: frame[source] for name, source in names.items()}
+    zones = as_mapping("timezones", timezones)
+    col = {name: _column(frame, source) for name, source in names.items()}
 
     _no_nulls(col["business"], names["business"], "business")
     _no_nulls(col["user"], names["user"], "user")
@@ -290,12 +442,14 @@ def canonicalize(
                 users.result()  # columns are checked in order: an error in user ids comes first
                 raise
             user, user_values = users.result()
+    time_zones = _zones_for(rest["waba_values"], zones)
+    _warn_unused_zones(rest["waba_values"], zones)
     return CanonicalEvents(
         business=business,
         user=user,
         business_values=business_values,
         user_values=user_values,
-        time_zones=_zones_for(rest["waba_values"], timezones),
+        time_zones=time_zones,
         user_country=col.get("user_country"),
         user_country_column=names.get("user_country", "user_country"),
         **rest,
@@ -407,7 +561,7 @@ def _csw_refreshing(frame: pd.DataFrame, option: CswRefreshing) -> np.ndarray | 
     if isinstance(option, str):
         if option not in frame.columns:
             raise InputError(option, None, "csw_refreshing names a column that is missing")
-        return _bools(frame[option], option)
+        return _bools(_column(frame, option), option)
     if callable(option):
         mask = np.asarray(option(frame))
         if mask.shape != (len(frame),):
@@ -417,15 +571,34 @@ def _csw_refreshing(frame: pd.DataFrame, option: CswRefreshing) -> np.ndarray | 
 
 
 def _zones_for(waba_values: pd.Index, timezones: Mapping[Hashable, str] | None) -> list[str]:
-    zones = dict(timezones or {})
+    zones = as_mapping("timezones", timezones)
     by_text = {str(k): v for k, v in zones.items()}
     out = []
     for value in waba_values:
         zone = zones.get(value, by_text.get(str(value), "UTC"))
         if not isinstance(zone, str):
-            raise InputError("timezones", None, f"time zone of WABA {value!r} must be a string, got {zone!r}")
+            raise InputError("timezones", None, f"time zone of WABA {value!r} must be a string, got {_short(zone)}")
+        if not _encodable(zone):  # no zone name holds a lone surrogate, and the core reads UTF-8
+            raise InputError("timezones", None, f"unknown time zone {zone!r}")
         out.append(zone)
     return out
+
+
+def _warn_unused_zones(waba_values: pd.Index, zones: dict[Hashable, str]) -> None:
+    """A key naming no WABA of the log is no error (one mapping may serve many logs), but a
+    misspelt WABA id would silently leave that WABA on UTC. Keys match as in _zones_for."""
+    if not zones:
+        return
+    wabas = set(waba_values)
+    texts = {str(value) for value in waba_values}
+    unused = [key for key in zones if key not in wabas and str(key) not in texts]
+    if unused:
+        others = f" (and {len(unused) - 1} more)" if len(unused) > 1 else ""
+        warnings.warn(
+            f"timezones key {unused[0]!r}{others} names no WABA of the log: its time zone is not used",
+            WaconvWarning,
+            stacklevel=5,  # from here: canonicalize, classify_frame, classify, the caller
+        )
 
 
 def read_csv_with_text_ids(path) -> pd.DataFrame:

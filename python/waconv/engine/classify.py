@@ -13,7 +13,7 @@ import pandas as pd
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
-from waconv.engine.canonical import CswRefreshing, canonicalize
+from waconv.engine.canonical import CswRefreshing, as_mapping, canonicalize
 from waconv.engine.price import (
     auth_international_arrays,
     make_plan,
@@ -37,6 +37,10 @@ from waconv.pricing.tiers import TierTable, as_tier_table
 
 _ANCHORS = ("delivered", "sent")
 _CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
+# The core takes counts as C++ integers. Larger requests mean "no limit" and are clamped:
+# the core never starts more threads than rows, and no month holds 2**63 conversations.
+_MAX_THREADS = np.iinfo(np.int32).max
+_MAX_COUNT = np.iinfo(np.int64).max
 
 
 def classify_frame(
@@ -64,10 +68,13 @@ def classify_frame(
         raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
     if anchor not in _ANCHORS:
         raise InputError("anchor", None, f"unknown anchor {anchor!r}; use 'delivered' or 'sent'")
-    for name, value in (("service_free_allowance", service_free_allowance),
-                        ("free_tier_conversations", free_tier_conversations)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise InputError(name, None, f"expected a non-negative integer, got {value!r}")
+    service_free_allowance = _count("service_free_allowance", service_free_allowance, _MAX_COUNT)
+    free_tier_conversations = _count("free_tier_conversations", free_tier_conversations, _MAX_COUNT)
+    threads = _count("threads", threads, _MAX_THREADS, "0 = one per core")
+    columns, timezones = as_mapping("columns", columns), as_mapping("timezones", timezones)
+    failed_freeform_opens_conversation = _flag("failed_freeform_opens_conversation", failed_freeform_opens_conversation)
+    direct_billing = _flag("direct_billing", direct_billing)
+    price = _flag("price", price)  # price="no" would otherwise be true
 
     canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
     plan = user_country = row_country = us_user = us_override = None
@@ -167,6 +174,20 @@ def classify_frame(
         "total": finished - started,
     }
     return result
+
+
+def _count(name: str, value: Any, maximum: int, hint: str = "") -> int:
+    """A non-negative integer argument as a Python int of at most `maximum`."""
+    # bool is an int to Python, but threads=True is a slip, not one thread.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InputError(name, None, f"expected a non-negative integer{f' ({hint})' if hint else ''}, got {value!r}")
+    return min(int(value), maximum)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(name, None, f"expected True or False, got {value!r}")
+    return bool(value)
 
 
 def _timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:

@@ -17,6 +17,51 @@ from waconv import _core
 _INT32_MAX = np.iinfo(np.int32).max
 
 
+def _without_view_type(data_type: pa.DataType) -> pa.DataType:
+    """large_string for string_view, large_binary for binary_view, any other type as it is."""
+    # The view types exist from pyarrow 16; older versions have neither.
+    is_string_view = getattr(pa.types, "is_string_view", None)
+    if is_string_view is not None and is_string_view(data_type):
+        return pa.large_string()
+    is_binary_view = getattr(pa.types, "is_binary_view", None)
+    if is_binary_view is not None and is_binary_view(data_type):
+        return pa.large_binary()
+    return data_type
+
+
+def _is_view(data_type: pa.DataType) -> bool:
+    return _without_view_type(data_type) != data_type
+
+
+def without_views(data: pa.ChunkedArray) -> pa.ChunkedArray:
+    """string_view / binary_view columns (also as dictionary values) as large_string /
+    large_binary: pandas cannot sort or factorize view types and Arrow cannot decode their
+    dictionaries, while the core reads the offsets-and-data layout."""
+    data_type = data.type
+    if pa.types.is_dictionary(data_type) and _is_view(data_type.value_type):
+        plain = _without_view_type(data_type.value_type)
+        # Arrow has no kernel to decode a dictionary of views: the dictionary is cast first.
+        chunks = [pa.DictionaryArray.from_arrays(chunk.indices, chunk.dictionary.cast(plain)) for chunk in data.chunks]
+        return pa.chunked_array(chunks, type=pa.dictionary(data_type.index_type, plain, data_type.ordered))
+    if _is_view(data_type):
+        return data.cast(_without_view_type(data_type))
+    return data
+
+
+def without_string_views(series: pd.Series) -> pd.Series:
+    """A pandas column backed by an Arrow view type as the same values in large_string /
+    large_binary (see without_views); any other column as it is."""
+    dtype = series.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return series
+    data_type = dtype.pyarrow_dtype
+    if not (_is_view(data_type) or (pa.types.is_dictionary(data_type) and _is_view(data_type.value_type))):
+        return series
+    data = series.array.__arrow_array__()
+    plain = without_views(data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data]))
+    return pd.Series(pd.arrays.ArrowExtensionArray(plain), index=series.index, name=series.name, copy=False)
+
+
 def _is_arrow_string(dtype: object) -> bool:
     if isinstance(dtype, pd.StringDtype):
         return dtype.storage == "pyarrow"

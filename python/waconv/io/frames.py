@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from waconv._errors import InputError
+from waconv.engine.strings import without_views
 
 OUTPUTS = ("pandas", "arrow", "polars")
 
@@ -23,14 +24,19 @@ def _module_of(obj: object) -> str:
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:
-    """Dictionary-encoded columns (Parquet's default for low-cardinality strings) decoded.
+    """Dictionary-encoded columns (Parquet's default for low-cardinality strings) decoded,
+    string_view columns (pyarrow >= 16, polars' own layout) as large_string.
 
     A pandas Categorical would keep the dictionary's order, which depends on the order rows
-    were written; waconv's ids must not. The cast runs in Arrow's C++, no Python objects.
+    were written; waconv's ids must not. The casts run in Arrow's C++, no Python objects.
     """
     for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+        original = table.column(i)
+        column = without_views(original)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if column is not original:
+            table = table.set_column(i, field.name, column)
     return table
 
 
