@@ -56,12 +56,14 @@ def test_a_duplicated_column_name_that_waconv_reads():
     frame = good()
     frame.insert(1, "user", frame["user"], allow_duplicates=True)
     raises(frame, "user", None, "2 columns have this name")
-    # A duplicated column waconv does not read comes back, both copies.
+    # A duplicated column waconv does not read comes back, both copies; Arrow output needs
+    # distinct names, and says so before anything is computed.
     other = good()
     other["note"] = 1
     other.insert(0, "note", 2, allow_duplicates=True)
     messages = waconv.classify(other, price=False).messages
     assert list(messages.columns).count("note") == 2
+    raises(other, "note", None, "needs distinct names", output="arrow")
 
 
 def test_a_string_where_a_mapping_is_expected():
@@ -207,3 +209,9 @@ def test_a_timezones_key_naming_no_waba_is_reported():
         waconv.classify(good(), timezones={"b1": "America/Sao_Paulo"}, price=False)
         waconv.classify(good().assign(waba=7), timezones={"7": "America/Sao_Paulo"}, price=False)  # "7" names 7
 
+
+def test_object_columns_arrow_cannot_hold_are_reported_on_arrow_output():
+    frame = good().assign(note=object_column([1, "one", None]))
+    assert waconv.classify(frame, price=False).messages["note"].tolist()[:2] == [1, "one"]
+    for output in ("arrow", "polars"):
+        raises(frame, "note", 1, "cannot be written to Arrow", output=output, price=False)

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from waconv.engine.canonical import CswRefreshing
 from waconv.engine.classify import classify_frame
-from waconv.io.frames import as_pandas, check_output
+from waconv.io.frames import as_pandas, check_names_for, check_output
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.pricing.tiers import TierTable
 from waconv.result import Result, ResultTables, export
@@ -72,6 +72,7 @@ def classify(
     started = time.perf_counter()
     check_output(output)
     frame = as_pandas(events)
+    check_names_for(output, frame)
     converted = time.perf_counter() - started
     tables = classify_frame(
         frame,

@@ -66,9 +66,52 @@ def check_output(output: str) -> None:
         raise InputError("output", None, f"unknown output {output!r}; use one of {', '.join(OUTPUTS)}")
 
 
+def check_names_for(output: str, frame: pd.DataFrame) -> None:
+    """Arrow and polars tables need distinct column names; pandas frames do not. Checked
+    before anything is computed, as the input's columns all come back."""
+    if output == "pandas" or frame.columns.is_unique:
+        return
+    name = frame.columns[frame.columns.duplicated()][0]
+    raise InputError(name, None, f"several columns have this name; output={output!r} needs distinct names")
+
+
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
-    """A result table as Arrow: categoricals become dictionary arrays, nullable ints keep nulls."""
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    """A result table as Arrow: categoricals become dictionary arrays, nullable ints keep nulls.
+
+    The input's own columns come back too, and pandas holds what Arrow cannot (a Python
+    object column mixing ints and strings, a string with a lone surrogate): such a column
+    is reported as an InputError naming it and its first such row.
+    """
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, UnicodeError) as error:
+        raise _unwritable(frame, error) from None
+
+
+def _unwritable(frame: pd.DataFrame, error: Exception) -> Exception:
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        if _arrow_error(column) is None:
+            continue
+        # The shortest prefix Arrow refuses ends at the first row it cannot take.
+        low, high = 0, len(column)  # column[:low] converts, column[:high] does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _arrow_error(column.iloc[:middle]) is None:
+                low = middle
+            else:
+                high = middle
+        reason = _arrow_error(column.iloc[:high])
+        return InputError(name, high - 1, f"cannot be written to Arrow: {reason}")
+    return error  # not one column's values: a bug, not bad input
+
+
+def _arrow_error(column: pd.Series) -> str | None:
+    try:
+        pa.Array.from_pandas(column)
+    except (pa.ArrowException, UnicodeError) as error:
+        return str(error).splitlines()[0] if str(error) else type(error).__name__
+    return None
 
 
 def convert(frame: pd.DataFrame, output: str) -> Any:
