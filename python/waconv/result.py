@@ -50,7 +50,11 @@ class Result(Tables):
     """Classified messages, conversations and windows.
 
     messages: the input rows in input order, with the per-message columns added (their
-    meaning: ``docs/rules.md``).
+    meaning: ``docs/rules.md``). The input's columns come back as given, except `timestamp`
+    and `delivered_at` (under their mapped names) given as text, ISO strings or Python
+    objects: those are datetime64[ns, UTC], from the instants classify parsed (a naive
+    datetime column beside them is localized to UTC, so the two compare). NaT where a
+    delivery is missing.
     conversations: one row per CBP conversation or free entry point window.
     windows: customer service and free entry point windows.
     n_duplicates: rows that repeat an earlier (message_id, direction).

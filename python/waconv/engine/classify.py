@@ -146,7 +146,7 @@ def classify_frame(
             stacklevel=3,
         )
     result = Tables(
-        messages=messages_table(events, added),
+        messages=messages_table(events, added, canonical, columns),
         conversations=conversations,
         windows=window_frame,
         n_duplicates=int(canonical.duplicate.sum()),

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from waconv import _core
-from waconv.engine.canonical import CanonicalEvents, to_utc_index
+from waconv.engine.canonical import CanonicalEvents, _timestamps, resolve_columns, to_utc_index
+
+_UTC = pd.DatetimeTZDtype("ns", "UTC")
 
 
 def _categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
@@ -78,12 +80,18 @@ def message_columns(
     }
 
 
-def messages_table(frame: pd.DataFrame, added: dict[str, Any]) -> pd.DataFrame:
-    """The input rows with `added` columns after them (replacing same-named ones in place).
+def messages_table(
+    frame: pd.DataFrame, added: dict[str, Any], events: CanonicalEvents | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The input rows with `added` columns after them (replacing same-named ones in place),
+    and with their text timestamps as UTC datetimes when `events` is given (see `time_columns`).
 
     The input's columns are shared, not copied (copy-on-write), and the frame is built in
     one step: inserting 20 columns one by one into a 10M-row frame costs 0.2 s.
     """
+    if events is not None:
+        added = {**time_columns(frame, events, columns), **added}
     if not frame.columns.is_unique:
         out = frame.copy(deep=False)
         for name, values in added.items():
@@ -92,6 +100,53 @@ def messages_table(frame: pd.DataFrame, added: dict[str, Any]) -> pd.DataFrame:
     columns: dict[Hashable, Any] = {name: frame[name].array for name in frame.columns}
     columns.update(added)
     return pd.DataFrame(columns, index=frame.index, copy=False)
+
+
+def time_columns(
+    frame: pd.DataFrame, events: CanonicalEvents, columns: Mapping[str, str] | None
+) -> dict[Hashable, Any]:
+    """The input's `timestamp` and `delivered_at` columns that hold text (or Python objects),
+    as datetime64[ns, UTC] columns built from the instants canonicalize already parsed.
+
+    Datetime and epoch-number columns are the user's own choice and stay as they are, except
+    a naive datetime column beside a converted one: it is localized to UTC (waconv reads naive
+    times as UTC), so that the two stay comparable (pandas refuses naive against aware) and
+    the messages can be classified again.
+    """
+    names = resolve_columns(frame, columns)
+    text = {name: _is_text(frame[names[name]]) for name in ("timestamp", "delivered_at") if name in names}
+    if not any(text.values()):
+        return {}
+    out: dict[Hashable, Any] = {}
+    for name, is_text in text.items():
+        column = frame[names[name]]
+        if is_text:
+            out[names[name]] = _utc_array(events.timestamp if name == "timestamp" else _delivered(events, column))
+        elif pd.api.types.is_datetime64_dtype(column.dtype):  # naive
+            out[names[name]] = column.array.tz_localize("UTC")
+    return out
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+
+def _utc_array(ns: np.ndarray) -> pd.arrays.DatetimeArray:
+    # Built as a UTC dtype directly: DatetimeIndex.tz_localize("UTC") takes 0.5 s on 10M rows.
+    return pd.Series(ns.view("datetime64[ns]"), dtype=_UTC, copy=False).array
+
+
+def _delivered(events: CanonicalEvents, column: pd.Series) -> np.ndarray:
+    """The delivery instants of the column's rows: canonicalize keeps those of outbound rows
+    only (NOT_DELIVERED elsewhere). An inbound row's delivery means nothing to waconv but is
+    the user's data: the few such values are parsed here rather than dropped."""
+    outbound = events.direction == _core.DIRECTIONS.index("outbound")
+    stray = ~outbound & column.notna().to_numpy()
+    if not stray.any():
+        return events.delivered_at
+    ns = events.delivered_at.copy()
+    ns[stray] = _timestamps(column[stray], str(column.name))[0]
+    return ns
 
 
 def pricing_categories(codes: np.ndarray) -> pd.Categorical:

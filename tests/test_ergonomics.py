@@ -1,0 +1,125 @@
+"""What analysts get back (issue #12): text timestamps as UTC datetimes, summary buckets as
+datetime columns whatever the WABAs' zones, and small HTML reprs for notebooks."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import waconv
+from builders import log
+
+pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")  # rate gaps are not the subject
+
+ZONES = waconv.examples.TIMEZONES
+
+
+@pytest.fixture(scope="module")
+def example() -> waconv.Result:
+    return waconv.classify(waconv.examples.log(), timezones=ZONES)
+
+
+def as_text(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """`frame` with the named datetime columns written as ISO strings (NaT -> missing)."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].map(lambda t: None if pd.isna(t) else t.isoformat()).astype(object)
+    return out
+
+
+def utc(column: pd.Series) -> pd.Series:
+    return pd.to_datetime(column, utc=True, format="ISO8601").dt.as_unit("ns")
+
+
+def same_instants(got: pd.Series, expected: pd.Series) -> bool:
+    return bool((got.isna().to_numpy() == expected.isna().to_numpy()).all()
+                and (got.dropna().to_numpy() == expected.dropna().to_numpy()).all())
+
+
+# -- 1. text timestamps come back as datetimes ------------------------------------------------
+
+def test_iso_text_timestamps_come_back_as_utc_datetimes(example):
+    raw = waconv.examples.log()  # times as ISO text, as read from the CSV
+    assert raw["timestamp"].dtype != "datetime64[ns, UTC]"
+    m = example.messages
+    assert str(m["timestamp"].dtype) == str(m["delivered_at"].dtype) == "datetime64[ns, UTC]"
+    assert same_instants(m["timestamp"], utc(raw["timestamp"]))
+    assert same_instants(m["delivered_at"], utc(raw["delivered_at"]))
+    assert m["delivered_at"].isna().sum() == raw["delivered_at"].isna().sum() > 0
+    # Datetimes make the obvious arithmetic work.
+    assert (m["delivered_at"] - m["timestamp"]).dropna().min() >= pd.Timedelta(0)
+
+
+def test_the_users_frame_is_left_as_it_was():
+    raw = waconv.examples.log()
+    before = raw.copy()
+    waconv.classify(raw, timezones=ZONES, price=False)
+    pd.testing.assert_frame_equal(raw, before)
+
+
+def test_mapped_time_columns_are_converted_under_their_own_names():
+    frame = as_text(log("2025-07-01 10:00", (0, "in"), (1, "out", "utility"), (30, "out", "marketing", None)),
+                    "timestamp", "delivered_at")
+    frame = frame.rename(columns={"timestamp": "sent_at", "delivered_at": "dlv"})
+    result = waconv.classify(frame, columns={"timestamp": "sent_at", "delivered_at": "dlv"}, price=False)
+    m = result.messages
+    assert list(m.columns[: len(frame.columns)]) == list(frame.columns)  # converted in place, not appended
+    assert str(m["sent_at"].dtype) == str(m["dlv"].dtype) == "datetime64[ns, UTC]"
+    assert m["sent_at"].tolist() == [pd.Timestamp("2025-07-01 10:00", tz="UTC") + pd.Timedelta(hours=h)
+                                     for h in (0, 1, 30)]
+    assert m["dlv"].isna().tolist() == [True, False, True]
+
+
+def test_naive_iso_text_is_read_as_utc():
+    frame = log("2025-07-01 10:00", (0, "in"), (1, "out", "utility"))
+    frame["timestamp"] = ["2025-07-01 10:00:00", "2025-07-01T11:00:00"]
+    frame = frame.drop(columns="delivered_at")
+    m = waconv.classify(frame, price=False).messages
+    assert m["timestamp"].tolist() == [pd.Timestamp("2025-07-01 10:00", tz="UTC"),
+                                       pd.Timestamp("2025-07-01 11:00", tz="UTC")]
+
+
+def test_an_inbound_rows_delivery_time_is_kept():
+    # classify ignores delivery on inbound rows; the column still holds the user's value.
+    frame = as_text(log("2025-07-01 10:00", (0, "in"), (1, "out", "utility")), "timestamp", "delivered_at")
+    frame.loc[0, "delivered_at"] = "2025-07-01T10:00:05+00:00"
+    m = waconv.classify(frame, price=False).messages
+    assert m["delivered_at"].tolist() == [pd.Timestamp("2025-07-01 10:00:05", tz="UTC"),
+                                          pd.Timestamp("2025-07-01 11:00", tz="UTC")]
+
+
+def test_numbers_and_datetimes_stay_as_given():
+    frame = log("2025-07-01 10:00", (0, "in"), (1, "out", "utility"))
+    seconds = frame.assign(timestamp=frame["timestamp"].dt.as_unit("s").astype("int64"))
+    m = waconv.classify(seconds, price=False).messages
+    assert m["timestamp"].dtype == np.int64 and str(m["delivered_at"].dtype) == str(frame["delivered_at"].dtype)
+    naive = frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None),
+                         delivered_at=frame["delivered_at"].dt.tz_localize(None))
+    m = waconv.classify(naive, price=False).messages
+    assert m["timestamp"].dt.tz is None and m["delivered_at"].dt.tz is None
+
+
+def test_a_naive_datetime_beside_converted_text_becomes_utc_too():
+    frame = log("2025-07-01 10:00", (0, "in"), (1, "out", "utility"))
+    frame["delivered_at"] = frame["delivered_at"].dt.tz_localize(None)
+    frame = as_text(frame, "timestamp")
+    frame["timestamp"] = frame["timestamp"].str.replace("+00:00", "", regex=False)  # naive text
+    m = waconv.classify(frame, price=False).messages
+    assert str(m["delivered_at"].dt.tz) == "UTC"
+    assert (m["delivered_at"] - m["timestamp"]).iloc[1] == pd.Timedelta(0)  # comparable: one kind
+    again = waconv.classify(m[list(frame.columns)], price=False).messages  # and classifiable again
+    assert again["pricing_type"].astype(str).tolist() == m["pricing_type"].astype(str).tolist()
+
+
+def test_arrow_text_timestamps_come_back_as_datetimes_too():
+    frame = as_text(log("2025-07-01 10:00", (0, "in"), (1, "out", "utility")), "timestamp", "delivered_at")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    assert pa.types.is_string(table.schema.field("timestamp").type)
+    m = waconv.classify(table, price=False).messages
+    assert str(m["timestamp"].dtype) == "datetime64[ns, UTC]"
+    arrow = waconv.classify(table, price=False, output="arrow").messages
+    assert arrow.schema.field("timestamp").type == pa.timestamp("ns", tz="UTC")
