@@ -123,3 +123,45 @@ def test_arrow_text_timestamps_come_back_as_datetimes_too():
     assert str(m["timestamp"].dtype) == "datetime64[ns, UTC]"
     arrow = waconv.classify(table, price=False, output="arrow").messages
     assert arrow.schema.field("timestamp").type == pa.timestamp("ns", tz="UTC")
+
+
+# -- 2. summary buckets are datetime columns ----------------------------------------------------
+
+def test_waba_zone_summary_of_several_zones_has_datetime_columns(example):
+    table = example.summary("MONTHLY", [], tz="waba", timezones=ZONES)
+    assert set(table["tz"]) == {"America/Sao_Paulo", "UTC"}
+    assert str(table["start"].dtype) == str(table["end"].dtype) == "datetime64[ns, UTC]"
+    assert str(table["local_start"].dtype) == "datetime64[ns]"
+    assert list(table.columns[:6]) == ["analytics", "waba", "start", "end", "tz", "local_start"]
+    for row in table.itertuples():
+        assert row.local_start == row.start.tz_convert(row.tz).tz_localize(None)
+        assert (row.local_start.day, row.local_start.hour) == (1, 0)
+
+
+def test_filtering_by_local_date_gives_each_wabas_own_month(example):
+    table = example.summary("MONTHLY", [], tz="waba", timezones=ZONES)
+    july = table[(table["local_start"] >= "2025-07-01") & (table["local_start"] < "2025-08-01")]
+    assert set(july["waba"]) == {"waba-br", "waba-global"}
+    starts = dict(zip(july["waba"], july["start"]))
+    assert starts["waba-br"] == pd.Timestamp("2025-07-01 03:00", tz="UTC")  # Sao Paulo's midnight
+    assert starts["waba-global"] == pd.Timestamp("2025-07-01", tz="UTC")
+    m = example.messages
+    pmp_july = m[(m["pricing_model"] == "PMP") & m["pricing_type"].notna() & ~m["duplicate"]]
+    local = pmp_july["delivered_at"].where(pmp_july["waba"] != "waba-br",
+                                           pmp_july["delivered_at"].dt.tz_convert("America/Sao_Paulo"))
+    in_july = [t.year == 2025 and t.month == 7 for t in local]
+    assert july.loc[july["analytics"] == "pricing_analytics", "volume"].sum() == sum(in_july)
+
+
+def test_waba_zone_summary_of_one_zone_keeps_that_zone_and_the_same_columns():
+    frame = log("2024-05-06 10:00", (0, "out", "utility"), waba="w")
+    result = waconv.classify(frame, rules="pmp_v1", timezones={"w": "Asia/Tokyo"}, price=False)
+    table = result.summary(dimensions=[], tz="waba")
+    assert str(table["start"].dtype) == "datetime64[ns, Asia/Tokyo]"
+    assert table["tz"].tolist() == ["Asia/Tokyo"]
+    assert table["local_start"].tolist() == [pd.Timestamp("2024-05-06")]
+
+
+def test_other_zones_add_no_columns(example):
+    for tz in (None, "Asia/Kolkata"):
+        assert "tz" not in example.summary("MONTHLY", [], tz=tz).columns

@@ -104,10 +104,14 @@ def test_monthly_waba_zone_summary_equals_group_bys(example):
     got = rows_of(table, "conversation_analytics", ["waba", "start", "phone_number", "conversation_direction"])
     assert_same(got, {k: tuple(v) for k, v in expected.agg(["size", "sum"]).iterrows()})
 
-    # Two WABAs in two zones: each bucket is written in its own WABA's zone.
+    # Two WABAs in two zones: one datetime column of UTC instants, each row's zone beside it,
+    # and each bucket a month from local midnight to local midnight in its own WABA's zone.
+    assert str(table["start"].dtype) == str(table["end"].dtype) == "datetime64[ns, UTC]"
     for row in table.itertuples():
-        assert str(row.start.tz) == ZONES.get(row.waba, "UTC")
-        assert (row.start.day, row.start.hour, row.end.day, row.end.hour) == (1, 0, 1, 0)
+        assert row.tz == ZONES.get(row.waba, "UTC")
+        start, end = row.start.tz_convert(row.tz), row.end.tz_convert(row.tz)
+        assert (start.day, start.hour, end.day, end.hour) == (1, 0, 1, 0)
+        assert row.local_start == start.tz_localize(None)
 
 
 def hourly_templates(zone: str, first_day: dt.date, days: int, every_minutes: int) -> pd.DataFrame:

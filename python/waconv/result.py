@@ -107,8 +107,12 @@ class Result(Tables):
 
         Returns one row per (analytics, waba, bucket, dimension values): ``analytics``
         (``"pricing_analytics"`` / ``"conversation_analytics"``), ``waba`` (Meta's analytics
-        are per WABA), ``start`` and ``end`` (tz-aware; an object column of Timestamps when
-        tz="waba" spans several zones), the requested dimension columns in Meta's lower-case
+        are per WABA), ``start`` and ``end`` (tz-aware instants in the zone of `tz`; with
+        tz="waba", in the WABAs' zone when they share one, else in UTC, as one pandas column
+        holds one zone), with tz="waba" also ``tz`` (the row's WABA zone) and ``local_start``
+        (naive: the bucket's start on that zone's wall clock, the same for every WABA's July,
+        so filter and group days or months on it: ``table[table.local_start >= "2025-07-01"]``),
+        the requested dimension columns in Meta's lower-case
         field names with Meta's upper-case values (null where a dimension does not apply or
         Meta omits it, e.g. ``tier`` of free messages), ``volume`` (messages or conversations)
         and ``cost`` (NaN when the result was classified with ``price=False``, or when a

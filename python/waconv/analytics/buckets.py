@@ -193,19 +193,19 @@ def local_months(ns: np.ndarray, zone_of_row: np.ndarray, zones: list[str]) -> n
     return labels[codes]
 
 
-def as_timestamps(ns: np.ndarray, zone_of_row: np.ndarray, zones: list[str]) -> pd.Series | pd.DatetimeIndex:
-    """Tz-aware timestamps, in the zone of each row.
-
-    One zone: a datetime column in that zone. Several (tz="waba" with WABAs in different
-    zones): an object column of Timestamps, each in its own WABA's zone.
-    """
+def as_timestamps(ns: np.ndarray, zone_of_row: np.ndarray, zones: list[str]) -> pd.Series:
+    """Tz-aware timestamps: in the rows' zone when they share one, else in UTC (a pandas
+    column holds one zone; see `local_wall_times` for each row's own wall clock)."""
     utc = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
-    used = sorted({zones[i] for i in np.unique(zone_of_row)}) if len(ns) else ["UTC"]
-    if len(used) == 1:
-        return pd.Series(utc.tz_convert(used[0]))
-    out = np.empty(len(ns), dtype=object)
-    for zone in used:
+    used = {zones[i] for i in np.unique(zone_of_row)} if len(ns) else {"UTC"}
+    return pd.Series(utc.tz_convert(used.pop()) if len(used) == 1 else utc)
+
+
+def local_wall_times(ns: np.ndarray, zone_of_row: np.ndarray, zones: list[str]) -> np.ndarray:
+    """Naive datetime64[ns]: the wall-clock time of each instant in its row's zone."""
+    out = np.empty(len(ns), dtype=np.int64)
+    for zone in set(zones):
         members = np.flatnonzero([z == zone for z in zones])
         rows = np.isin(zone_of_row, members)
-        out[rows] = list(utc[rows].tz_convert(zone))
-    return pd.Series(out, dtype=object)
+        out[rows] = _wall_ns(ns[rows], zone)
+    return out.view("datetime64[ns]")

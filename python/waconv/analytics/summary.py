@@ -35,6 +35,7 @@ from waconv.analytics.buckets import (
     check_tz,
     coded,
     delivery_ns,
+    local_wall_times,
     message_columns,
     resolve_zones,
     waba_column,
@@ -107,8 +108,12 @@ def summary(
 
     Returns one row per (analytics, waba, bucket, dimension values): ``analytics``
     (``"pricing_analytics"`` / ``"conversation_analytics"``), ``waba`` (Meta's analytics
-    are per WABA), ``start`` and ``end`` (tz-aware; an object column of Timestamps when
-    tz="waba" spans several zones), the requested dimension columns in Meta's lower-case
+    are per WABA), ``start`` and ``end`` (tz-aware instants in the zone of `tz`; with
+    tz="waba", in the WABAs' zone when they share one, else in UTC, as one pandas column
+    holds one zone), with tz="waba" also ``tz`` (the row's WABA zone) and ``local_start``
+    (naive: the bucket's start on that zone's wall clock, the same for every WABA's July,
+    so filter and group days or months on it: ``table[table.local_start >= "2025-07-01"]``),
+    the requested dimension columns in Meta's lower-case
     field names with Meta's upper-case values (null where a dimension does not apply or
     Meta omits it, e.g. ``tier`` of free messages), ``volume`` (messages or conversations)
     and ``cost`` (NaN when the result was classified with ``price=False``, or when a
@@ -134,10 +139,19 @@ def summary(
         _aggregate(_pricing_units(result, pricing, priced), granularity, tz, zones),
     ]
     used = {PRICING_DIMENSIONS[d] for d in pricing} | {CONVERSATION_DIMENSIONS[d] for d in conversation}
-    columns = ["analytics", "waba", "start", "end", *[c for c in DIMENSION_COLUMNS if c in used], "volume", "cost"]
+    dimension_columns = [c for c in DIMENSION_COLUMNS if c in used]
+    local = ["tz", "local_start"] if tz == "waba" else []
+    columns = ["analytics", "waba", "start", "end", *local, *dimension_columns, "volume", "cost"]
     non_empty = [p for p in parts if len(p)] or parts[:1]
-    out = pd.concat(non_empty, ignore_index=True).reindex(columns=columns)
-    for column in columns[4:-2]:
+    out = pd.concat(non_empty, ignore_index=True)
+    zone_of_row, zones = pd.factorize(out["tz"])
+    start = out["start"].to_numpy(dtype=np.int64)
+    for column in ("start", "end"):
+        out[column] = as_timestamps(out[column].to_numpy(dtype=np.int64), zone_of_row, list(zones))
+    if local:
+        out["local_start"] = local_wall_times(start, zone_of_row, list(zones))
+    out = out.reindex(columns=columns)
+    for column in dimension_columns:
         out[column] = out[column].astype("str")  # a part without the column leaves it all-NaN object
     return out
 
@@ -241,9 +255,10 @@ def _aggregate(units: Units, granularity: str, tz: str | None, timezones) -> pd.
             "waba": pd.Index(waba_values).take(waba),
         }
     )
-    # Both frames have a fresh RangeIndex, so the Series align row for row.
-    decoded["start"] = as_timestamps(out["start"].to_numpy(), waba, zones)
-    decoded["end"] = as_timestamps(out["end"].to_numpy(), waba, zones)
+    # UTC nanoseconds and each row's zone: `summary` makes datetimes of both analytics at once.
+    decoded["start"] = out["start"].to_numpy()
+    decoded["end"] = out["end"].to_numpy()
+    decoded["tz"] = pd.Series(np.array(zones, dtype=object)[waba] if len(zones) else [], dtype="str")
     for name in units.dimensions:
         decoded[name] = out[name].to_numpy()
     decoded["volume"] = out["volume"].to_numpy(dtype=np.int64)
