@@ -165,3 +165,73 @@ def test_waba_zone_summary_of_one_zone_keeps_that_zone_and_the_same_columns():
 def test_other_zones_add_no_columns(example):
     for tz in (None, "Asia/Kolkata"):
         assert "tz" not in example.summary("MONTHLY", [], tz=tz).columns
+
+
+# -- 3. HTML reprs ----------------------------------------------------------------------------
+
+def table_rows(html: str, name: str) -> int:
+    """Body rows of the table folded under `name`."""
+    part = html.split(f"<strong>{name}</strong>", 1)[1].split("</details>", 1)[0]
+    return len(re.findall(r"<tr>\s*<th>", part.split("<tbody>", 1)[1]))
+
+
+def test_result_html_shows_counts_bill_eras_and_table_heads(example):
+    html = example._repr_html_()
+    m = example.messages
+    assert f"{len(m):,} ({example.n_duplicates:,} duplicates)" in html
+    assert f"{len(example.conversations):,}" in html and f"{len(example.windows):,}" in html
+    assert f"{m['cost'].sum():,.2f} USD" in html
+    for era, n in m["era"].value_counts().items():
+        assert f"{era}: {n:,} messages" in html
+    for name in ("messages", "conversations", "windows"):
+        assert table_rows(html, name) == 5
+    assert f"first 5 of {len(m):,} rows" in html
+
+
+def test_result_html_stays_small_whatever_the_size(example):
+    bigger = waconv.classify(pd.concat([waconv.examples.log()] * 10, ignore_index=True), timezones=ZONES)
+    assert len(bigger.messages) == 10 * len(example.messages)
+    assert len(bigger._repr_html_()) < 1.1 * len(example._repr_html_()) < 30_000
+
+
+def test_result_html_bills_each_currency_and_names_unknown_costs(example):
+    m = example.messages.copy()
+    half = np.arange(len(m)) % 2 == 0
+    m["currency"] = pd.Categorical(np.where(half, "USD", "BRL"))
+    m.loc[m.index[1], "cost"] = np.nan
+    html = waconv.Result(messages=m, conversations=example.conversations, windows=example.windows)._repr_html_()
+    for currency, part in (("USD", half), ("BRL", ~half)):
+        assert f"{m['cost'][part].sum():,.2f} {currency}" in html
+    assert "1 charged units with no rate" in html
+
+
+def test_unpriced_result_html_says_so():
+    unpriced = waconv.classify(waconv.examples.log(), timezones=ZONES, price=False)
+    assert "not priced" in unpriced._repr_html_()
+
+
+def test_result_html_escapes_the_users_values():
+    # Ids reach the table heads, a user's rate card names the currency in the bill line.
+    frame = log("2025-07-01 10:00", (0, "in"), (1, "out", "utility"), user="<script>x</script>")
+    result = waconv.classify(frame)
+    result.messages["currency"] = pd.Categorical(["<i>"] * len(frame))
+    html = result._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<i>" not in html and "&lt;i&gt;" in html
+
+
+def test_reconciliation_html_shows_counts_agreement_and_heads():
+    result = waconv.classify(waconv.read_webhooks(waconv.examples.webhooks()))
+    rec = waconv.reconcile(result)
+    assert not rec.disagreements.empty  # the example dump has one known disagreement
+    html = rec._repr_html_()
+    assert f"{rec.compared:,} delivered business messages" in html
+    assert f"{rec.agreement:.2%}" in html
+    for reason, n in rec.disagreements["reason"].value_counts().items():
+        if n:
+            assert f"{reason}: {n:,}" in html
+    assert f"{rec.not_reported:,} delivered messages without Meta pricing" in html
+    for era in rec.summary["era"].unique():
+        assert era in html
+    assert table_rows(html, "summary") == len(rec.summary)
+    assert table_rows(html, "disagreements") == min(10, len(rec.disagreements))

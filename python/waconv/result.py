@@ -11,9 +11,11 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from waconv.analytics import html
 from waconv.analytics.meta_json import to_meta_json
 from waconv.analytics.plot import by_type, daily_cost
 from waconv.analytics.plot_timeline import timeline
@@ -81,6 +83,49 @@ class Result(Tables):
             f"<waconv.Result: {len(self.messages):,} messages ({self.n_duplicates:,} duplicates), "
             f"{len(self.conversations):,} conversations, {len(self.windows):,} windows>"
         )
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: counts, the bill per currency, the eras present and the first
+        rows of each table (computed from category codes and one cost pass, so large results
+        display quickly)."""
+        m = self.messages
+        rows = [
+            ("messages", f"{len(m):,} ({self.n_duplicates:,} duplicates)"),
+            ("conversations", f"{len(self.conversations):,}"),
+            ("windows", f"{len(self.windows):,}"),
+        ]
+        if "era" in m.columns:
+            eras = html.counted(*html.codes_of(m["era"]))
+            rows.append(("eras", ", ".join(f"{html.escape(era)}: {n:,} messages" for era, n in eras) or "none"))
+        rows.append(("bill", self._bill_html()))
+        rules = self.options.get("rules")
+        if rules is not None:
+            rows.append(("rules", html.escape(rules)))
+        return html.block(
+            "waconv.Result", html.facts(rows),
+            html.head("messages", m), html.head("conversations", self.conversations),
+            html.head("windows", self.windows),
+        )
+
+    def _bill_html(self) -> str:
+        m = self.messages
+        if "cost" not in m.columns:
+            return "not priced (classified with price=False)"
+        cost = m["cost"].to_numpy(dtype=np.float64, na_value=np.nan)
+        unknown = np.isnan(cost)
+        if "currency" in m.columns:
+            codes, currencies = html.codes_of(m["currency"])
+        else:
+            codes, currencies = np.zeros(len(m), dtype=np.int64), [""]
+        known = ~unknown & (codes >= 0)
+        totals = np.bincount(codes[known], weights=cost[known], minlength=len(currencies))
+        present = np.bincount(codes[known], minlength=len(currencies)) > 0
+        parts = [f"{total:,.2f} {html.escape(currency)}".strip()
+                 for total, currency, shown in zip(totals, currencies, present) if shown]
+        text = "; ".join(parts) or "0.00"
+        if unknown.any():
+            text += f" (and {int(unknown.sum()):,} charged units with no rate: cost NaN)"
+        return text
 
     def summary(
         self,

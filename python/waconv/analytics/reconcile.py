@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from waconv._errors import InputError
+from waconv.analytics import html
 
 META_COLUMNS = ("meta_pricing_category", "meta_conversation_origin")
 _SPELLINGS = {
@@ -74,6 +75,26 @@ class Reconciliation:
         return (f"<waconv.Reconciliation: {self.compared:,} messages compared, "
                 f"{self.agreement:.2%} agree; disagreements: {reasons}; "
                 f"{self.not_reported:,} delivered messages without Meta pricing>")
+
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the counts, the agreement per era and category (a short
+        table: eras x categories) and the first disagreements and split/merged conversations."""
+        counts = self.disagreements["reason"].value_counts()
+        reasons = ", ".join(f"{html.escape(reason)}: {n:,}" for reason, n in counts.items() if n) or "none"
+        eras = ", ".join(html.escape(e) for e in pd.unique(self.summary["era"])) or "none"
+        facts = html.facts([
+            ("compared", f"{self.compared:,} delivered business messages Meta priced"),
+            ("agreement", f"{self.agreement:.2%}"),
+            ("disagreements", f"{self.disagreements['row'].nunique():,} messages ({reasons})"),
+            ("not reported", f"{self.not_reported:,} delivered messages without Meta pricing"),
+            ("eras", eras),
+        ])
+        return html.block(
+            "waconv.Reconciliation", facts,
+            html.head("summary", self.summary, 40, open_=True),  # at most 4 eras x 9 categories
+            html.head("disagreements", self.disagreements, 10), html.head("grouping", self.grouping),
+        )
 
 
 def _text(series: pd.Series) -> pd.Series:
