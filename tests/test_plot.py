@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 import waconv  # noqa: E402
 from waconv import synthetic  # noqa: E402
-from waconv.analytics.plot import plot_compare  # noqa: E402  (the lead exports it as waconv.plot_compare)
+from waconv.analytics.plot import ERA_STARTS, cost_buckets, plot_compare  # noqa: E402  (plot_compare is waconv.plot_compare)
 
 
 def classify_quietly(log: pd.DataFrame, timezones: dict, **options) -> waconv.Result:
@@ -72,18 +72,28 @@ def bar_heights_by_x(ax) -> dict[float, float]:
     return totals
 
 
+def bar_heights_by_start(ax) -> dict[float, float]:
+    """Sum of the stacked bar heights at each bar's left edge: daily_cost's bars start at
+    their bucket's first instant."""
+    totals: dict[float, float] = defaultdict(float)
+    for container in ax.containers:
+        for patch in container.patches:
+            totals[round(patch.get_x(), 6)] += patch.get_height()
+    return totals
+
+
 def legend_labels(ax) -> list[str]:
     return [text.get_text() for text in ax.get_legend().get_texts()]
 
 
 def test_daily_cost_bars_sum_to_each_days_cost(result, tmp_path):
-    ax = result.plot.daily_cost()
+    ax = result.plot.daily_cost(freq="D")
     save(ax, tmp_path, "daily_cost")
     m = result.messages
     charged = m[m["cost"].fillna(0) != 0]
     when = utc(charged["delivered_at"]).fillna(utc(charged["timestamp"]))
     expected = charged["cost"].groupby(when.dt.floor("D").dt.tz_localize(None)).sum()
-    drawn = {mdates.num2date(x).replace(tzinfo=None): h for x, h in bar_heights_by_x(ax).items() if h}
+    drawn = {mdates.num2date(x).replace(tzinfo=None): h for x, h in bar_heights_by_start(ax).items() if h}
     assert set(drawn) == {day.to_pydatetime() for day in expected[expected != 0].index}
     for day, cost in expected.items():
         if cost:
@@ -99,10 +109,132 @@ def test_daily_cost_in_another_time_zone(generated):
     charged = m[m["cost"].fillna(0) != 0]
     local_day = charged["delivered_at"].fillna(charged["timestamp"]).dt.tz_convert(zone).dt.floor("D")
     expected = charged["cost"].groupby(local_day.dt.tz_localize(None)).sum()
-    drawn = {mdates.num2date(x).replace(tzinfo=None): h for x, h in bar_heights_by_x(ax).items() if h}
+    drawn = {mdates.num2date(x).replace(tzinfo=None): h for x, h in bar_heights_by_start(ax).items() if h}
     assert sorted(drawn) == [d.to_pydatetime() for d in expected.index]
     assert [drawn[d.to_pydatetime()] for d in expected.index] == pytest.approx(expected.tolist())
     assert zone in ax.get_title()
+
+
+def charge_days(result: waconv.Result) -> tuple[pd.Series, pd.Series]:
+    """Each non-zero charge and its UTC day, computed without waconv's plot helpers."""
+    m = result.messages
+    charged = m[m["cost"].fillna(0) != 0]
+    when = utc(charged["delivered_at"]).fillna(utc(charged["timestamp"]))
+    # A CBP conversation's charge falls at its start.
+    opened = charged["conversation_id"].notna().to_numpy()
+    starts = result.conversations.set_index("conversation_id")["start"]
+    when = when.where(~opened, starts.reindex(charged["conversation_id"].astype("float")).to_numpy())
+    return charged["cost"], when.dt.floor("D").dt.tz_localize(None)
+
+
+def drawn_by_start(ax) -> dict[pd.Timestamp, float]:
+    return {pd.Timestamp(mdates.num2date(x).replace(tzinfo=None)): h for x, h in bar_heights_by_start(ax).items() if h}
+
+
+def test_daily_cost_of_a_multi_year_log_draws_months(example):
+    ax = example.plot.daily_cost()
+    assert ax.get_title().startswith("Monthly cost")
+    cost, day = charge_days(example)
+    expected = cost.groupby(day.dt.to_period("M").dt.start_time).sum()
+    drawn = drawn_by_start(ax)
+    assert sorted(drawn) == list(expected[expected != 0].index)
+    assert [drawn[month] for month in sorted(drawn)] == pytest.approx(expected[expected != 0].tolist())
+    assert len(drawn) < 60  # four years of days would be ~1,200 bars
+
+
+def test_weekly_bars_start_on_mondays_and_hold_each_weeks_cost(example):
+    ax = example.plot.daily_cost(freq="W")
+    assert ax.get_title().startswith("Weekly cost")
+    cost, day = charge_days(example)
+    monday = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    expected = cost.groupby(monday).sum()
+    drawn = drawn_by_start(ax)
+    assert {d.day_of_week for d in drawn} == {0}
+    assert sorted(drawn) == list(expected[expected != 0].index)
+    assert [drawn[week] for week in sorted(drawn)] == pytest.approx(expected[expected != 0].tolist())
+
+
+@pytest.mark.parametrize(("days", "freq"), [(0, "D"), (92, "D"), (93, "W"), (731, "W"), (732, "M")])
+def test_auto_frequency_follows_the_span_of_the_charges(days, freq):
+    first = pd.Timestamp("2024-01-01")
+    _, used = cost_buckets(pd.DatetimeIndex([first, first + pd.Timedelta(days=days)]), "auto")
+    assert used == freq
+
+
+def test_each_bar_stays_inside_its_bucket(example):
+    # So that no bar straddles a month boundary, where an era switch line may stand.
+    for freq, length in (("M", None), ("W", 7.0), ("D", 1.0)):
+        ax = example.plot.daily_cost(freq=freq)
+        for container in ax.containers:
+            for patch in container.patches:
+                start = pd.Timestamp(mdates.num2date(patch.get_x()).replace(tzinfo=None))
+                days = length if length else start.days_in_month
+                assert 0.5 * days < patch.get_width() < days
+        plt.close("all")
+
+
+def era_lines(ax) -> dict[str, pd.Timestamp]:
+    """Era name -> where its dashed line stands, read from the labels and the lines."""
+    lines = [pd.Timestamp(mdates.num2date(mdates.date2num(line.get_xdata()[0])).replace(tzinfo=None))
+             for line in ax.get_lines() if line.get_gid() == "era_switch"]
+    labels = [text.get_text() for text in ax.texts if text.get_gid() == "era_switch"]
+    assert len(lines) == len(labels)
+    return dict(zip(labels, lines))
+
+
+def test_era_switches_inside_the_range_are_marked(example, generated):
+    assert era_lines(example.plot.daily_cost()) == {
+        "cbp_v2": pd.Timestamp("2023-06-01"), "pmp_v1": pd.Timestamp("2025-07-01"),
+        "pmp_v2": pd.Timestamp("2026-10-01")}
+    assert era_lines(generated.plot.daily_cost()) == {"pmp_v1": pd.Timestamp("2025-07-01")}
+
+
+def test_no_era_switch_is_marked_under_forced_rules():
+    log = synthetic.events(n_users=100, days=42, start="2025-06-10", seed=5)
+    forced = classify_quietly(log, synthetic.TIMEZONES, rules="pmp_v1")
+    assert era_lines(forced.plot.daily_cost()) == {}
+
+
+def test_era_switch_labels_do_not_overlap(example):
+    for size in ((9, 4), (5, 3), (3.5, 2.5)):  # the README's figure and narrow subplots
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+        example.plot.daily_cost(ax=ax)
+        fig.canvas.draw()
+        boxes = [text.get_window_extent() for text in ax.texts if text.get_gid() == "era_switch"]
+        assert len(boxes) == 3
+        assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+        frame = ax.get_window_extent()
+        assert all(frame.x0 <= box.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1 for box in boxes)
+
+
+def test_era_starts_are_the_cores():
+    # One template a second before and at each switch: the core's era flips exactly there.
+    for era, day in ERA_STARTS.items():
+        start = pd.Timestamp(day, tz="UTC")
+        frame = log_at([start - pd.Timedelta(seconds=1), start])
+        eras = waconv.classify(frame, price=False).messages["era"].astype(str).tolist()
+        assert eras[1] == era and eras[0] != era
+
+
+def log_at(times: list[pd.Timestamp]) -> pd.DataFrame:
+    return pd.DataFrame({"business": "b", "user": [f"+4915{k:09d}" for k in range(len(times))],
+                         "timestamp": times, "direction": "outbound", "template_category": "utility"})
+
+
+def test_unknown_freq_is_an_input_error(example):
+    with pytest.raises(waconv.InputError) as error:
+        example.plot.daily_cost(freq="Q")
+    assert error.value.column == "freq"
+
+
+def panel_counts(ax) -> dict[str, dict[str, float]]:
+    """by_type's panels: title -> {category: stacked height}."""
+    panels = {}
+    for panel in ax.child_axes:
+        labels = [tick.get_text() for tick in panel.get_xticklabels()]
+        heights = bar_heights_by_x(panel)
+        panels[panel.get_title()] = {label: heights[round(float(x), 6)] for label, x in zip(labels, panel.get_xticks())}
+    return panels
 
 
 def test_by_type_counts_conversations_and_messages(result, tmp_path):
@@ -111,21 +243,38 @@ def test_by_type_counts_conversations_and_messages(result, tmp_path):
     m = result.messages
     cbp = m["era"].astype(str).isin(["cbp_v1", "cbp_v2"])
     openers = m[m["opens_conversation"] & cbp]  # one opening row per CBP conversation
-    expected = {f"{c}\n(conversations)": n for c, n in openers["pricing_category"].astype(str).value_counts().items()}
     pmp = m[~cbp & (m["pricing_model"] == "PMP") & m["pricing_type"].notna() & ~m["duplicate"]]
-    expected.update({f"{c}\n(messages)": n for c, n in pmp["pricing_category"].astype(str).value_counts().items()})
-    labels = [tick.get_text() for tick in ax.get_xticklabels()]
-    heights = bar_heights_by_x(ax)
-    drawn = {label: heights[round(float(x), 6)] for label, x in zip(labels, ax.get_xticks())}
-    assert drawn == {k: float(v) for k, v in expected.items() if v}
+    expected = {
+        "CBP conversations": openers["pricing_category"].astype(str).value_counts(),
+        "PMP messages": pmp["pricing_category"].astype(str).value_counts(),
+    }
+    expected = {title: {c: float(n) for c, n in counts.items() if n} for title, counts in expected.items()}
+    assert panel_counts(ax) == {title: counts for title, counts in expected.items() if counts}
+    for panel in ax.child_axes:  # categories in waconv's order, each panel on its own scale
+        labels = [tick.get_text() for tick in panel.get_xticklabels()]
+        assert labels == [c for c in waconv.PRICING_CATEGORIES if c in labels]
+        assert panel.get_ylim()[1] >= max(panel_counts(ax)[panel.get_title()].values())
     types = set(openers["pricing_type"].astype(str)) | set(pmp["pricing_type"].astype(str))
     assert legend_labels(ax) == [t for t in waconv.PRICING_TYPES if t in types]
 
 
-def test_generated_log_shows_both_units(generated):
-    labels = [tick.get_text() for tick in generated.plot.by_type().get_xticklabels()]
-    assert any(label.endswith("(conversations)") for label in labels)
-    assert any(label.endswith("(messages)") for label in labels)
+def test_generated_log_shows_both_units_in_panels_of_their_own(generated):
+    ax = generated.plot.by_type()
+    conversations, messages = ax.child_axes
+    assert (conversations.get_title(), messages.get_title()) == ("CBP conversations", "PMP messages")
+    assert (conversations.get_ylabel(), messages.get_ylabel()) == ("conversations", "messages")
+    # Separate scales: each panel's top is set by its own tallest bar, not by the other unit.
+    for panel in (conversations, messages):
+        tallest = max(bar_heights_by_x(panel).values())
+        assert tallest < panel.get_ylim()[1] <= 1.1 * tallest
+    assert not ax.axison  # the host only holds the panels
+
+
+def test_by_type_of_a_log_of_one_unit_has_one_panel():
+    log = synthetic.events(n_users=60, days=5, start="2025-08-01", seed=3)
+    result = classify_quietly(log, synthetic.TIMEZONES)
+    ax = result.plot.by_type()
+    assert [panel.get_title() for panel in ax.child_axes] == ["PMP messages"]
 
 
 def collection_rectangles(ax, gid: str) -> int:

@@ -15,7 +15,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
 
 import waconv  # noqa: E402
 from waconv import synthetic  # noqa: E402
@@ -29,11 +28,7 @@ def daily_cost(path: Path) -> None:
         warnings.simplefilter("ignore", waconv.WaconvWarning)  # a few rates borrowed from a neighbouring card
         result = waconv.classify(log, timezones=synthetic.TIMEZONES)
     fig, ax = plt.subplots(figsize=(9, 4), dpi=100, layout="constrained")
-    result.plot.daily_cost(ax=ax)
-    switch = pd.Timestamp("2025-07-01")
-    ax.axvline(switch, color="black", linewidth=1, linestyle="--")
-    ax.annotate("per-message pricing from 2025-07-01", (switch, ax.get_ylim()[1] * 0.97),
-                xytext=(6, 0), textcoords="offset points", va="top", fontsize="small")
+    result.plot.daily_cost(ax=ax)  # marks the 2025-07-01 switch to pmp_v1 itself
     ax.set_title(f"Daily cost of a synthetic log ({len(log):,} messages, 2 business numbers)")
     fig.savefig(path)
     plt.close(fig)

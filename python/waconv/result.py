@@ -33,12 +33,15 @@ class PlotAccessor:
     def __init__(self, result: Tables) -> None:
         self._result = result
 
-    def daily_cost(self, ax: Axes | None = None, tz: str | None = None) -> Axes:
-        """Cost per day (in `tz`, an IANA zone; default UTC), stacked by pricing category."""
-        return daily_cost(self._result, ax=ax, tz=tz)
+    def daily_cost(self, ax: Axes | None = None, tz: str | None = None, freq: str = "auto") -> Axes:
+        """Cost per day, week or month (in `tz`, an IANA zone; default UTC), stacked by pricing
+        category, era switches marked. freq: ``"D"``, ``"W"``, ``"M"`` or ``"auto"`` (days up to
+        92 days of charges, weeks up to two years, months beyond)."""
+        return daily_cost(self._result, ax=ax, tz=tz, freq=freq)
 
     def by_type(self, ax: Axes | None = None) -> Axes:
-        """CBP conversations and PMP messages per pricing category, stacked by pricing type."""
+        """CBP conversations and PMP messages per pricing category, stacked by pricing type, in
+        two panels (different units, so never one scale) drawn inside `ax`: ``ax.child_axes``."""
         return by_type(self._result, ax=ax)
 
     def timeline(self, user: Any, business: Any = None, ax: Axes | None = None,
