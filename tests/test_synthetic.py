@@ -217,3 +217,15 @@ def test_other_time_unit():
     assert frame["timestamp"].dtype == "datetime64[ns, UTC]"
     as_us = frame.astype({"timestamp": "datetime64[us, UTC]", "delivered_at": "datetime64[us, UTC]"})
     pd.testing.assert_frame_equal(as_us, synthetic.events(n_users=50, days=5))
+
+
+def test_timezones_of_a_log_name_exactly_its_wabas_and_classify_does_not_warn():
+    log = synthetic.events(n_users=300, days=5, seed=4, n_businesses=2)
+    zones = synthetic.timezones(log)
+    assert set(zones) == set(log["waba"]) and len(zones) < len(synthetic.TIMEZONES)
+    assert all(zones[w] == synthetic.TIMEZONES[w] for w in zones)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*names no WABA.*")
+        waconv.classify(log, timezones=zones, price=False)
+    with pytest.warns(waconv.WaconvWarning, match="names no WABA"):
+        waconv.classify(log, timezones=synthetic.TIMEZONES, price=False)

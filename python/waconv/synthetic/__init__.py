@@ -48,7 +48,7 @@ import pandas as pd
 from waconv.synthetic.tools import fixed_width_strings, hex_digits, string_series, utc_series
 from waconv.synthetic.traffic import COUNTRIES, WABAS, Traffic, generate
 
-__all__ = ["BUSINESS_IDS", "COUNTRIES", "TIMEZONES", "WABAS", "business_waba", "events"]
+__all__ = ["BUSINESS_IDS", "COUNTRIES", "TIMEZONES", "WABAS", "business_waba", "events", "timezones"]
 
 TIMEZONES: dict[str, str] = {waba: zone for waba, zone, _ in WABAS}
 """WABA id -> IANA time zone of the synthetic WABAs: pass as ``classify(..., timezones=)``."""
@@ -59,6 +59,16 @@ BUSINESS_IDS: list[str] = [str(106_540_352_242_922 + 1_000_003 * k) for k in ran
 _DIRECTIONS = ["inbound", "outbound"]
 _CATEGORIES = ["marketing", "utility", "authentication", "marketing_lite"]  # codes 1.. in the traffic
 _STATUSES = ["sent", "delivered", "read", "failed"]
+
+
+def timezones(log: pd.DataFrame) -> dict[str, str]:
+    """The time zones of the WABAs that occur in `log`, for ``classify(timezones=...)``.
+
+    A small log uses only some of :data:`WABAS`; classify warns about zones given for WABAs
+    a log does not have (they usually mean a misspelt id), so pass these, not TIMEZONES.
+    """
+    present = set(pd.unique(log["waba"]))
+    return {waba: zone for waba, zone in TIMEZONES.items() if waba in present}
 
 
 def business_waba(n_businesses: int) -> dict[str, str]:
