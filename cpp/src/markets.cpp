@@ -19,8 +19,59 @@ CountryResolver::CountryResolver(const std::vector<std::string>& prefixes,
   for (std::size_t c = 0; c < iso_codes.size(); ++c) by_iso_[iso_codes[c]] = static_cast<std::int16_t>(c);
 }
 
+namespace {
+
+bool is_space(char ch) { return std::isspace(static_cast<unsigned char>(ch)) != 0; }
+bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+bool is_separator(char ch) { return ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')'; }
+
+// Room for "00" and the most digits E.164 allows; one digit more can never be plausible.
+constexpr std::size_t kDigitRoom = kMostPhoneDigits + 2;
+
+// The E.164 digits (calling code first) of a value written as an international number, or an
+// empty view. International means '+' before every digit, or "00" first, or bare digits (the
+// webhooks' wa_id). Digits with separators and neither prefix are national format, as people
+// write their own country's numbers ("(11) 99999-0000", "612 34 56 78"): reading them as
+// international would silently give another country.
+std::string_view international_digits(std::string_view text, char (&digits)[kDigitRoom]) {
+  std::size_t count = 0;
+  bool plus = false;
+  bool separated = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (is_digit(ch)) {
+      if (count == kDigitRoom) return {};
+      digits[count++] = ch;
+    } else if (ch == '+') {
+      if (plus || count > 0) return {};  // a '+' after digits is no international prefix
+      plus = true;
+    } else if (ch == '(' && count > 0 && text.substr(i, 3) == "(0)") {
+      // "+44 (0)20 7946 0000": the trunk 0 is dialled only from inside the country.
+      i += 2;
+      separated = true;
+    } else if (is_separator(ch)) {
+      separated = true;
+    } else {
+      return {};
+    }
+  }
+  std::string_view number(digits, count);
+  if (!plus) {
+    if (number.substr(0, 2) == "00") {
+      number.remove_prefix(2);
+    } else if (separated) {
+      return {};
+    }
+  }
+  if (number.size() < kFewestPhoneDigits || number.size() > kMostPhoneDigits) return {};
+  return number;
+}
+
+}  // namespace
+
 std::int16_t CountryResolver::resolve(std::string_view user) const {
-  while (!user.empty() && std::isspace(static_cast<unsigned char>(user.front()))) user.remove_prefix(1);
+  while (!user.empty() && is_space(user.front())) user.remove_prefix(1);
+  while (!user.empty() && is_space(user.back())) user.remove_suffix(1);
   // Business-scoped user ids carry the user's ISO country: "US.13491208655302741918".
   if (user.size() > 3 && user[2] == '.' && std::isalpha(static_cast<unsigned char>(user[0])) &&
       std::isalpha(static_cast<unsigned char>(user[1]))) {
@@ -29,18 +80,15 @@ std::int16_t CountryResolver::resolve(std::string_view user) const {
     const auto it = by_iso_.find(std::string_view(iso, 2));
     return it == by_iso_.end() ? kUnknownCountry : it->second;
   }
-  // Only the leading digits can matter (the 00 prefix and the longest calling code).
-  char digits[32];
-  std::size_t count = 0;
-  for (char ch : user) {
-    if (std::isdigit(static_cast<unsigned char>(ch))) {
-      if (count < sizeof digits) digits[count++] = ch;
-    } else if (ch != '+' && ch != ' ' && ch != '-' && ch != '(' && ch != ')' && ch != '.') {
-      return kUnknownCountry;
-    }
-  }
-  std::string_view number(digits, count);
-  if (number.substr(0, 2) == "00") number.remove_prefix(2);  // international dialling prefix
+  char digits[kDigitRoom];
+  return phone_country(international_digits(user, digits));
+}
+
+std::int16_t CountryResolver::phone_country(std::string_view number) const {
+  if (number.empty()) return kUnknownCountry;
+  // +1 is the North American Numbering Plan: 1 NPA NXX XXXX, and no area code starts with
+  // 0 or 1. Anything else there is a national number of some other country ("(11) ...").
+  if (number[0] == '1' && (number.size() != 11 || number[1] < '2')) return kUnknownCountry;
   for (std::size_t n = std::min(longest_prefix_, number.size()); n > 0; --n) {
     const auto it = by_prefix_.find(number.substr(0, n));
     if (it != by_prefix_.end()) return it->second;

@@ -46,6 +46,50 @@ TEST_CASE("country resolution: BSUID prefix, longest calling code, junk") {
   CHECK(r.resolve("wa:abc") == kUnknownCountry);
 }
 
+TEST_CASE("phone numbers as people write them: '+' or '00' first, or bare digits") {
+  const CountryResolver r({"1", "1809", "44", "55", "91"}, {0, 1, 2, 3, 4}, {"US", "DO", "GB", "BR", "IN"});
+  CHECK(r.resolve("+55 (11) 99999-0000") == 3);
+  CHECK(r.resolve("0091-98765-43210") == 4);
+  CHECK(r.resolve("+44 7700 900123") == 2);
+  CHECK(r.resolve("(+44) 7700 900123") == 2);
+  CHECK(r.resolve("+44 (0)20 7946 0000") == 2);  // the trunk 0 in parentheses is dropped
+  CHECK(r.resolve("+1 (809) 555-0101") == 1);
+  CHECK(r.resolve("5511999990000") == 3);  // a webhook's wa_id
+  CHECK(r.resolve(" 5511999990000\t") == 3);
+  CHECK(r.resolve("+1.212.555.0101") == 0);
+}
+
+TEST_CASE("national formats and implausible numbers get no country") {
+  const CountryResolver r({"1", "1809", "44", "55", "91"}, {0, 1, 2, 3, 4}, {"US", "DO", "GB", "BR", "IN"});
+  CHECK(r.resolve("(11) 99999-0000") == kUnknownCountry);  // Brazil's national format, not +1 1...
+  CHECK(r.resolve("11 99999-0000") == kUnknownCountry);
+  CHECK(r.resolve("020 7946 0000") == kUnknownCountry);    // trunk 0
+  CHECK(r.resolve("02079460000") == kUnknownCountry);
+  CHECK(r.resolve("(212) 555-0101") == kUnknownCountry);   // written for people, no calling code
+  CHECK(r.resolve("55 11 99999 0000") == kUnknownCountry); // separators without '+' or '00'
+  CHECK(r.resolve("+1 055 555 0101") == kUnknownCountry);  // no NANP area code starts with 0 or 1
+  CHECK(r.resolve("+1 155 555 0101") == kUnknownCountry);
+  CHECK(r.resolve("12125550101") == 0);
+  CHECK(r.resolve("1212555010") == kUnknownCountry);       // NANP numbers have 11 digits
+  CHECK(r.resolve("121255501012") == kUnknownCountry);
+  CHECK(r.resolve("+44 7700") == kUnknownCountry);         // fewer than 8 digits
+  CHECK(r.resolve("+44 770 0900 1234 5678") == kUnknownCountry);  // more than 15
+  CHECK(r.resolve("0044 770 0900 1234 56") == 2);          // 15 after the 00
+  CHECK(r.resolve("0044 770 0900 1234 567") == kUnknownCountry);
+  CHECK(r.resolve("+44 770 09") == kUnknownCountry);      // 7 digits
+  CHECK(r.resolve("+44 770 0901") == 2);                    // 8 digits
+  CHECK(r.resolve("00000000000") == kUnknownCountry);
+  CHECK(r.resolve("+0044 7700 900123") == kUnknownCountry);
+  CHECK(r.resolve("44+7700900123") == kUnknownCountry);    // '+' after digits
+  CHECK(r.resolve("++447700900123") == kUnknownCountry);
+  CHECK(r.resolve("+44 7700 900123 ext 5") == kUnknownCountry);
+  CHECK(r.resolve("+") == kUnknownCountry);
+  CHECK(r.resolve("") == kUnknownCountry);
+  CHECK(r.resolve("   ") == kUnknownCountry);
+  CHECK(r.resolve("+33 6 12 34 56 78") == kUnknownCountry);  // a calling code outside the table
+  CHECK(r.resolve("9999999999999999999999999999999999999999") == kUnknownCountry);
+}
+
 TEST_CASE("a row's country is its user's unless the row gives its own") {
   const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
   EventLog log;

@@ -1,5 +1,7 @@
 // Country of a user: the ISO prefix of a business-scoped user id ("US.1349..."), else the
-// longest calling-code prefix of the phone number (+1 area codes and +7 ranges matter).
+// longest calling-code prefix of an international phone number (+1 area codes and +7 ranges
+// matter). A value that is neither gets no country: a national-format number is never read
+// as some other country's international one (docs/rules.md, "Markets and countries").
 #pragma once
 
 #include <cstdint>
@@ -15,12 +17,21 @@ namespace waconv {
 
 inline constexpr std::int16_t kUnknownCountry = -1;
 
+// E.164 bounds on the digits after the international prefix (calling code included). The
+// few shorter real numbers (Niue, Tokelau, Tristan da Cunha: 7 digits) are all market Other.
+inline constexpr std::size_t kFewestPhoneDigits = 8;
+inline constexpr std::size_t kMostPhoneDigits = 15;
+
 class CountryResolver {
  public:
   // prefixes[i] (digits) belongs to country code prefix_country[i]; iso_codes[c] names country c.
   CountryResolver(const std::vector<std::string>& prefixes, const std::vector<std::int16_t>& prefix_country,
                   const std::vector<std::string>& iso_codes);
 
+  // kUnknownCountry unless `user` is a BSUID of a known country or a plausible international
+  // number: '+' or '00' first (bare digits, as webhooks' wa_id, count as international; digits
+  // with separators but no prefix are national format), 8 to 15 digits, a known calling code,
+  // and for +1 a possible NANP number (11 digits, area code 2-9xx).
   std::int16_t resolve(std::string_view user) const;
 
  private:
@@ -30,6 +41,9 @@ class CountryResolver {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using Table = std::unordered_map<std::string, std::int16_t, Hash, std::equal_to<>>;
+
+  std::int16_t phone_country(std::string_view number) const;
+
   Table by_prefix_;
   Table by_iso_;
   std::size_t longest_prefix_ = 0;
