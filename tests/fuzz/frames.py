@@ -32,6 +32,8 @@ BUSINESS_INTS = [1000000001, 2, 0]
 USERS = ["+5511987654321", "5511987654321", "+1 (809) 555-0100", "00447700900123", "US.13491208655302741918",
          "user.9373", "919812345678", "15550000001", "(11) 99999-0000", "+79161234567", "263771234567",
          "12125550100", "+86 10 1234 5678"]
+USER_INTS = [5511987654321, 15550000001, 12125550100, 919812345678, 263771234567, 447700900123, 18095550100, 0,
+             2**63 - 1, -5511987654321, 7]
 WABAS = ["w1", "w-sp", "waba-br"]
 PORTFOLIOS = ["p1", "p2"]
 MESSAGE_IDS = ["m1", "m2", "m3", "wamid.X", "m4", "m5"]
@@ -208,6 +210,7 @@ def classify_cases(draw) -> dict:
     base = draw(st.one_of(st.sampled_from(SWITCH_NS), st.sampled_from(SWITCH_NS[1:-1]),
                           st.integers(EARLIEST_NS - 40 * HOUR, LATEST_NS + HOUR)))
     int_businesses = draw(st.integers(0, 4)) == 2
+    int_users = draw(st.integers(0, 5)) == 2  # phone numbers as numbers, as a CSV reader leaves them
     early = int(draw(st.integers(0, 19)) == 10)  # deliveries before their send time (an InputError)
     rows = []
     for _ in range(n):
@@ -216,7 +219,7 @@ def classify_cases(draw) -> dict:
         delay = draw(st.sampled_from([0, 1, 2 * NS, 2 * NS, HOUR, 30 * HOUR, None] + [-NS] * early)) if outbound else None
         rows.append({
             "business": draw(st.sampled_from(BUSINESS_INTS if int_businesses else BUSINESSES)),
-            "user": draw(st.sampled_from(USERS[: draw(st.integers(1, len(USERS)))])),
+            "user": draw(st.sampled_from(USER_INTS if int_users else USERS[: draw(st.integers(1, len(USERS)))])),
             "timestamp": t,
             "direction": draw(st.sampled_from(DIRECTIONS[1::2] if outbound else DIRECTIONS[0::2])),
             "template_category": draw(st.sampled_from(CATEGORIES)) if outbound else None,
@@ -252,7 +255,7 @@ def classify_cases(draw) -> dict:
             family, spec = draw(st.sampled_from(BOOL_KINDS + [("pd", "object")]))
             if draw(st.integers(0, 4)) == 0:
                 values = [draw(st.sampled_from(["true", "yes", "0", "", 1, 0, None, "FALSE", 1.0])) for _ in values]
-        elif name == "business" and int_businesses:
+        elif name == "business" and int_businesses or name == "user" and int_users:
             family, spec = draw(st.sampled_from(INT_KINDS))
         else:
             family, spec = draw(st.sampled_from(STRING_KINDS))
@@ -275,6 +278,11 @@ def classify_cases(draw) -> dict:
         if draw(st.integers(0, 9)) == 0:
             mapping[draw(st.sampled_from(["usr", "template_category", "user"]))] = draw(st.sampled_from(["nope", "user"]))
         options["columns"] = lit(mapping)
+    elif draw(st.integers(0, 9)) == 5:  # one column read as two canonical ones
+        canonical, source = draw(st.sampled_from([("waba", "business"), ("portfolio", "user"), ("portfolio", "waba"),
+                                                  ("delivered_at", "timestamp"), ("message_id", "user"),
+                                                  ("user_country", "direction"), ("referral", "__row")]))
+        options["columns"] = lit({canonical: source})
     if columns and draw(st.integers(0, 19)) == 10:  # a duplicate column name
         name, exprs = draw(st.sampled_from(columns))
         other = present[draw(st.integers(0, len(present) - 1))] if present else "business"

@@ -48,7 +48,7 @@ class Outcome:
 
 def run_worker(target: str, workdir: Path, *, profile: str = "ci", seed: int | None = None,
                examples: int | None = None, seconds: float | None = None, shrink: bool = False,
-               timeout: float | None = None, skip: int = 0) -> Outcome:
+               timeout: float | None = None, skip: int = 0, shrink_seconds: float = 60.0) -> Outcome:
     """Runs `target` in a child; its crash (signal, abort, hang) becomes Outcome.crash."""
     workdir.mkdir(parents=True, exist_ok=True)
     report, last = workdir / "report.json", workdir / "last_case.py"
@@ -61,7 +61,7 @@ def run_worker(target: str, workdir: Path, *, profile: str = "ci", seed: int | N
                "--seconds", str(settings["limit"] if seconds is None else seconds),
                "--report", str(report), "--last-case", str(last)]
     if shrink:
-        command.append("--shrink")
+        command += ["--shrink", "--shrink-seconds", str(shrink_seconds)]
     if skip:
         command += ["--skip", str(skip)]
     started = time.monotonic()

@@ -98,18 +98,19 @@ def mutated(draw, seeds: list[Any], keys: list[str]) -> Any:
         op = draw(st.sampled_from(["replace", "replace", "delete", "insert", "duplicate", "wrap", "nest", "swap",
                                    "retype", "root"]))
         if op == "root" or not paths:
-            payload = draw(st.sampled_from([[payload], {"entry": payload}, {"value": payload}, payload, [payload, payload]]))
+            payload = draw(st.sampled_from([[payload], {"entry": payload}, {"value": payload}, payload,
+                                            [payload, copy.deepcopy(payload)]]))
             continue
         path = draw(st.sampled_from(paths))
         parent, key = _at(payload, path[:-1]), path[-1]
         value = parent[key]
         if op == "replace":
-            parent[key] = draw(st.sampled_from(JSON_HOSTILE))
+            parent[key] = copy.deepcopy(draw(st.sampled_from(JSON_HOSTILE)))  # never alias the pool's [] and {}
         elif op == "delete":
             del parent[key]
         elif op == "insert":
             target = value if isinstance(value, (dict, list)) else parent
-            new = draw(st.sampled_from(JSON_HOSTILE))
+            new = copy.deepcopy(draw(st.sampled_from(JSON_HOSTILE)))
             if isinstance(target, dict):
                 target[draw(st.sampled_from(keys))] = new
             else:
@@ -122,7 +123,7 @@ def mutated(draw, seeds: list[Any], keys: list[str]) -> Any:
         elif op == "wrap":
             parent[key] = draw(st.sampled_from([[value], {"value": value}, str(value), _json(value, True)]))
         elif op == "nest":
-            parent[key] = Deep(value, draw(st.sampled_from([50, 400, 2000, 100_000])), draw(st.sampled_from(["list", "dict"])))
+            parent[key] = Deep(value, draw(st.sampled_from([50, 400, 2000] * 3 + [100_000])), draw(st.sampled_from(["list", "dict"])))
         elif op == "swap":
             other = draw(st.sampled_from(paths))
             try:
@@ -143,7 +144,10 @@ def mutated(draw, seeds: list[Any], keys: list[str]) -> Any:
 
 
 BYTE_DAMAGE = ["none", "none", "none", "bom", "utf16", "bad_utf8", "nul", "crlf", "cr", "truncate", "gzip",
-               "garbage_line", "blank_lines", "empty", "flip", "long_line", "surrogate_line"]
+               "garbage_line", "blank_lines", "empty", "flip", "long_line", "surrogate_line", "bad_utf8_in_string",
+               "bad_utf8_in_string", "nan_token", "duplicate_key", "escaped_nul"]
+_STRING_KEYS = [b'"id": "', b'"recipient_id": "', b'"from": "', b'"phone_number_id": "', b'"wa_id": "', b'"_id": "',
+                b'"userId": "', b'"status": "', b'"type": "']
 
 
 def _json(node: Any, ascii_only: bool) -> str:
@@ -190,6 +194,25 @@ def _damage(data: bytes, damage: str, at: int) -> bytes:
         return data[:k] + bytes([(data[k] ^ 0x20) if k < len(data) else 0x7B]) + data[k + 1:]
     if damage == "long_line":
         return data + b'\n{"entry": [], "pad": "' + b"x" * 300_000 + b'"}\n'
+    if damage in ("bad_utf8_in_string", "escaped_nul", "duplicate_key"):
+        keys = [key for key in _STRING_KEYS if key in data]
+        if not keys:
+            return data
+        key = keys[at % len(keys)]
+        k = data.index(key) + len(key)
+        if damage == "bad_utf8_in_string":
+            return data[:k] + [b"\xed\xa0\x80", b"\xff", b"\xc3", b"\xe2\x82"][at % 4] + data[k:]
+        if damage == "escaped_nul":
+            return data[:k] + b"\\u0000" + data[k:]
+        end = data.index(b'"', k)
+        return data[:k - len(key)] + key + b"dup" + data[k:end] + b'", ' + data[k - len(key):]
+    if damage == "nan_token":
+        for token in (b'"timestamp": "', b'"code": ', b'"received": '):
+            if token in data:
+                k = data.index(token)
+                end = data.index(b",", k) if b"," in data[k:] else len(data)
+                return data[:k] + token.rstrip(b' "') + b" NaN" + data[end:]
+        return data
     if damage == "surrogate_line":
         return data + b'\n{"entry": [{"id": "\xed\xa0\x80", "changes": []}]}\n'
     return data

@@ -168,7 +168,8 @@ def supervise(args: argparse.Namespace) -> int:
         seen: set[str] = set()
         found: list[dict] = []
         if args.profile == "ci":
-            total = run_target(name, out / "work" / name, seed=args.seed, examples=args.examples, shrink=args.shrink)
+            total = run_target(name, out / "work" / name, seed=args.seed, examples=args.examples, shrink=args.shrink,
+                               shrink_seconds=args.shrink_seconds)
             found = total.findings + [_crash_finding(name, c) for c in total.crashes]
             summary.append({"target": name, "seconds": round(total.seconds, 1), "cases": total.cases,
                             "user_raised": total.user_raised, "kinds_of_escape": len(found)})
@@ -180,10 +181,17 @@ def supervise(args: argparse.Namespace) -> int:
                 runs += 1
                 outcome = run_worker(name, out / "work" / name, profile="long", seed=random.randrange(2**32),
                                      examples=10**9, seconds=left, shrink=not args.no_shrink,
-                                     timeout=left + CASE_TIMEOUT + 120)
+                                     timeout=left + CASE_TIMEOUT + 120, shrink_seconds=args.shrink_seconds)
                 new = [f for f in outcome.findings if f["signature"] not in seen]
                 if outcome.crash:
-                    new.append(_crash_finding(name, outcome.crash))
+                    crash = _crash_finding(name, outcome.crash)
+                    same = next((f for f in found if f["signature"] == crash["signature"]), None)
+                    if same is None:
+                        new.append(crash)
+                    else:  # the same kind of crash again: count it, keep the smaller case
+                        same["count"] += 1
+                        if len(crash["source"]) < len(same["source"]):
+                            same.update(source=crash["source"], detail=crash["detail"], extra=crash["extra"])
                 seen.update(f["signature"] for f in new)
                 found += new
                 report = outcome.report
@@ -222,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     # the child's options
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=120.0, help=argparse.SUPPRESS)
-    parser.add_argument("--shrink-seconds", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--shrink-seconds", type=float, default=60.0, help="at most this long shrinking one escape")
     parser.add_argument("--report", help=argparse.SUPPRESS)
     parser.add_argument("--last-case", help=argparse.SUPPRESS)
     parser.add_argument("--skip", type=int, default=0, help=argparse.SUPPRESS)
