@@ -6,9 +6,11 @@ engine's tables become a Result (with its analytics) or Arrow/polars tables.
 
 from __future__ import annotations
 
+import io
+import os
 import time
-from collections.abc import Hashable, Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Union, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -21,12 +23,67 @@ from waconv.pricing.tiers import TierTable
 from waconv.result import Result, ResultTables, export
 
 
+# What the user may pass where the runtime accepts it (pricing.rate_cards.as_rate_cards,
+# pricing.tiers.as_tier_table): paths as text or os.PathLike, text streams, lists of cards.
+CardSource = Union[str, os.PathLike[str], io.TextIOBase]
+RateCardArgument = Union[RateCards, RateCard, CardSource, Sequence[Union[RateCard, CardSource]], None]
+TierArgument = Union[TierTable, CardSource, pd.DataFrame, None]
+
+# WABA and portfolio ids are matched by value or by their text (engine.canonical._zones_for),
+# so any key type is accepted: Mapping[Any, ...], since Mapping is invariant in its key and
+# Mapping[Hashable, str] would reject the dict[str, str] everyone writes.
+
+
+@overload
+def classify(
+    events: pd.DataFrame | pa.Table | Any,
+    *,
+    columns: Mapping[str, str] | None = ...,
+    rules: str = ...,
+    timezones: Mapping[Any, str] | None = ...,
+    anchor: str = ...,
+    failed_freeform_opens_conversation: bool = ...,
+    service_free_allowance: int = ...,
+    csw_refreshing: CswRefreshing = ...,
+    direct_billing: bool = ...,
+    free_tier_conversations: int = ...,
+    price: bool = ...,
+    rate_card: RateCardArgument = ...,
+    volume_tiers: TierArgument = ...,
+    auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
+    threads: int = ...,
+    output: Literal["pandas"] = ...,
+) -> Result: ...
+
+
+@overload
+def classify(
+    events: pd.DataFrame | pa.Table | Any,
+    *,
+    columns: Mapping[str, str] | None = ...,
+    rules: str = ...,
+    timezones: Mapping[Any, str] | None = ...,
+    anchor: str = ...,
+    failed_freeform_opens_conversation: bool = ...,
+    service_free_allowance: int = ...,
+    csw_refreshing: CswRefreshing = ...,
+    direct_billing: bool = ...,
+    free_tier_conversations: int = ...,
+    price: bool = ...,
+    rate_card: RateCardArgument = ...,
+    volume_tiers: TierArgument = ...,
+    auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
+    threads: int = ...,
+    output: Literal["arrow", "polars"],
+) -> ResultTables: ...
+
+
 def classify(
     events: pd.DataFrame | pa.Table | Any,
     *,
     columns: Mapping[str, str] | None = None,
     rules: str = "auto",
-    timezones: Mapping[Hashable, str] | None = None,
+    timezones: Mapping[Any, str] | None = None,
     anchor: str = "delivered",
     failed_freeform_opens_conversation: bool = False,
     service_free_allowance: int = 0,
@@ -34,9 +91,9 @@ def classify(
     direct_billing: bool = False,
     free_tier_conversations: int = 1000,
     price: bool = True,
-    rate_card: RateCards | RateCard | str | None = None,
-    volume_tiers: TierTable | str | pd.DataFrame | None = None,
-    auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
+    rate_card: RateCardArgument = None,
+    volume_tiers: TierArgument = None,
+    auth_international: Mapping[Any, Mapping[str, object]] | None = None,
     threads: int = 0,
     output: str = "pandas",
 ) -> Result | ResultTables:

@@ -136,7 +136,7 @@ class Result(Tables):
         dimensions: Sequence[str] | str = DEFAULT_DIMENSIONS,
         tz: str | None = None,
         *,
-        timezones: Mapping[Hashable, str] | None = None,
+        timezones: Mapping[Any, str] | None = None,  # any key type: see api.classify
     ) -> pd.DataFrame:
         """    Volume and cost per bucket and dimension values, like Meta's analytics endpoints.
 
@@ -176,7 +176,7 @@ class Result(Tables):
         dimensions: Sequence[str] | str = DEFAULT_DIMENSIONS,
         tz: str | None = None,
         *,
-        timezones: Mapping[Hashable, str] | None = None,
+        timezones: Mapping[Any, str] | None = None,
         waba: Hashable | None = None,
     ) -> dict[str, Any]:
         """    One WABA's analytics as Meta's API returns them (arguments as :meth:`summary`).
