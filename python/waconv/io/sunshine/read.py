@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,14 @@ _V2_DELIVERY = {"conversation:message:delivery:channel": SENT, "conversation:mes
 _OUT_OBJECTS = ("business", "waba", "user", "conversation", "template", "template_category", "message_type")
 _IN_OBJECTS = ("business", "waba", "user", "message_type")
 _MS = 1_000_000  # ns per millisecond: Sunshine times keep their milliseconds
+
+
+@overload
+def read_sunshine(source: Source, *, templates: Mapping[str, str] | None = ...,
+                  errors: Literal["raise"] = ...) -> pd.DataFrame: ...
+@overload
+def read_sunshine(source: Source, *, templates: Mapping[str, str] | None = ...,
+                  errors: Literal["collect"]) -> WebhookRead: ...
 
 
 def read_sunshine(source: Source, *, templates: Mapping[str, str] | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -34,6 +34,12 @@ META_COLUMNS = (
     ("meta_conversation_expiration", "time"), ("meta_billable", "bool"),
     ("meta_pricing_model", "str"), ("meta_pricing_category", "str"), ("meta_pricing_type", "str"),
 )
+
+
+@overload
+def read_webhooks(source: Source, *, sends: Sends = ..., errors: Literal["raise"] = ...) -> pd.DataFrame: ...
+@overload
+def read_webhooks(source: Source, *, sends: Sends = ..., errors: Literal["collect"]) -> WebhookRead: ...
 
 
 def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise") -> pd.DataFrame | WebhookRead:
