@@ -26,12 +26,16 @@ Reason codes, one disagreement row per message and reason:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from waconv._errors import InputError
 from waconv.analytics import html
+
+if TYPE_CHECKING:  # pragma: no cover
+    from waconv.engine.tables import Tables
 
 META_COLUMNS = ("meta_pricing_category", "meta_conversation_origin")
 _SPELLINGS = {
@@ -173,7 +177,7 @@ def _grouping(ours: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     return grouping, found
 
 
-def reconcile(result) -> Reconciliation:
+def reconcile(result: Tables) -> Reconciliation:
     """Compare a result of :func:`waconv.classify` on :func:`waconv.read_webhooks` output with
     the verdict Meta sent in those webhooks. See the module documentation for reason codes."""
     m = result.messages

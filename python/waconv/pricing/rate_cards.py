@@ -21,10 +21,13 @@ from functools import lru_cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from waconv._errors import InputError
 from waconv.pricing.markets import market_reference
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 COLUMNS = ("marketing", "utility", "authentication", "authentication_international", "service")
 MODELS = ("CBP", "PMP")
@@ -68,7 +71,7 @@ class RateCard:
     def rate(self, market: str, column: str) -> float:
         return self.rates.get(market, {}).get(column, math.nan)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         return pd.DataFrame.from_dict(self.rates, orient="index", columns=list(COLUMNS)).rename_axis("market")

@@ -9,7 +9,7 @@ what Meta would have sent.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any, Union
 
 import numpy as np
@@ -20,7 +20,8 @@ from waconv.engine.canonical import NOT_DELIVERED, _timestamps
 from waconv.engine.tables import Tables
 from waconv.io.webhooks.events import STATUS_NAMES
 
-PhoneNumberIds = Mapping[Hashable, Union[str, Mapping[str, str]]]
+# Any key type (Mapping is invariant in its key): business values as text or integers alike.
+PhoneNumberIds = Mapping[Any, Union[str, Mapping[str, str]]]
 
 # waconv's pricing categories as Meta spells pricing.category under PMP (the pricing-category
 # list uses a hyphen); CBP webhooks and conversation.origin.type keep waconv's spellings.
@@ -38,7 +39,8 @@ _FOLLOWING = {  # the statuses Meta sends after `sent`, by final status
 }
 
 
-def to_webhooks(events_or_result: pd.DataFrame | Tables, *, phone_number_ids: PhoneNumberIds | None = None) -> list[dict]:
+def to_webhooks(events_or_result: pd.DataFrame | Tables, *,
+                phone_number_ids: PhoneNumberIds | None = None) -> list[dict[str, Any]]:
     """One Cloud API ``messages`` webhook payload per inbound message and per status.
 
     events_or_result: canonical events (docs/rules.md §Input columns; also ``status``, ``error_code``,
