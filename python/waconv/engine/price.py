@@ -129,7 +129,8 @@ def _bands(tiers: TierTable | None, markets: list[str]) -> tuple[list[list[tuple
 
 def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.ndarray | None,
                    override_values: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    """Countries as the core reads them: one per user (BSUID prefix, else calling code) and,
+    """Countries as the core reads them: one per user (BSUID prefix, else calling code; see
+    CountryResolver::resolve for what counts as an international number) and,
     where the log has a user_country column, one per row (-1 where the row gives none).
 
     override: codes into override_values (-1 where the row gives no user_country)."""
@@ -141,10 +142,29 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
         per_user = _core.resolve_country_buffers(*found[1], *tables)
     else:
         per_user = _core.resolve_countries(_as_strings(canonical.user_values), *tables)
+    _warn_countryless_users(canonical, per_user, override)
     if override is None:
         return per_user, None
     # Trailing -1 entry: code -1 (no user_country) stays -1.
     return per_user, np.array([index[c] for c in override_values] + [-1], np.int16)[override]
+
+
+def _warn_countryless_users(canonical: CanonicalEvents, per_user: np.ndarray, override: np.ndarray | None) -> None:
+    """One warning for the users some row of whom gets no country: market Other is then a
+    guess, and a national-format number may well be a user of a standalone market."""
+    countryless = per_user < 0
+    if override is not None and countryless.any():
+        # A user whose every row gives user_country is priced by those rows alone.
+        countryless &= np.bincount(canonical.user[override < 0], minlength=len(per_user)).astype(bool)
+    count = int(np.count_nonzero(countryless))
+    if count:
+        first = canonical.user_values[int(np.argmax(countryless))]  # user ids are sorted: the smallest
+        who = "1 user has no country and is" if count == 1 else f"{count:,} users have no country and are"
+        ids = "its id is" if count == 1 else "their ids are"
+        warnings.warn(f"{who} priced in market {OTHER}: {ids} neither a BSUID of a known country nor an "
+                      f"international phone number (first: {str(first)!r}). Write numbers with + or 00 and the "
+                      "calling code (bare digits, as webhooks' wa_id, count as international too), or give a "
+                      "user_country column", WaconvWarning, stacklevel=5)
 
 
 def us_flags(
