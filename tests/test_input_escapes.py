@@ -215,3 +215,45 @@ def test_object_columns_arrow_cannot_hold_are_reported_on_arrow_output():
     assert waconv.classify(frame, price=False).messages["note"].tolist()[:2] == [1, "one"]
     for output in ("arrow", "polars"):
         raises(frame, "note", 1, "cannot be written to Arrow", output=output, price=False)
+
+
+def one_row(**columns) -> pd.DataFrame:
+    frame = pd.DataFrame({"business": object_column(["b1"]), "user": ["+5511987654321"],
+                          "timestamp": pd.to_datetime(["2025-08-01"], utc=True), "direction": ["inbound"]})
+    return frame.assign(**columns)
+
+
+def test_object_columns_come_back_as_object_columns():
+    # The result was built from the columns' arrays, and pandas 3 infers `str` from an object
+    # array: the input's column came back changed.
+    frame = two_users().assign(business=object_column(["b1"] * 5), note=object_column(["a", 1, None, "b", 2.5]))
+    for events in (frame, frame.set_axis([3, 3, 0, 3, 1])):  # a repeated index must not align rows
+        messages = waconv.classify(events, price=False).messages
+        for column in ("business", "note"):
+            assert messages[column].dtype == object
+            pd.testing.assert_series_equal(messages[column], events[column])
+        pd.testing.assert_index_equal(messages.index, events.index)
+    assert waconv.classify(one_row(), price=False).messages["business"].dtype == object
+    # A lone surrogate in a column waconv does not read comes back as it was (pandas' str
+    # inference encoded it to UTF-8 and raised UnicodeEncodeError).
+    messages = waconv.classify(one_row(note=object_column(["a\ud800"])), price=False).messages
+    assert messages["note"].dtype == object and messages["note"][0] == "a\ud800"
+
+
+def test_a_string_view_delivered_at_column_is_text():
+    ts = object_column(["2025-08-01T00:00:00Z"])
+    views = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(["2025-08-01T00:00:05Z"], type=pa.string_view())))
+    expected = pd.Timestamp("2025-08-01T00:00:05Z")
+    for timestamp in (ts, pd.to_datetime(ts, utc=True)):
+        frame = one_row(timestamp=timestamp, direction=["outbound"], delivered_at=views)
+        messages = waconv.classify(frame, price=False).messages
+        assert messages["delivered_at"].dtype == pd.DatetimeTZDtype("ns", "UTC")
+        assert messages["delivered_at"][0] == expected
+    # An inbound row's delivery is parsed from the view column too.
+    inbound = one_row(timestamp=ts, delivered_at=views)
+    assert waconv.classify(inbound, price=False).messages["delivered_at"][0] == expected
+    # A naive Arrow timestamp column beside converted text is localized, as a numpy one is.
+    naive = pd.Series(pd.arrays.ArrowExtensionArray(pa.array([pd.Timestamp("2025-08-01T00:00:05")])))
+    messages = waconv.classify(one_row(timestamp=object_column(["2025-08-01T00:00:00"]), direction=["outbound"],
+                                       delivered_at=naive), price=False).messages
+    assert messages["delivered_at"][0] - messages["timestamp"][0] == pd.Timedelta(seconds=5)

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from waconv import _core
 from waconv.engine.canonical import CanonicalEvents, _timestamps, resolve_columns, to_utc_index
+from waconv.engine.strings import without_string_views
 
 _UTC = pd.DatetimeTZDtype("ns", "UTC")
 
@@ -97,9 +99,17 @@ def messages_table(
         for name, values in added.items():
             out[name] = values
         return out
-    columns: dict[Hashable, Any] = {name: frame[name].array for name in frame.columns}
+    # An object column goes in as a Series, as pandas infers `str` from an object array (and
+    # raises on a lone surrogate); by position, as a repeated index label would align rows.
+    positions = pd.RangeIndex(len(frame))
+    columns: dict[Hashable, Any] = {
+        name: frame[name].set_axis(positions) if frame[name].dtype == object else frame[name].array
+        for name in frame.columns
+    }
     columns.update(added)
-    return pd.DataFrame(columns, index=frame.index, copy=False)
+    out = pd.DataFrame(columns, index=positions, copy=False)
+    out.index = frame.index
+    return out
 
 
 def time_columns(
@@ -122,13 +132,27 @@ def time_columns(
         column = frame[names[name]]
         if is_text:
             out[names[name]] = _utc_array(events.timestamp if name == "timestamp" else _delivered(events, column))
-        elif pd.api.types.is_datetime64_dtype(column.dtype):  # naive
-            out[names[name]] = column.array.tz_localize("UTC")
+        elif _is_naive_datetime(column):
+            out[names[name]] = (column.dt.tz_localize("UTC").array if isinstance(column.dtype, pd.ArrowDtype)
+                                else column.array.tz_localize("UTC"))
     return out
 
 
 def _is_text(column: pd.Series) -> bool:
-    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):  # pandas' dtype checks raise on string_view
+        data_type = dtype.pyarrow_dtype
+        is_view = getattr(pa.types, "is_string_view", None)  # pyarrow >= 16
+        return pa.types.is_string(data_type) or pa.types.is_large_string(data_type) or bool(
+            is_view is not None and is_view(data_type))
+    return dtype == object or pd.api.types.is_string_dtype(dtype)
+
+
+def _is_naive_datetime(column: pd.Series) -> bool:
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return pa.types.is_timestamp(dtype.pyarrow_dtype) and dtype.pyarrow_dtype.tz is None
+    return isinstance(dtype, np.dtype) and dtype.kind == "M"
 
 
 def _utc_array(ns: np.ndarray) -> pd.arrays.DatetimeArray:
@@ -145,7 +169,7 @@ def _delivered(events: CanonicalEvents, column: pd.Series) -> np.ndarray:
     if not stray.any():
         return events.delivered_at
     ns = events.delivered_at.copy()
-    ns[stray] = _timestamps(column[stray], str(column.name))[0]
+    ns[stray] = _timestamps(without_string_views(column[stray]), str(column.name))[0]
     return ns
 
 
