@@ -23,8 +23,10 @@ std::vector<T> to_vector(const Column<T>& column) {
 }
 
 py::array resolve_countries(const std::vector<std::string>& users, const std::vector<std::string>& prefixes,
-                            const std::vector<std::int16_t>& prefix_country, const std::vector<std::string>& iso_codes) {
-  const waconv::CountryResolver resolver(prefixes, prefix_country, iso_codes);
+                            const std::vector<std::int16_t>& prefix_country, const std::vector<std::string>& iso_codes,
+                            const std::vector<std::string>& calling_codes,
+                            const std::vector<std::uint32_t>& national_lengths) {
+  const waconv::CountryResolver resolver(prefixes, prefix_country, iso_codes, calling_codes, national_lengths);
   std::vector<std::int16_t> out(users.size());
   {
     py::gil_scoped_release release;
@@ -38,9 +40,11 @@ py::array resolve_country_buffers(const py::array& offsets, const Column<std::ui
                                   const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                                   std::int64_t size, const std::vector<std::string>& prefixes,
                                   const std::vector<std::int16_t>& prefix_country,
-                                  const std::vector<std::string>& iso_codes) {
+                                  const std::vector<std::string>& iso_codes,
+                                  const std::vector<std::string>& calling_codes,
+                                  const std::vector<std::uint32_t>& national_lengths) {
   const waconv::bindings::ArrowStrings users(offsets, data, validity, validity_offset, size);
-  const waconv::CountryResolver resolver(prefixes, prefix_country, iso_codes);
+  const waconv::CountryResolver resolver(prefixes, prefix_country, iso_codes, calling_codes, national_lengths);
   std::vector<std::int16_t> out;
   {
     py::gil_scoped_release release;
@@ -127,10 +131,14 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
 
 void register_price(py::module_& m) {
   m.def("resolve_countries", &resolve_countries, py::arg("users"), py::arg("prefixes"), py::arg("prefix_country"),
-        py::arg("iso_codes"), "Country code of each user id (BSUID ISO prefix or longest calling-code prefix).");
+        py::arg("iso_codes"), py::arg("calling_codes") = std::vector<std::string>{},
+        py::arg("national_lengths") = std::vector<std::uint32_t>{},
+        "Country code of each user id (BSUID ISO prefix or longest calling-code prefix); national_lengths[k], "
+        "bit n: calling_codes[k] has national numbers of n digits (checked for bare digits).");
   m.def("resolve_country_buffers", &resolve_country_buffers, py::arg("offsets"), py::arg("data"),
         py::arg("validity"), py::arg("validity_offset"), py::arg("size"), py::arg("prefixes"),
-        py::arg("prefix_country"), py::arg("iso_codes"),
+        py::arg("prefix_country"), py::arg("iso_codes"), py::arg("calling_codes") = std::vector<std::string>{},
+        py::arg("national_lengths") = std::vector<std::uint32_t>{},
         "resolve_countries for an Arrow utf8/large_utf8 array given its buffers (null: -1).");
   m.def("price", &price, py::arg("result"), py::arg("waba"), py::arg("timestamp"), py::arg("delivered_at"),
         py::arg("user"), py::arg("user_country"), py::arg("country_override"), py::arg("portfolio"),

@@ -52,7 +52,7 @@ TEST_CASE("phone numbers as people write them: '+' or '00' first, or bare digits
   CHECK(r.resolve("0091-98765-43210") == 4);
   CHECK(r.resolve("+44 7700 900123") == 2);
   CHECK(r.resolve("(+44) 7700 900123") == 2);
-  CHECK(r.resolve("+44 (0)20 7946 0000") == 2);  // the trunk 0 in parentheses is dropped
+  CHECK(r.resolve("+44 (0)20 7946 0000") == 2);  // the trunk 0 some write in parentheses
   CHECK(r.resolve("+1 (809) 555-0101") == 1);
   CHECK(r.resolve("5511999990000") == 3);  // a webhook's wa_id
   CHECK(r.resolve(" 5511999990000\t") == 3);
@@ -88,6 +88,29 @@ TEST_CASE("national formats and implausible numbers get no country") {
   CHECK(r.resolve("   ") == kUnknownCountry);
   CHECK(r.resolve("+33 6 12 34 56 78") == kUnknownCountry);  // a calling code outside the table
   CHECK(r.resolve("9999999999999999999999999999999999999999") == kUnknownCountry);
+}
+
+TEST_CASE("bare digits must fit their calling code's national lengths; '+' and '00' need not") {
+  constexpr auto lengths = [](std::initializer_list<int> ns) {
+    std::uint32_t mask = 0;
+    for (int n : ns) mask |= 1U << n;
+    return mask;
+  };
+  const CountryResolver r({"1", "52", "91", "98", "212"}, {0, 1, 2, 3, 4}, {"US", "MX", "IN", "IR", "MA"},
+                          {"1", "52", "91", "98", "212"},
+                          {lengths({10}), lengths({10, 11}), lengths({10}), lengths({10}), lengths({9})});
+  CHECK(r.resolve("919876543210") == 2);
+  CHECK(r.resolve("989123456789") == 3);
+  CHECK(r.resolve("9876543210") == kUnknownCountry);    // an Indian mobile without +91, not +98 ...
+  CHECK(r.resolve("2125550101") == kUnknownCountry);    // a New York number without 1, not +212 ...
+  CHECK(r.resolve("212612345678") == 4);
+  CHECK(r.resolve("5215512345678") == 1);               // WhatsApp's ids for Mexican mobiles
+  CHECK(r.resolve("+98 76543210") == 3);                // the writer said it is international
+  CHECK(r.resolve("0098 76543210") == 3);
+  CHECK_THROWS_WITH(CountryResolver({"1", "44"}, {0, 1}, {"US", "GB"}, {"1"}, {lengths({10})}),
+                    Catch::Contains("'44'"));
+  CHECK_THROWS_WITH(CountryResolver({"1"}, {0}, {"US"}, {"1x"}, {lengths({10})}), Catch::Contains("'1x'"));
+  CHECK_THROWS(CountryResolver({"1"}, {0}, {"US"}, {"1"}, {}));
 }
 
 TEST_CASE("a row's country is its user's unless the row gives its own") {

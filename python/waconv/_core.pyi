@@ -44,7 +44,12 @@ def classify(
     threads: int = 0,
 ) -> Classification: ...
 def resolve_countries(
-    users: list[str], prefixes: list[str], prefix_country: list[int], iso_codes: list[str]
+    users: list[str],
+    prefixes: list[str],
+    prefix_country: list[int],
+    iso_codes: list[str],
+    calling_codes: list[str] = ...,
+    national_lengths: list[int] = ...,
 ) -> npt.NDArray[np.int16]: ...
 def resolve_country_buffers(
     offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
@@ -55,6 +60,8 @@ def resolve_country_buffers(
     prefixes: list[str],
     prefix_country: list[int],
     iso_codes: list[str],
+    calling_codes: list[str] = ...,
+    national_lengths: list[int] = ...,
 ) -> npt.NDArray[np.int16]: ...
 def price(
     result: Classification,

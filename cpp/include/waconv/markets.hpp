@@ -25,13 +25,17 @@ inline constexpr std::size_t kMostPhoneDigits = 15;
 class CountryResolver {
  public:
   // prefixes[i] (digits) belongs to country code prefix_country[i]; iso_codes[c] names country c.
+  // national_lengths[k], bit n: calling_codes[k] has national numbers of n digits. Optional;
+  // when given, every prefix must start with one of the calling codes.
   CountryResolver(const std::vector<std::string>& prefixes, const std::vector<std::int16_t>& prefix_country,
-                  const std::vector<std::string>& iso_codes);
+                  const std::vector<std::string>& iso_codes, const std::vector<std::string>& calling_codes = {},
+                  const std::vector<std::uint32_t>& national_lengths = {});
 
   // kUnknownCountry unless `user` is a BSUID of a known country or a plausible international
-  // number: '+' or '00' first (bare digits, as webhooks' wa_id, count as international; digits
-  // with separators but no prefix are national format), 8 to 15 digits, a known calling code,
-  // and for +1 a possible NANP number (11 digits, area code 2-9xx).
+  // number: '+' or '00' first, or bare digits (webhooks' wa_id) whose length after the calling
+  // code is a national length of it; digits with separators but no prefix are national format.
+  // 8 to 15 digits, a known calling code, and for +1 a possible NANP number (11 digits, area
+  // code 2-9xx).
   std::int16_t resolve(std::string_view user) const;
 
  private:
@@ -40,12 +44,15 @@ class CountryResolver {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using Table = std::unordered_map<std::string, std::int16_t, Hash, std::equal_to<>>;
+  template <class Value>
+  using Table = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
 
-  std::int16_t phone_country(std::string_view number) const;
+  std::int16_t phone_country(std::string_view number, bool bare) const;
+  bool national_length_possible(std::string_view number) const;
 
-  Table by_prefix_;
-  Table by_iso_;
+  Table<std::int16_t> by_prefix_;
+  Table<std::int16_t> by_iso_;
+  Table<std::uint32_t> national_lengths_;
   std::size_t longest_prefix_ = 0;
 };
 

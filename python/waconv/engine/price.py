@@ -136,7 +136,9 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
     override: codes into override_values (-1 where the row gives no user_country)."""
     reference = market_reference()
     index = {c: i for i, c in enumerate(plan.countries)}
-    tables = ([p for p, _ in reference.calling_codes], [index[c] for _, c in reference.calling_codes], plan.countries)
+    tables = ([p for p, _ in reference.calling_codes], [index[c] for _, c in reference.calling_codes], plan.countries,
+              [code for code, _ in reference.national_lengths],
+              [sum(1 << n for n in lengths) for _, lengths in reference.national_lengths])
     found = arrow_buffers(canonical.user_values)  # Arrow-backed ids: read in C++, no Python strings
     if found is not None:
         per_user = _core.resolve_country_buffers(*found[1], *tables)

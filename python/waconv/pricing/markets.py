@@ -1,5 +1,5 @@
-"""Pricing reference data shipped with the package: calling codes, dated market membership
-and the dated authentication-international country list (docs/rules.md §Markets and countries,
+"""Pricing reference data shipped with the package: calling codes and their national number
+lengths, dated market membership and the dated authentication-international country list (docs/rules.md §Markets and countries,
 §Authentication-international)."""
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class MarketReference:
     calling_codes: tuple[tuple[str, str], ...]  # (prefix, ISO country)
     memberships: tuple[Membership, ...]
     auth_international_from: dict[str, dt.date]
+    # (calling code, national number lengths of the numbers users can have)
+    national_lengths: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def markets(self) -> list[str]:
@@ -86,4 +88,6 @@ def market_reference() -> MarketReference:
             for r in _rows("markets.csv")
         ),
         auth_international_from={r["country"]: dt.date.fromisoformat(r["valid_from"]) for r in _rows("auth_international.csv")},
+        national_lengths=tuple((r["calling_code"], tuple(int(n) for n in r["lengths"].split()))
+                               for r in _rows("national_lengths.csv")),
     )
