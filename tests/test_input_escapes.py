@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import waconv
@@ -215,6 +216,36 @@ def test_object_columns_arrow_cannot_hold_are_reported_on_arrow_output():
     assert waconv.classify(frame, price=False).messages["note"].tolist()[:2] == [1, "one"]
     for output in ("arrow", "polars"):
         raises(frame, "note", 1, "cannot be written to Arrow", output=output, price=False)
+
+
+def test_a_series_or_other_column_is_not_a_table():
+    # A Series exports an Arrow stream too (of strings, not of rows): pa.table() refused it
+    # with ArrowInvalid.
+    for column in (pd.Series(["b1"]), pa.chunked_array([["b1"]]), pa.array(["b1"])):
+        error = raises(column, "events", None, "expected a pandas DataFrame, pyarrow Table or polars DataFrame")
+        assert "one column, not a table" in error.reason
+
+    class Stream:  # any other Arrow producer whose stream is not a table
+        def __arrow_c_stream__(self, requested_schema=None):
+            return pa.chunked_array([[1, 2]]).__arrow_c_stream__(requested_schema)
+
+    raises(Stream(), "events", None, "its Arrow stream is not a table")
+
+    class Rows:  # ... and one whose stream is a table
+        def __init__(self, table):
+            self.table = table
+
+        def __arrow_c_stream__(self, requested_schema=None):
+            return self.table.__arrow_c_stream__(requested_schema)
+
+    table = pa.Table.from_pandas(two_users(), preserve_index=False)
+    pd.testing.assert_frame_equal(verdicts(Rows(table)), verdicts(table))
+    # Arrow types pandas' split blocks refuse are read the default way, or named when pandas
+    # has no column for them at all.
+    runs = table.set_column(1, "user", pa.chunked_array([pc.run_end_encode(table.column("user").chunk(0))]))
+    pd.testing.assert_frame_equal(verdicts(runs), verdicts(table))
+    union = pa.UnionArray.from_sparse(pa.array([0] * 5, type=pa.int8()), [pa.array(range(5)), pa.array(["a"] * 5)])
+    raises(table.append_column("note", union), "note", None, "pandas cannot hold")
 
 
 def one_row(**columns) -> pd.DataFrame:

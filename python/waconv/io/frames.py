@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waconv._errors import InputError
 from waconv.engine.strings import without_views
@@ -24,15 +25,19 @@ def _module_of(obj: object) -> str:
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:
-    """Dictionary-encoded columns (Parquet's default for low-cardinality strings) decoded,
-    string_view columns (pyarrow >= 16, polars' own layout) as large_string.
+    """Dictionary-encoded columns (Parquet's default for low-cardinality strings) and
+    run-end encoded ones decoded, string_view columns (pyarrow >= 16, polars' own layout) as
+    large_string.
 
     A pandas Categorical would keep the dictionary's order, which depends on the order rows
     were written; waconv's ids must not. The casts run in Arrow's C++, no Python objects.
     """
     for i, field in enumerate(table.schema):
         original = table.column(i)
-        column = without_views(original)
+        column = original
+        if _is_run_end_encoded(column.type):  # pandas' split blocks refuse them
+            column = pc.run_end_decode(column)
+        column = without_views(column)
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
         if column is not original:
@@ -40,10 +45,21 @@ def _plain_strings(table: pa.Table) -> pa.Table:
     return table
 
 
+def _is_run_end_encoded(data_type: pa.DataType) -> bool:
+    is_run_end_encoded = getattr(pa.types, "is_run_end_encoded", None)  # pyarrow >= 13
+    return is_run_end_encoded is not None and is_run_end_encoded(data_type)
+
+
+_EXPECTED = "expected a pandas DataFrame, pyarrow Table or polars DataFrame"
+
+
 def as_pandas(events: Any) -> pd.DataFrame:
     """The user's table as a pandas DataFrame sharing its memory where the layout allows."""
     if isinstance(events, pd.DataFrame):
         return events
+    given = type(events).__name__
+    if _is_column(events):  # a Series exports an Arrow stream too, of its values rather than of rows
+        raise InputError("events", None, f"{_EXPECTED}, got {given}: one column, not a table")
     if isinstance(events, pa.RecordBatch):
         events = pa.Table.from_batches([events])
     if _module_of(events) == "polars":
@@ -52,13 +68,43 @@ def as_pandas(events: Any) -> pd.DataFrame:
         # polars' default export uses large_string, which the C++ factorizer reads directly.
         events = events.to_arrow()
     elif not isinstance(events, pa.Table) and hasattr(events, "__arrow_c_stream__"):
-        events = pa.table(events)  # DuckDB relations, other Arrow producers
+        events = _arrow_table(events, given)  # DuckDB relations, other Arrow producers
     if isinstance(events, pa.Table):
-        return _plain_strings(events).to_pandas(split_blocks=True, self_destruct=False)
-    raise InputError(
-        "events", None,
-        f"expected a pandas DataFrame, pyarrow Table or polars DataFrame, got {type(events).__name__}",
-    )
+        return _table_to_pandas(_plain_strings(events))
+    raise InputError("events", None, f"{_EXPECTED}, got {given}")
+
+
+def _table_to_pandas(table: pa.Table) -> pd.DataFrame:
+    try:
+        return table.to_pandas(split_blocks=True, self_destruct=False)
+    except pa.ArrowException as error:  # a type pandas has no column for, a time zone it does not know
+        for name, column in zip(table.column_names, table.columns):
+            try:
+                pa.table({"column": column}).to_pandas(split_blocks=True, self_destruct=False)
+            except pa.ArrowException as own:
+                raise InputError(name, None, f"an Arrow column of type {column.type} pandas cannot hold: "
+                                 f"{_first_line(own)}") from None
+        # Each column alone converts: the table's pandas metadata asks for what its data is not.
+        raise InputError("events", None, f"pandas cannot read this Arrow table: {_first_line(error)}") from None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _is_column(events: Any) -> bool:
+    if isinstance(events, (pd.Series, pd.Index, pa.Array, pa.ChunkedArray)):
+        return True
+    return _module_of(events) == "polars" and type(events).__name__ == "Series"
+
+
+def _arrow_table(events: Any, given: str) -> pa.Table:
+    """The table an Arrow C stream producer exports; its stream must be of rows (a struct)."""
+    try:
+        return pa.table(events)
+    except (pa.ArrowException, TypeError, ValueError) as error:
+        raise InputError("events", None, f"{_EXPECTED}, got {given}: its Arrow stream is not a table "
+                         f"({_first_line(error)})") from None
 
 
 def check_output(output: str) -> None:
