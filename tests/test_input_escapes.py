@@ -288,3 +288,22 @@ def test_a_string_view_delivered_at_column_is_text():
     messages = waconv.classify(one_row(timestamp=object_column(["2025-08-01T00:00:00"]), direction=["outbound"],
                                        delivered_at=naive), price=False).messages
     assert messages["delivered_at"][0] - messages["timestamp"][0] == pd.Timedelta(seconds=5)
+
+
+def test_sparse_columns_on_arrow_output():
+    frame = one_row(status=pd.Series(["delivered"], dtype="Sparse[object]"), n=pd.Series([0], dtype="Sparse[int64]"))
+    for output in ("arrow", "polars"):
+        messages = waconv.classify(frame, output=output, price=False).to_pandas().messages
+        assert messages["status"].tolist() == ["delivered"] and messages["n"].tolist() == [0]
+
+
+def test_arrow_dictionary_columns_come_back_to_pandas():
+    # The pandas metadata names the column's dtype "dictionary<...>[pyarrow]", which pandas
+    # cannot parse back: to_pandas() raised TypeError.
+    kinds = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(["text"], type=pa.dictionary(pa.int8(), pa.string()))))
+    frame = one_row(message_type=kinds)
+    back = waconv.classify(frame, output="arrow", price=False).to_pandas()
+    assert back.messages["message_type"].dtype == kinds.dtype
+    pd.testing.assert_series_equal(back.messages["message_type"], kinds, check_names=False)
+    assert isinstance(back.messages["pricing_type"].dtype, pd.CategoricalDtype)  # waconv's own stay categorical
+    assert back.messages["era"].tolist() == waconv.classify(frame, price=False).messages["era"].tolist()

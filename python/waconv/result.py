@@ -21,7 +21,7 @@ from waconv.analytics.plot import by_type, daily_cost
 from waconv.analytics.plot_timeline import timeline
 from waconv.analytics.summary import DEFAULT_DIMENSIONS, summary
 from waconv.engine.tables import Tables
-from waconv.io.frames import convert
+from waconv.io.frames import convert, from_arrow
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -212,8 +212,7 @@ class ResultTables:
 
     def to_pandas(self) -> Result:
         def back(table: Any) -> pd.DataFrame:
-            arrow = table if isinstance(table, pa.Table) else table.to_arrow()
-            return arrow.to_pandas()
+            return from_arrow(table if isinstance(table, pa.Table) else table.to_arrow())
 
         return Result(messages=back(self.messages), conversations=back(self.conversations),
                       windows=back(self.windows), n_duplicates=self.n_duplicates,

@@ -8,6 +8,7 @@ here, so it stays an optional dependency.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -128,10 +129,22 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
     object column mixing ints and strings, a string with a lone surrogate): such a column
     is reported as an InputError naming it and its first such row.
     """
+    frame = _dense(frame)
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, UnicodeError) as error:
         raise _unwritable(frame, error) from None
+
+
+def _dense(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sparse columns as their dense values: Arrow has no sparse layout and refuses them."""
+    sparse = [k for k, dtype in enumerate(frame.dtypes) if isinstance(dtype, pd.SparseDtype)]
+    if not sparse:
+        return frame
+    frame = frame.copy(deep=False)
+    for position in sparse:
+        frame.isetitem(position, frame.iloc[:, position].sparse.to_dense())
+    return frame
 
 
 def _unwritable(frame: pd.DataFrame, error: Exception) -> Exception:
@@ -158,6 +171,39 @@ def _arrow_error(column: pd.Series) -> str | None:
     except (pa.ArrowException, UnicodeError) as error:
         return str(error).splitlines()[0] if str(error) else type(error).__name__
     return None
+
+
+def from_arrow(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table (one `to_arrow` wrote, say) back as pandas.
+
+    pandas records each column's dtype by name in the table's metadata, but cannot parse
+    every name back: an Arrow-backed column of a dictionary, list, struct or decimal type
+    made to_pandas() raise. Such columns come back with that Arrow type (pd.ArrowDtype).
+    """
+    meta = table.schema.pandas_metadata
+    if not meta:
+        return table.to_pandas()
+    unreadable = {c.get("field_name", c.get("name")) for c in meta.get("columns", []) if not _known_dtype(c)}
+    if not unreadable:
+        return table.to_pandas()
+    columns = [dict(c, numpy_type="object") if c.get("field_name", c.get("name")) in unreadable else c
+               for c in meta["columns"]]
+    metadata = {**table.schema.metadata, b"pandas": json.dumps({**meta, "columns": columns}).encode()}
+    frame = table.replace_schema_metadata(metadata).to_pandas()
+    index_fields = {i for i in meta.get("index_columns", []) if isinstance(i, str)}
+    data_fields = [name for name in table.column_names if name not in index_fields]
+    for position, name in enumerate(data_fields):  # by position: the frame's labels may differ
+        if name in unreadable:
+            frame.isetitem(position, pd.arrays.ArrowExtensionArray(table.column(name)))
+    return frame
+
+
+def _known_dtype(column: dict[str, Any]) -> bool:
+    try:
+        pd.api.types.pandas_dtype(column.get("numpy_type"))
+    except (TypeError, ValueError, NotImplementedError):
+        return False
+    return True
 
 
 def convert(frame: pd.DataFrame, output: str) -> Any:
