@@ -307,3 +307,29 @@ def test_arrow_dictionary_columns_come_back_to_pandas():
     pd.testing.assert_series_equal(back.messages["message_type"], kinds, check_names=False)
     assert isinstance(back.messages["pricing_type"].dtype, pd.CategoricalDtype)  # waconv's own stay categorical
     assert back.messages["era"].tolist() == waconv.classify(frame, price=False).messages["era"].tolist()
+
+
+def test_rate_card_currency_is_a_three_letter_code():
+    import io
+    import datetime as dt
+
+    text = ("Cost per message in USD, effective July 1, 2026\nMarket,Currency,Marketing,Utility,Authentication\n"
+            "India,{},0.01,0.001,0.001\n")
+    for currency in (5, "", "US", "USDX", "U5D", b"USD", "€€€"):
+        with pytest.raises(waconv.InputError) as info:
+            waconv.RateCard.from_csv(io.StringIO(text.format("USD")), currency=currency)
+        assert info.value.column == "currency" and "3-letter ISO 4217 code" in info.value.reason
+        with pytest.raises(waconv.InputError, match="3-letter ISO 4217 code"):
+            waconv.RateCard(dt.date(2026, 7, 1), "PMP", currency, {"India": {"utility": 0.01}})
+    with pytest.raises(waconv.InputError) as info:
+        waconv.RateCard.from_csv(io.StringIO(text.format("Rupees")))
+    assert (info.value.column, info.value.line) == ("Currency", 3)
+    assert waconv.RateCard.from_csv(io.StringIO(text.format("usd"))).currency == "USD"
+    assert waconv.RateCard.from_csv(io.StringIO(text.format("INR")), currency="usd").currency == "USD"
+    card = waconv.RateCard.from_csv(io.StringIO(text.format("USD")), effective="2031-01-01")
+    shipped = waconv.RateCards.default().cards
+    assert len(waconv.RateCards([card, *shipped]).cards) == len(shipped) + 1
+    with pytest.raises(waconv.InputError, match="not a RateCard"):
+        waconv.RateCards([card, "USD"])
+    with pytest.raises(waconv.InputError, match="a mapping of market"):
+        waconv.RateCard(dt.date(2026, 7, 1), "PMP", "USD", {"India": 0.01})

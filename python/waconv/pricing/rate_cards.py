@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 COLUMNS = ("marketing", "utility", "authentication", "authentication_international", "service")
 MODELS = ("CBP", "PMP")
 _CURRENCY_SPELLINGS = {"$US": "USD", "US$": "USD", "$": "USD"}
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _EFFECTIVE = re.compile(r"effective\s+([A-Za-z]+\s+\d{1,2},\s*\d{4})", re.IGNORECASE)
 
 Source = Union[str, PathLike, io.TextIOBase]
@@ -57,6 +58,10 @@ class RateCard:
         object.__setattr__(self, "effective", _as_day(self.effective, "effective", self.source, None))
         if self.model not in MODELS:
             raise InputError("model", None, f"model must be 'CBP' or 'PMP', got {self.model!r}", file=self.source)
+        object.__setattr__(self, "currency", _currency_code(self.currency, "currency", self.source, None))
+        if not isinstance(self.rates, Mapping) or not all(isinstance(row, Mapping) for row in self.rates.values()):
+            raise InputError("rates", None, "expected a mapping of market to a mapping of column to rate",
+                             file=self.source)
         for market, row in self.rates.items():
             for column, value in row.items():
                 if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -116,7 +121,7 @@ def _parse(text: str, name: str, effective, model, currency) -> RateCard:
         if market in rates:
             raise InputError("Market", line, f"market {market!r} appears twice", file=name)
         if cells.get("currency"):
-            currencies.add(_CURRENCY_SPELLINGS.get(cells["currency"], cells["currency"].upper()))
+            currencies.add(_currency_code(cells["currency"], "Currency", name, line))
         rates[market] = {column: parse_rate(cells.get(column, "n/a"), name, line, column) for column in COLUMNS}
     if header is None:
         raise InputError(None, None, "no header line starting with 'Market'", file=name)
@@ -303,9 +308,20 @@ def _model(given, intro: str, name: str) -> str:
     raise InputError(None, 1, "preamble says neither 'per conversation' nor 'per message'; pass model=", file=name)
 
 
+def _currency_code(value: object, column: str, name: str, line: int | None) -> str:
+    """A currency as its ISO 4217 code: three letters (any case; Meta's "$" spellings are USD)."""
+    if isinstance(value, str) and value.isascii():  # not "uſd", whose upper case is "USD"
+        code = _CURRENCY_SPELLINGS.get(value.strip(), value.strip().upper())
+        if _CURRENCY_CODE.fullmatch(code):
+            return code
+    shown_value = shown(value) if isinstance(value, str) else repr(value)
+    raise InputError(column, line, f"currency must be a 3-letter ISO 4217 code such as 'USD', got {shown_value}",
+                     file=name)
+
+
 def _currency(given, found: set[str], name: str) -> str:
     if given is not None:
-        return given
+        return _currency_code(given, "currency", name, None)
     if len(found) > 1:
         raise InputError("Currency", None, f"one card, one currency; found {sorted(found)}", file=name)
     return found.pop() if found else "USD"
@@ -315,6 +331,12 @@ class RateCards:
     """A versioned set of rate cards of one currency: the card in force on a date applies."""
 
     def __init__(self, cards: Iterable[RateCard]) -> None:
+        if not isinstance(cards, Iterable) or isinstance(cards, (str, bytes, Mapping)):
+            raise InputError("cards", None, f"expected RateCard objects, got {type(cards).__name__}")
+        cards = list(cards)
+        for position, card in enumerate(cards):
+            if not isinstance(card, RateCard):
+                raise InputError("cards", None, f"item {position}: not a RateCard, got {type(card).__name__}")
         self.cards: list[RateCard] = sorted(cards, key=lambda c: (c.model, c.effective))
         currencies = {c.currency for c in self.cards}
         if len(currencies) > 1:
