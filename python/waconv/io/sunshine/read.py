@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waconv._errors import WaconvWarning
-from waconv.io.sunshine.fields import error_code, get, milliseconds, template, template_lookup
+from waconv.io.sunshine.fields import error_code, get, get_text, milliseconds, template, template_lookup
 from waconv.io.webhooks.categories import ALIASES, TEMPLATE_CATEGORIES
 from waconv.io.webhooks.events import DELIVERED, FAILED, SENT, aggregate_messages, aggregate_statuses, events_frame, strings
-from waconv.io.webhooks.sources import Bad, Document, Rejections, Source, WebhookRead, documents
+from waconv.io.webhooks.sources import Bad, Document, Rejections, Source, WebhookRead, documents, shown, text
 
 _V1_DELIVERY = {"delivery:success": DELIVERED, "delivery:user": DELIVERED, "delivery:channel": SENT,
                 "delivery:failure": FAILED}
@@ -83,6 +83,12 @@ def read_sunshine(source: Source, *, templates: Mapping[str, str] | None = None,
     return events
 
 
+def _message_id(value: Any, field: str) -> str:
+    if type(value) is str:
+        return value
+    raise Bad(field, "missing message id" if value is None else f"expected a string, got {shown(value)}")
+
+
 class _Walker:
     def __init__(self, rejections: Rejections, templates: dict[str, str]) -> None:
         self.rejections, self.templates = rejections, templates
@@ -107,24 +113,28 @@ class _Walker:
             if isinstance(payload, Bad):
                 raise payload
             if type(payload) is not dict:
-                raise Bad("payload", f"expected a JSON object, got {type(payload).__name__}")
+                raise Bad("", f"expected a JSON object, got {type(payload).__name__}")
             if "trigger" in payload:
                 self.v1(document, payload)
             elif type(payload.get("events")) is list:
                 self.v2(document, payload)
+            elif "events" in payload:
+                raise Bad("events", f"expected a list, got {shown(payload['events'])}")
             else:
                 raise Bad("trigger", "not a Sunshine Conversations webhook: no trigger (v1) or events (v2)")
         except Bad as bad:
             self.rejections.add(document, bad.field, bad.reason)
 
     def v1(self, document: Document, payload: dict) -> None:
-        app = get(payload, "app", "_id")
+        app = get_text(payload, "app", "_id")
         if app is None:
             raise Bad("app._id", "missing: the app id")
-        app, user, trigger = str(app), get(payload, "appUser", "_id"), payload["trigger"]
-        messages = payload.get("messages") or []
-        if type(messages) is not list:
-            raise Bad("messages", "expected a list")
+        user, trigger = get_text(payload, "appUser", "_id"), text(payload["trigger"], "trigger")
+        messages = payload.get("messages")
+        if messages is None:
+            messages = []
+        elif type(messages) is not list:
+            raise Bad("messages", f"expected a list, got {shown(messages)}")
         for i, message in enumerate(messages):
             try:
                 self.v1_message(document, app, user, message, f"messages[{i}]")
@@ -132,110 +142,126 @@ class _Walker:
                 self.rejections.add(document, bad.field, bad.reason)
         status = _V1_DELIVERY.get(trigger)
         if status is not None:
-            ids = [m.get("_id") for m in messages if type(m) is dict]
-            if type(payload.get("message")) is dict:
-                ids.append(payload["message"].get("_id"))
+            ids = [m.get("_id") for m in messages if type(m) is dict]  # a malformed one was rejected above
+            delivered = get(payload, "message", "_id")
+            if delivered is not None:
+                ids.append(_message_id(delivered, "message._id"))
             ids = sorted({i for i in ids if isinstance(i, str)})
             if not ids:
                 raise Bad("message._id", "a delivery event without a message id")
             time = milliseconds(payload.get("timestamp"), "timestamp")
-            channel = get(payload, "destination", "type")
+            channel = get_text(payload, "destination", "type")
             for message_id in ids:
-                self.status(document, "message._id", app, None if user is None else str(user), None, message_id,
-                            status, time, channel, error=error_code(payload.get("error")) if status == FAILED else None)
+                self.status(document, "message._id", app, user, None, message_id, status, time, channel,
+                            error=error_code(payload.get("error")) if status == FAILED else None)
 
-    def v1_message(self, document: Document, app: str, user: Any, message: Any, path: str) -> None:
+    def v1_message(self, document: Document, app: str, user: str | None, message: Any, path: str) -> None:
         if type(message) is not dict:
-            raise Bad(path, "expected an object")
-        role, message_id = message.get("role"), message.get("_id")
-        if not isinstance(message_id, str):
-            raise Bad(path + "._id", "missing message id")
+            raise Bad(path, f"expected an object, got {shown(message)}")
+        role = text(message.get("role"), path + ".role")
+        message_id = _message_id(message.get("_id"), path + "._id")
         time = milliseconds(message.get("received"), path + ".received")
         if role == "appUser":
-            user = user if user is not None else message.get("authorId")
+            if user is None:
+                user = text(message.get("authorId"), path + ".authorId")
             if user is None:
                 raise Bad("appUser._id", "missing: the app user id")
-            self.inbound(app, str(user), message_id, time, message, get(message, "source", "type"))
+            self.inbound(app, user, message_id, time, message, path)
         elif role == "appMaker":
-            self.outbound(document, path + "._id", app, None if user is None else str(user), None, message_id,
-                          time, message, message.get("type"))
+            self.outbound(document, path, path + "._id", app, user, None, message_id, time, message,
+                          get_text(message, "type", at=path))
         elif role != "whisper":  # whispers are internal notes, never sent to the user
-            raise Bad(path + ".role", f"unknown role {role!r} (expected appUser, appMaker or whisper)")
+            raise Bad(path + ".role", f"unknown role {shown(role)} (expected appUser, appMaker or whisper)")
 
     def v2(self, document: Document, payload: dict) -> None:
-        app = get(payload, "app", "id")
+        app = get_text(payload, "app", "id")
         if app is None:
             raise Bad("app.id", "missing: the app id")
-        app = str(app)
         for i, event in enumerate(payload["events"]):
             path = f"events[{i}]"
             try:
                 if type(event) is not dict:
-                    raise Bad(path, "expected an object")
-                kind, body = event.get("type"), event.get("payload") or {}
-                message = body.get("message") if type(body) is dict else None
-                conversation = get(body, "conversation", "id")
+                    raise Bad(path, f"expected an object, got {shown(event)}")
+                kind = text(event.get("type"), path + ".type")
+                if kind != "conversation:message" and kind not in _V2_DELIVERY:
+                    continue  # other event types carry no WhatsApp message
+                at = path + ".payload"
+                body = event.get("payload")
+                if body is None:
+                    body = {}
+                elif type(body) is not dict:
+                    raise Bad(at, f"expected an object, got {shown(body)}")
+                conversation = get_text(body, "conversation", "id", at=at)
                 if kind == "conversation:message":
-                    self.v2_message(document, app, conversation, message, path + ".payload.message")
-                elif kind in _V2_DELIVERY:
-                    message_id = get(message, "id")
-                    if not isinstance(message_id, str):
-                        raise Bad(path + ".payload.message.id", "missing message id")
-                    user = get(body, "user", "id")
-                    status = _V2_DELIVERY[kind]
-                    self.status(document, path + ".payload.message.id", app, None if user is None else str(user),
-                                conversation, message_id, status, milliseconds(event.get("createdAt"), path + ".createdAt"),
-                                get(body, "destination", "type"),
-                                error=error_code(body.get("error")) if status == FAILED else None)
+                    self.v2_message(document, app, conversation, body.get("message"), at + ".message")
+                    continue
+                message_id = _message_id(get(body, "message", "id", at=at), at + ".message.id")
+                status = _V2_DELIVERY[kind]
+                self.status(document, at + ".message.id", app, get_text(body, "user", "id", at=at), conversation,
+                            message_id, status, milliseconds(event.get("createdAt"), path + ".createdAt"),
+                            get_text(body, "destination", "type", at=at),
+                            error=error_code(body.get("error")) if status == FAILED else None)
             except Bad as bad:
                 self.rejections.add(document, bad.field, bad.reason)
 
-    def v2_message(self, document: Document, app: str, conversation: Any, message: Any, path: str) -> None:
-        if type(message) is not dict or not isinstance(message.get("id"), str):
-            raise Bad(path + ".id", "missing message id")
-        author = message.get("author") or {}
-        kind = get(author, "type")
+    def v2_message(self, document: Document, app: str, conversation: str | None, message: Any, path: str) -> None:
+        if message is not None and type(message) is not dict:
+            raise Bad(path, f"expected an object, got {shown(message)}")
+        message_id = _message_id(get(message, "id", at=path), path + ".id")
+        author = message.get("author")
+        if author is None:
+            author = {}
+        elif type(author) is not dict:
+            raise Bad(path + ".author", f"expected an object, got {shown(author)}")
+        kind = get_text(author, "type", at=path + ".author")
         time = milliseconds(message.get("received"), path + ".received")
-        message_type = get(message, "content", "type")
         if kind == "user":
-            user = author.get("userId") or get(author, "user", "id")
+            user = (get_text(author, "userId", at=path + ".author")
+                    or get_text(author, "user", "id", at=path + ".author"))
             if user is None:
                 raise Bad(path + ".author.userId", "missing: the user id")
             if conversation is not None:
-                self.user_of_conversation.setdefault(str(conversation), str(user))
-            self.inbound(app, str(user), message["id"], time, message, get(message, "source", "type"))
+                self.user_of_conversation.setdefault(conversation, user)
+            self.inbound(app, user, message_id, time, message, path)
         elif kind == "business":
-            self.outbound(document, path + ".id", app, None, conversation, message["id"], time, message, message_type)
+            self.outbound(document, path, path + ".id", app, None, conversation, message_id, time, message,
+                          get_text(message, "content", "type", at=path))
         else:
-            raise Bad(path + ".author.type", f"unknown author type {kind!r} (expected user or business)")
+            raise Bad(path + ".author.type", f"unknown author type {shown(kind)} (expected user or business)")
 
-    def inbound(self, app: str, user: str, message_id: str, time: int, message: dict, channel: Any) -> None:
+    def inbound(self, app: str, user: str, message_id: str, time: int, message: dict, path: str) -> None:
+        """An inbound message; `path` is the JSON path of `message`."""
+        channel = get_text(message, "source", "type", at=path)
         if channel is not None and channel != "whatsapp":
             self.other_channels[channel] += 1
             return
+        referral = message.get("referral")
+        if referral is not None and type(referral) is not dict:
+            raise Bad(path + ".referral", f"expected an object, got {shown(referral)}")
+        message_type = get_text(message, "content", "type", at=path) or get_text(message, "type", at=path)
         self.in_id.append(message_id)
         self.in_time.append(time)
-        self.in_referral.append(type(message.get("referral")) is dict)
-        for name, value in (("business", app), ("waba", app), ("user", user),
-                            ("message_type", get(message, "content", "type") or message.get("type"))):
+        self.in_referral.append(referral is not None)
+        for name, value in (("business", app), ("waba", app), ("user", user), ("message_type", message_type)):
             self.in_objects[name].append(value)
 
-    def outbound(self, document: Document, field: str, app: str, user: str | None, conversation: Any,
-                 message_id: str, time: int, message: dict, message_type: Any) -> None:
-        name, category = template(message)
+    def outbound(self, document: Document, path: str, id_field: str, app: str, user: str | None,
+                 conversation: str | None, message_id: str, time: int, message: dict, message_type: str | None) -> None:
+        """A business message; `path` is the JSON path of `message`, `id_field` of its id."""
+        name, category = template(message, path)
         if category is not None:
             category = ALIASES.get(category, category)
             if category not in TEMPLATE_CATEGORIES:
-                raise Bad(field.rsplit(".", 1)[0] + ".metadata.template_category",
-                          f"unknown template category {category!r} (allowed: {', '.join(TEMPLATE_CATEGORIES)})")
+                raise Bad(path + ".metadata.template_category",
+                          f"unknown template category {shown(category)} (allowed: {', '.join(TEMPLATE_CATEGORIES)})")
         if name is not None and category is None:
             category = self.templates.get(name)
-        self.status(document, field, app, user, conversation, message_id, SENT, time, None,
+        self.status(document, id_field, app, user, conversation, message_id, SENT, time, None,
                     template=name, category=category if name is not None else None, message_type=message_type)
 
-    def status(self, document: Document, field: str, app: str, user: str | None, conversation: Any,
-               message_id: str, status: int, time: int, channel: Any, *, error: float | None = None,
-               template: str | None = None, category: str | None = None, message_type: Any = None) -> None:
+    def status(self, document: Document, field: str, app: str, user: str | None, conversation: str | None,
+               message_id: str, status: int, time: int, channel: str | None, *, error: float | None = None,
+               template: str | None = None, category: str | None = None, message_type: str | None = None) -> None:
         if channel is not None:
             if channel != "whatsapp":
                 self.other_channels[channel] += 1
@@ -243,14 +269,14 @@ class _Walker:
                 return
             self.whatsapp_ids.add(message_id)
         if user is not None and conversation is not None:
-            self.user_of_conversation.setdefault(str(conversation), user)
+            self.user_of_conversation.setdefault(conversation, user)
         self.where.setdefault(message_id, (document, field))
         self.out_id.append(message_id)
         self.out_status.append(status)
         self.out_time.append(time)
         self.out_error.append(error)
         for key, value in (("business", app), ("waba", app), ("user", user),
-                           ("conversation", None if conversation is None else str(conversation)),
+                           ("conversation", conversation),
                            ("template", template), ("template_category", category), ("message_type", message_type)):
             self.out_objects[key].append(value)
 

@@ -56,7 +56,13 @@ def sends_lookup(sends: Any) -> dict[str, str | None] | None:
         keys, values = np.array(list(sends.keys()), dtype=object), pd.Series(list(sends.values()), dtype=object)
     else:
         raise InputError("sends", None, f"expected a mapping, Series or DataFrame, got {type(sends).__name__}")
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object).to_numpy(), use_na_sentinel=True)
+    values = pd.Series(values, dtype=object).to_numpy()
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # an unhashable category (a list, an object): name the first
+        row = next(i for i, value in enumerate(values) if not _hashable(value))
+        raise InputError("sends", row, f"the template category of message {keys[row]!r} is a "
+                         f"{type(values[row]).__name__}, expected a string or null") from None
     normalised = []
     for value in uniques:
         text = str(value).strip().lower()
@@ -71,6 +77,14 @@ def sends_lookup(sends: Any) -> dict[str, str | None] | None:
                              f"(allowed: {', '.join(TEMPLATE_CATEGORIES)} or null)")
     lookup = np.array([*normalised, None], dtype=object)[codes]  # code -1 (null) -> None
     return dict(zip((str(k) for k in keys), lookup))
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _rule(model: Any, category: Any, pricing_type: Any) -> tuple[str, str | None] | None:

@@ -37,7 +37,13 @@ def read_columns(path: Path) -> dict[str, Any] | None:
 
 
 def _field(array: pa.Array | None, name: str) -> pa.Array | None:
-    if array is None or not pa.types.is_struct(array.type) or array.type.get_field_index(name) < 0:
+    """The `name` field of an array of objects, None where there is none; values that are not
+    objects are something the walker rejects by name."""
+    if array is None or pa.types.is_null(array.type):
+        return None
+    if not pa.types.is_struct(array.type):
+        raise _Unsupported(f"expected objects, got {array.type}")
+    if array.type.get_field_index(name) < 0:
         return None
     return pc.struct_field(array, name)  # null where the parent object is null
 
@@ -200,8 +206,12 @@ def _messages(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba
     phone, bsuid = _strings(_field(items, "from"), n), _strings(_field(items, "from_user_id"), n)
     _require(pc.or_(phone.is_valid(), bsuid.is_valid()))
     referral = _field(items, "referral")
-    is_referral = referral.is_valid() if referral is not None and pa.types.is_struct(referral.type) \
-        else pa.array(np.zeros(n, dtype=bool))
+    if referral is None:
+        is_referral = pa.array(np.zeros(n, dtype=bool))
+    elif pa.types.is_struct(referral.type):
+        is_referral = referral.is_valid()
+    else:
+        raise _Unsupported("a referral that is not an object")
     take = pa.array(parent)
     return {
         "message_id": ids,

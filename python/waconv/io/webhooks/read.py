@@ -48,7 +48,8 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
 
     source: a path to a JSON file (one payload or an array of payloads), a JSON-lines file
     (``.jsonl``/``.ndjson``; one payload per line) or a directory of them; or one payload
-    (dict or JSON text); or an iterable of payloads, JSON texts and paths.
+    (dict or JSON text); or an iterable of payloads, JSON texts and paths. A byte order mark
+    before a JSON text (or at the start of a file) is ignored.
     sends: your send log, message id -> template category (``marketing``, ``utility``,
     ``authentication``, ``marketing_lite``) or null for a free-form message; a mapping, a
     Series indexed by message id, or a DataFrame with ``message_id`` and
@@ -59,6 +60,9 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     item (``file``, ``line``, ``field``, ``reason``, ``payload``). ``line`` is the 1-based
     line of a JSON-lines file, the position in an in-memory iterable, or None inside a
     one-document ``.json`` file (whose array elements show as ``[i].`` in ``field``).
+    Malformed: not JSON (invalid UTF-8, or a lone surrogate in a string of an in-memory
+    payload, included), or a field the reader uses that is missing, of another JSON type
+    (ids and phone numbers may be JSON integers) or out of range.
 
     Rows: every inbound ``messages[]`` item (``user`` from ``from``, else the BSUID
     ``from_user_id``; ``referral`` when it has a ``referral`` object; ``message_type`` its
@@ -159,7 +163,7 @@ def _phones_of_bsuids(pairs: list[tuple[pa.Array, pa.Array]], *tables: dict[str,
 def _events(walker: Walker, batches: list[dict], sends: dict[str, str | None] | None) -> pd.DataFrame:
     statuses = _stack(walker.statuses, STATUS_FIELDS, [batch["statuses"] for batch in batches])
     messages = _stack(walker.messages, MESSAGE_FIELDS, [batch["messages"] for batch in batches])
-    pairs = [(strings([str(b) for b, _ in walker.contact_pairs]), strings([str(p) for _, p in walker.contact_pairs]))]
+    pairs = [(strings([b for b, _ in walker.contact_pairs]), strings([p for _, p in walker.contact_pairs]))]
     pairs += [batch["pairs"] for batch in batches if batch["pairs"] is not None]
     phone_of = _phones_of_bsuids(pairs, statuses, messages)
     outbound = aggregate_statuses(

@@ -5,10 +5,15 @@ Shared by :func:`waconv.read_webhooks` and :func:`waconv.read_sunshine`. A sourc
 iterable of payloads, JSON texts and paths. Every payload is yielded with the file and line it
 came from, so a malformed one can be named precisely: either raised as
 :class:`waconv.InputError` or collected into the ``rejected`` table, never dropped.
+
+The payload walkers read every field through :func:`text`, :func:`seconds` and
+:func:`shown`, so a field of the wrong JSON type is a :class:`Bad` naming it, never a value
+made up from its Python text, and no message ever prints a whole nested structure.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,6 +30,10 @@ REJECTED_COLUMNS = ("file", "line", "field", "reason", "payload")
 _LINE_SUFFIXES = {".jsonl", ".ndjson"}
 _FILE_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 _ERROR_MODES = ("raise", "collect")
+_BOM = "\ufeff"
+_BOM_BYTES = _BOM.encode()
+_SHOWN_CHARACTERS = 80  # of a string value quoted in a reason
+_SHOWN_DEPTH = 64  # levels of a rejected payload written out before "..."
 
 EARLIEST_SECONDS = 946_684_800  # 2000-01-01, the same bounds classify enforces
 LATEST_SECONDS = 4_102_444_800  # 2100-01-01
@@ -66,6 +75,11 @@ class Rejections:
         self.rows: list[tuple] = []
 
     def add(self, document: Document, field: str, reason: str) -> None:
+        """`field` is relative to the payload; "" for the payload as a whole."""
+        if field:
+            field = document.prefix + field  # the element of a JSON array file, "[3]."
+        else:
+            field = document.prefix.rstrip(".") or "payload"
         if not self.collect:
             if document.file is None:
                 raise InputError(field, document.line, reason)
@@ -81,11 +95,94 @@ class Rejections:
 
 
 def _text(document: Document) -> str:
+    """The rejected payload as text for the ``payload`` column: always valid Unicode."""
     if document.raw is None:
-        return orjson.dumps(document.payload, default=str).decode()
+        try:
+            return orjson.dumps(document.payload, default=str).decode()
+        except orjson.JSONEncodeError:  # too deep for orjson, a lone surrogate, a huge integer
+            return orjson.dumps(_printable(document.payload)).decode()
     if isinstance(document.raw, bytes):
         return document.raw.decode("utf-8", errors="replace").rstrip("\r\n")
-    return document.raw
+    return _valid_unicode(document.raw)
+
+
+def _valid_unicode(value: str) -> str:
+    """`value` with lone surrogates (which no UTF-8 text can hold) written as ``\\udxxx``."""
+    if _has_lone_surrogate(value):
+        return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return value
+
+
+def _printable(payload: Any) -> Any:
+    """A copy of `payload` orjson can always write: strings made valid Unicode, integers beyond
+    64 bits as text, anything else not JSON as its type name, and containers deeper than
+    _SHOWN_DEPTH as "...". Iterative, so no depth reaches Python's recursion limit."""
+    def leaf(value: Any) -> Any:
+        if type(value) is str:
+            return _valid_unicode(value)
+        if type(value) is int and not -(2**63) <= value < 2**64:
+            return f"<{value.bit_length()}-bit integer>"
+        if value is None or type(value) in (bool, int, float):
+            return value
+        return f"<{type(value).__name__}>"
+
+    root: list[Any] = [None]
+    stack = [(payload, root, 0, 0)]  # (value, parent container, key in it, depth)
+    while stack:
+        value, parent, key, depth = stack.pop()
+        if isinstance(value, (dict, list, tuple)):
+            if depth >= _SHOWN_DEPTH:
+                parent[key] = "..."
+            elif isinstance(value, dict):
+                parent[key] = out = {}
+                for name, child in value.items():
+                    name = _valid_unicode(name) if type(name) is str else str(leaf(name))
+                    out[name] = None  # keeps the key order while the children are filled in
+                    stack.append((child, out, name, depth + 1))
+            else:
+                parent[key] = out = [None] * len(value)
+                stack.extend((child, out, i, depth + 1) for i, child in enumerate(value))
+        else:
+            parent[key] = leaf(value)
+    return root[0]
+
+
+def kind(value: Any) -> str:
+    """The JSON type of `value`, as a reason says it ("an object", "a list", ...)."""
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def shown(value: Any) -> str:
+    """`value` quoted for a reason: a short string or number as itself, anything else by its
+    kind, so a message never holds a nested structure, a huge number or a lone surrogate."""
+    if type(value) is str:
+        cut = value if len(value) <= _SHOWN_CHARACTERS else value[:_SHOWN_CHARACTERS] + "..."
+        return repr(cut)  # repr escapes lone surrogates
+    if type(value) is float or (type(value) is int and -(10**18) < value < 10**18):
+        return repr(value)
+    return kind(value)
+
+
+def text(value: Any, field: str) -> str | None:
+    """A string field: the string, None when absent, an integer as its digits (ids and phone
+    numbers sent as JSON numbers, as Arrow's fast path reads them); any other type is Bad."""
+    if type(value) is str or value is None:
+        return value
+    if type(value) is int and -(10**30) < value < 10**30:
+        return str(value)
+    raise Bad(field, f"expected a string, got {shown(value)}")
 
 
 def seconds(value: Any, field: str) -> int:
@@ -93,21 +190,27 @@ def seconds(value: Any, field: str) -> int:
     if type(value) is str:
         try:
             result = int(value)
-        except ValueError:
+        except ValueError:  # "1760000000.5", "1e9", or not a number at all
             try:
-                result = int(float(value))
+                number = float(value)
             except ValueError:
-                raise Bad(field, f"not epoch seconds: {value!r}") from None
+                raise Bad(field, f"not epoch seconds: {shown(value)}") from None
+            if not math.isfinite(number):
+                raise Bad(field, f"not epoch seconds: {shown(value)}")
+            result = int(number)
     elif type(value) is int:
         result = value
     elif type(value) is float:
+        if not math.isfinite(value):
+            raise Bad(field, f"not epoch seconds: {shown(value)}")
         result = int(value)
     elif value is None:
         raise Bad(field, "missing")
     else:
-        raise Bad(field, f"not epoch seconds: {value!r}")
+        raise Bad(field, f"expected epoch seconds, got {shown(value)}")
     if not EARLIEST_SECONDS <= result < LATEST_SECONDS:
-        raise Bad(field, f"epoch seconds {result} outside 2000-01-01 .. 2100-01-01")
+        shown_result = result if -(10**18) < result < 10**18 else shown(value)
+        raise Bad(field, f"epoch seconds {shown_result} outside 2000-01-01 .. 2100-01-01")
     return result
 
 
@@ -123,7 +226,7 @@ def documents(source: Source, *, line_files: bool = False) -> Iterator[Document 
         raise InputError("source", None, f"expected a path, a payload or an iterable of payloads, got {type(source).__name__}")
     for position, item in enumerate(source, 1):
         if isinstance(item, dict):
-            yield Document(None, position, None, item, "")
+            yield _in_memory(position, item)
         elif isinstance(item, (str, bytes, bytearray)) and (_is_json_text(item) or not isinstance(item, str)):
             yield _parsed(None, position, bytes(item) if isinstance(item, bytearray) else item)
         elif isinstance(item, (str, os.PathLike)):
@@ -134,15 +237,69 @@ def documents(source: Source, *, line_files: bool = False) -> Iterator[Document 
 
 def _is_json_text(value: Any) -> bool:
     if isinstance(value, str):
-        return value.lstrip()[:1] in ("{", "[")
+        return _without_bom(value).lstrip()[:1] in ("{", "[")
     return isinstance(value, (bytes, bytearray))
 
 
+def _without_bom(raw: Any) -> Any:
+    """JSON text without a leading byte order mark, which orjson refuses and Arrow's reader
+    skips (RFC 8259 lets a parser ignore it): a JSON-lines file then reads the same on both
+    paths, and a text saved by Windows tools is still JSON."""
+    if isinstance(raw, str):
+        return raw[1:] if raw.startswith(_BOM) else raw
+    return raw[len(_BOM_BYTES):] if raw.startswith(_BOM_BYTES) else raw
+
+
 def _parsed(file: str | None, line: int | None, raw: bytes | str) -> Document:
+    raw = _without_bom(raw)
     try:
         return Document(file, line, raw, orjson.loads(raw), "")
     except orjson.JSONDecodeError as error:
         return Document(file, line, raw, Bad("json", f"invalid JSON: {error}"), "")
+
+
+def _in_memory(position: int, payload: dict) -> Document:
+    """A payload given as Python objects, which no JSON parser has checked: a string holding a
+    lone surrogate (no UTF-8 text can) rejects it as a whole, as invalid JSON would be."""
+    try:
+        orjson.dumps(payload, default=_anything)  # one pass in C; it refuses lone surrogates
+    except orjson.JSONEncodeError:  # or too deep, or an integer beyond 64 bits: look closer
+        where = _lone_surrogate(payload)
+        if where is not None:
+            shown_payload = orjson.dumps(_printable(payload)).decode()
+            return Document(None, position, shown_payload, Bad(where, "not valid Unicode: a lone surrogate"), "")
+    return Document(None, position, None, payload, "")
+
+
+def _anything(value: Any) -> None:
+    return None  # types orjson cannot write do not matter to the surrogate check
+
+
+def _lone_surrogate(payload: Any) -> str | None:
+    """The JSON path of the first string holding a lone surrogate (of its object, for a key)."""
+    stack: list[tuple[Any, str]] = [(payload, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _has_lone_surrogate(value):
+                return path
+        elif isinstance(value, dict):
+            if any(isinstance(key, str) and _has_lone_surrogate(key) for key in value):
+                return path
+            stack.extend(reversed([(child, f"{path}.{key}" if path else f"{key}") for key, child in value.items()]))
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed([(child, f"{path}[{i}]") for i, child in enumerate(value)]))
+    return None
+
+
+def _has_lone_surrogate(value: str) -> bool:
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _from_path(path: Path, line_files: bool = False) -> Iterator[Document | Path]:
@@ -164,7 +321,7 @@ def _from_file(path: Path) -> Iterator[Document]:
     if path.suffix.lower() in _LINE_SUFFIXES:
         yield from _lines(path, name)
         return
-    data = path.read_bytes()
+    data = _without_bom(path.read_bytes())
     try:
         payload = orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -181,7 +338,7 @@ def _from_file(path: Path) -> Iterator[Document]:
 
 
 def _looks_like_lines(data: bytes) -> bool:
-    first = data.lstrip().split(b"\n", 1)[0]
+    first = _without_bom(data).lstrip().split(b"\n", 1)[0]
     try:
         orjson.loads(first)
     except orjson.JSONDecodeError:
@@ -193,6 +350,8 @@ def _lines(path: Path, name: str) -> Iterator[Document]:
     loads = orjson.loads
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
+            if number == 1:
+                raw = _without_bom(raw)
             try:
                 payload = loads(raw)
             except orjson.JSONDecodeError as error:

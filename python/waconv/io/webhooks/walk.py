@@ -2,7 +2,10 @@
 
 This is the per-payload Python loop of :func:`waconv.read_webhooks`, so it is written for
 speed: one function call and one ``list.append`` per status, JSON paths for error messages
-built only when something is wrong, and no conversion that can wait for NumPy.
+built only when something is wrong, and no conversion that can wait for NumPy. Every field
+read is checked for its JSON type where it is read: a string field costs one ``type()`` test
+when it is a string (anything else goes through :func:`~waconv.io.webhooks.sources.text`),
+an object field one more.
 """
 
 from __future__ import annotations
@@ -10,7 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from waconv.io.webhooks.events import STATUS_RANK
-from waconv.io.webhooks.sources import EARLIEST_SECONDS, LATEST_SECONDS, Bad, Document, Rejections, seconds
+from waconv.io.webhooks.sources import (
+    EARLIEST_SECONDS,
+    LATEST_SECONDS,
+    Bad,
+    Document,
+    Rejections,
+    kind,
+    seconds,
+    shown,
+    text,
+)
 
 STATUS_FIELDS = (
     "message_id", "status", "time", "business", "waba", "phone", "bsuid",
@@ -20,14 +33,35 @@ STATUS_FIELDS = (
 MESSAGE_FIELDS = ("message_id", "time", "referral", "business", "waba", "phone", "bsuid", "message_type")
 _STATUS_LIST = ", ".join(STATUS_RANK)
 _FAILED = STATUS_RANK["failed"]
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _time(value: Any, field: str) -> int:
-    if type(value) is str and value.isdigit():  # Meta's usual shape: epoch seconds as a string
+    if type(value) is str and len(value) <= 10 and value.isdecimal():  # Meta's usual shape
         result = int(value)
         if EARLIEST_SECONDS <= result < LATEST_SECONDS:
             return result
     return seconds(value, field)
+
+
+def _object(value: Any, field: str) -> dict | None:
+    if value is None or type(value) is dict:
+        return value
+    raise Bad(field, f"expected an object, got {shown(value)}")
+
+
+def _message_id(value: Any) -> str:
+    if type(value) is str and value:
+        return value
+    raise Bad("id", "missing message id" if value is None or value == "" else f"expected a string, got {shown(value)}")
+
+
+def _unknown_status(status: Any) -> Bad:
+    if status is None:
+        return Bad("status", f"missing (expected {_STATUS_LIST})")
+    if type(status) is not str:
+        return Bad("status", f"expected a string, got {shown(status)}")
+    return Bad("status", f"unknown status {shown(status)} (expected {_STATUS_LIST})")
 
 
 def status_row(item: dict, business: str | None, waba: str | None) -> tuple:
@@ -35,42 +69,56 @@ def status_row(item: dict, business: str | None, waba: str | None) -> tuple:
     get = item.get
     message_id = get("id")
     if type(message_id) is not str or not message_id:
-        raise Bad("id", "missing message id")
-    code = STATUS_RANK.get(get("status"))
+        message_id = _message_id(message_id)
+    status = get("status")
+    code = STATUS_RANK.get(status) if type(status) is str else None
     if code is None:
-        raise Bad("status", f"unknown status {get('status')!r} (expected {_STATUS_LIST})")
+        raise _unknown_status(status)
     time = _time(get("timestamp"), "timestamp")
     phone = get("recipient_id")
-    if phone is None:
-        relayed = get("message")
-        if type(relayed) is dict:
-            phone = relayed.get("recipient_id")  # Turn.io relays it here
+    if type(phone) is not str:
+        phone = text(phone, "recipient_id")
+        if phone is None:
+            relayed = _object(get("message"), "message")
+            if relayed is not None:
+                phone = text(relayed.get("recipient_id"), "message.recipient_id")  # Turn.io relays it here
     bsuid = get("recipient_user_id")
+    if type(bsuid) is not str:
+        bsuid = text(bsuid, "recipient_user_id")
     if phone is None and bsuid is None:
         raise Bad("recipient_id", "no recipient_id or recipient_user_id")
     conversation = get("conversation")
-    if conversation:
+    if conversation is not None:
         if type(conversation) is not dict:
-            raise Bad("conversation", "expected an object")
+            raise Bad("conversation", f"expected an object, got {shown(conversation)}")
         origin = conversation.get("origin")
-        origin = origin.get("type") if type(origin) is dict else None
+        if origin is not None:
+            origin = text(_object(origin, "conversation.origin").get("type"), "conversation.origin.type")
         expiration = conversation.get("expiration_timestamp")
         if expiration is not None:
             expiration = _time(expiration, "conversation.expiration_timestamp")
         conversation_id = conversation.get("id")
+        if type(conversation_id) is not str:
+            conversation_id = text(conversation_id, "conversation.id")
     else:
         conversation_id = origin = expiration = None
     pricing = get("pricing")
-    if pricing:
+    if pricing is not None:
         if type(pricing) is not dict:
-            raise Bad("pricing", "expected an object")
+            raise Bad("pricing", f"expected an object, got {shown(pricing)}")
         billable = pricing.get("billable")
         if billable is not None and type(billable) is not bool:
-            raise Bad("pricing.billable", f"expected true or false, got {billable!r}")
+            raise Bad("pricing.billable", f"expected true or false, got {shown(billable)}")
         model, category, pricing_type = pricing.get("pricing_model"), pricing.get("category"), pricing.get("type")
+        if type(model) is not str:
+            model = text(model, "pricing.pricing_model")
+        if type(category) is not str:
+            category = text(category, "pricing.category")
+        if type(pricing_type) is not str:
+            pricing_type = text(pricing_type, "pricing.type")
     else:
         billable = model = category = pricing_type = None
-    error = _error_code(get("errors")) if code == _FAILED and get("errors") else None
+    error = _error_code(get("errors")) if code == _FAILED else None
     return (message_id, code, time, business, waba, phone, bsuid, conversation_id, origin, expiration,
             billable, model, category, pricing_type, error)
 
@@ -80,24 +128,45 @@ def message_row(item: dict, business: str | None, waba: str | None) -> tuple:
     get = item.get
     message_id = get("id")
     if type(message_id) is not str or not message_id:
-        raise Bad("id", "missing message id")
+        message_id = _message_id(message_id)
     time = _time(get("timestamp"), "timestamp")
-    phone, bsuid = get("from"), get("from_user_id")
+    phone, bsuid, message_type, referral = get("from"), get("from_user_id"), get("type"), get("referral")
+    if type(phone) is not str:
+        phone = text(phone, "from")
+    if type(bsuid) is not str:
+        bsuid = text(bsuid, "from_user_id")
     if phone is None and bsuid is None:
         raise Bad("from", "no from or from_user_id")
-    return (message_id, time, type(get("referral")) is dict, business, waba, phone, bsuid, get("type"))
+    if type(message_type) is not str:
+        message_type = text(message_type, "type")
+    if referral is not None and type(referral) is not dict:
+        raise Bad("referral", f"expected an object, got {shown(referral)}")
+    return (message_id, time, referral is not None, business, waba, phone, bsuid, message_type)
 
 
 def _error_code(errors: Any) -> int | None:
-    if type(errors) is not list or type(errors[0]) is not dict:
-        raise Bad("errors", "expected a list of error objects")
+    if errors is None or (type(errors) is list and not errors):
+        return None
+    if type(errors) is not list:
+        raise Bad("errors", f"expected a list of error objects, got {shown(errors)}")
+    if type(errors[0]) is not dict:
+        raise Bad("errors[0]", f"expected an error object, got {shown(errors[0])}")
     code = errors[0].get("code")
     if code is None:
         return None
-    try:
-        return int(code)
-    except (TypeError, ValueError):
-        raise Bad("errors[0].code", f"not an integer error code: {code!r}") from None
+    number = None
+    if type(code) is int:
+        number = code
+    elif type(code) is str:
+        try:
+            number = int(code)
+        except ValueError:
+            pass
+    elif type(code) is float and code.is_integer():
+        number = int(code)
+    if number is None or not _INT64_MIN <= number <= _INT64_MAX:  # the error_code column is int64
+        raise Bad("errors[0].code", f"expected an integer error code, got {shown(code)}")
+    return number
 
 
 class Walker:
@@ -107,7 +176,7 @@ class Walker:
         self.rejections = rejections
         self.statuses: list[tuple] = []
         self.messages: list[tuple] = []
-        self.contact_pairs: list[tuple[Any, Any]] = []
+        self.contact_pairs: list[tuple[str, str]] = []
 
     def document(self, document: Document) -> None:
         payload = document.payload
@@ -119,20 +188,30 @@ class Walker:
         for entry in entries:
             changes = entry.get("changes") if type(entry) is dict else None
             if type(changes) is not list:
-                self.rejections.add(document, f"{document.prefix}entry[{e}].changes", "expected an entry with a list of changes")
+                self.rejections.add(document, f"entry[{e}].changes", "expected an entry with a list of changes")
                 e += 1
                 continue
             waba = entry.get("id")
-            if waba is not None and type(waba) is not str:
-                waba = str(waba)
+            if type(waba) is not str:
+                try:
+                    waba = text(waba, f"entry[{e}].id")
+                except Bad as bad:
+                    self.rejections.add(document, bad.field, bad.reason)
+                    e += 1
+                    continue
             c = 0
             for change in changes:
                 value = change.get("value") if type(change) is dict else None
-                messages = type(change) is not dict or change.get("field") in (None, "messages")
-                if type(value) is dict and messages:
-                    self.value(document, value, waba, (e, c))
-                elif messages:
-                    self.rejections.add(document, f"{document.prefix}entry[{e}].changes[{c}]", "expected a change with a value object")
+                try:
+                    field = text(change.get("field"), f"entry[{e}].changes[{c}].field") if type(change) is dict else None
+                except Bad as bad:
+                    self.rejections.add(document, bad.field, bad.reason)
+                    field = ""
+                if field is None or field == "messages":
+                    if type(value) is dict:
+                        self.value(document, value, waba, (e, c))
+                    else:
+                        self.rejections.add(document, f"entry[{e}].changes[{c}]", "expected a change with a value object")
                 # other fields (account_update, calls, ...) carry no messages to count
                 c += 1
             e += 1
@@ -142,44 +221,60 @@ class Walker:
         if isinstance(payload, Bad):
             self.rejections.add(document, payload.field, payload.reason)
         elif type(payload) is not dict:
-            self.rejections.add(document, document.prefix.rstrip(".") or "payload",
-                                f"expected a JSON object, got {type(payload).__name__}")
+            self.rejections.add(document, "", f"expected a JSON object, got {type(payload).__name__}")
         elif "entry" in payload:
-            self.rejections.add(document, document.prefix + "entry", "expected a list")
+            self.rejections.add(document, "entry", "expected a list")
         elif "statuses" in payload or "messages" in payload:
             self.value(document, payload, None, None)
         else:
-            self.rejections.add(document, document.prefix + "entry", _not_a_webhook(payload))
+            self.rejections.add(document, "entry", _not_a_webhook(payload))
 
     def value(self, document: Document, value: dict, waba: str | None, where: tuple[int, int] | None) -> None:
         """One `value` object; `where` is (entry, change) inside an envelope, None for a bare value."""
-        metadata = value.get("metadata")
-        business = metadata.get("phone_number_id") if type(metadata) is dict else None
-        if business is None and where is not None:
-            self.rejections.add(document, _path(document, where, "metadata.phone_number_id"),
-                                "missing: the business phone number id")
+        try:
+            metadata = _object(value.get("metadata"), "metadata")
+            business = None if metadata is None else text(metadata.get("phone_number_id"), "metadata.phone_number_id")
+        except Bad as bad:
+            self.rejections.add(document, _path(where, bad.field), bad.reason)
             return
-        if business is not None and type(business) is not str:
-            business = str(business)
+        if business is None and where is not None:
+            self.rejections.add(document, _path(where, "metadata.phone_number_id"), "missing: the business phone number id")
+            return
         statuses, messages = value.get("statuses"), value.get("messages")
         if statuses is None and messages is None:
             if "errors" not in value:  # a value-level error notification is not a message
-                self.rejections.add(document, _path(document, where, "statuses"), "no statuses or messages in this value")
+                self.rejections.add(document, _path(where, "statuses"), "no statuses or messages in this value")
             return
         contacts = value.get("contacts")
-        if type(contacts) is list:
-            for contact in contacts:
-                if type(contact) is dict and contact.get("user_id") and contact.get("wa_id"):
-                    self.contact_pairs.append((contact["user_id"], contact["wa_id"]))
+        if contacts is not None:
+            self._contacts(document, where, contacts)
         if statuses is not None:
             self._items(document, where, "statuses", statuses, status_row, self.statuses, business, waba)
         if messages is not None:
             self._items(document, where, "messages", messages, message_row, self.messages, business, waba)
 
+    def _contacts(self, document: Document, where: tuple[int, int] | None, contacts: Any) -> None:
+        """(BSUID, phone) pairs from `contacts[]`; a malformed contact is rejected, the statuses
+        and messages beside it are still read."""
+        if type(contacts) is not list:
+            self.rejections.add(document, _path(where, "contacts"), f"expected a list, got {shown(contacts)}")
+            return
+        for i, contact in enumerate(contacts):
+            try:
+                if type(contact) is not dict:
+                    raise Bad("", f"expected an object, got {shown(contact)}")
+                bsuid, phone = text(contact.get("user_id"), "user_id"), text(contact.get("wa_id"), "wa_id")
+            except Bad as bad:
+                self.rejections.add(document, _path(where, f"contacts[{i}]" + (f".{bad.field}" if bad.field else "")),
+                                    bad.reason)
+                continue
+            if bsuid and phone:
+                self.contact_pairs.append((bsuid, phone))
+
     def _items(self, document: Document, where: tuple[int, int] | None, name: str, items: Any,
                read: Any, rows: list[tuple], business: str | None, waba: str | None) -> None:
         if type(items) is not list:
-            self.rejections.add(document, _path(document, where, name), "expected a list")
+            self.rejections.add(document, _path(where, name), "expected a list")
             return
         try:  # the common case, one try for the whole list
             rows.extend([read(item, business, waba) for item in items])
@@ -189,21 +284,21 @@ class Walker:
         for i, item in enumerate(items):  # something is wrong: find it, keep the good items
             try:
                 if type(item) is not dict:
-                    raise Bad("", "expected an object")
+                    raise Bad("", f"expected an object, got {shown(item)}")
                 rows.append(read(item, business, waba))
             except Bad as bad:
                 field = f"{name}[{i}]" + (f".{bad.field}" if bad.field else "")
-                self.rejections.add(document, _path(document, where, field), bad.reason)
+                self.rejections.add(document, _path(where, field), bad.reason)
 
 
-def _path(document: Document, where: tuple[int, int] | None, field: str) -> str:
+def _path(where: tuple[int, int] | None, field: str) -> str:
     if where is None:
-        return document.prefix + field
-    return f"{document.prefix}entry[{where[0]}].changes[{where[1]}].value.{field}"
+        return field
+    return f"entry[{where[0]}].changes[{where[1]}].value.{field}"
 
 
 def _not_a_webhook(payload: dict) -> str:
-    keys = set(payload)
+    keys = {key if type(key) is str else kind(key) for key in payload}
     if keys & {"conversation_analytics", "pricing_analytics", "analytics", "data"}:
         what = "an Analytics API response"
     elif keys == {"pricing"}:
