@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,8 @@ import waconv.io.webhooks.read as webhooks_read
 from waconv.io.sunshine.read import read_sunshine
 from waconv.io.webhooks.columns import read_columns
 from waconv.io.webhooks.read import read_webhooks
+from waconv.io.webhooks import sources
+from waconv.io.webhooks.sources import DEEPEST, nesting_depth
 
 VALUE = "entry[0].changes[0].value."
 
@@ -254,6 +257,86 @@ def test_deep_python_payloads_are_rejected_by_name_or_read():
     assert (error.column, error.row) == ("app._id", 1)
 
 
+def nested_text(levels: int) -> str:
+    """A status payload whose recipient_id (8 levels in) makes it `levels` deep."""
+    return json.dumps(full_status(recipient_id="PLACE")).replace('"PLACE"', "[" * (levels - 8) + "]" * (levels - 8))
+
+
+def test_json_nested_deeper_than_the_limit_is_rejected_on_every_path(tmp_path):
+    assert nesting_depth(nested_text(DEEPEST).encode()) == DEEPEST
+    assert len(read_webhooks([nested_text(DEEPEST)], errors="collect").rejected) == 1  # read: a list as recipient_id
+    too_deep = nested_text(DEEPEST + 1)
+    error = raised_by(read_webhooks, [json.dumps(full_status()), too_deep])
+    assert (error.column, error.row, error.reason) == ("json", 2, f"nested deeper than {DEEPEST} levels")
+    # In a field no reader uses, Arrow's reader would take it: the fast path must refuse the file.
+    unread = json.dumps(full_status())[:-1] + ', "note": ' + "[" * DEEPEST + "]" * DEEPEST + "}"
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text(json.dumps(full_status()) + "\n" + unread + "\n")
+    fast, exact = raised_by(read_webhooks, lines), exact_path(raised_by, read_webhooks, lines)
+    assert (fast.file, fast.line, fast.column) == (str(lines), 2, "json") and str(fast) == str(exact)
+    one = tmp_path / "deep.json"
+    one.write_text(too_deep)
+    assert raised_by(read_sunshine, one).column == "json"
+
+
+def test_nesting_too_deep_for_the_parsers_does_not_crash_the_reader(tmp_path):
+    # Arrow's JSON reader overflows its stack (a segfault) near 17,000 levels, orjson 3.8
+    # near 100,000: such texts must be refused before either parser sees them.
+    arrow = json.dumps(full_status())[:-1] + ', "extra": ' + "[" * 30_000 + "]" * 30_000 + "}"
+    orjson_ = '{"entry": ' + '{"a": ' * 200_000 + "1" + "}" * 200_000 + "}"
+    (tmp_path / "arrow.jsonl").write_text(arrow + "\n")
+    (tmp_path / "orjson.jsonl").write_text(orjson_ + "\n")
+    (tmp_path / "orjson.json").write_text(orjson_)
+    (tmp_path / "orjson.txt").write_text(orjson_)
+    script = textwrap.dedent(f"""
+        import pathlib, waconv
+        folder = pathlib.Path({str(tmp_path)!r})
+        for source in [folder / "arrow.jsonl", folder / "orjson.jsonl", folder / "orjson.json",
+                       [(folder / "orjson.txt").read_text()], [(folder / "orjson.txt").read_bytes()]]:
+            try:
+                waconv.read_webhooks(source)
+                print("read")
+            except waconv.InputError as error:
+                print(error.row, error.column, error.reason.replace(" ", "_"))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    reason = f"nested_deeper_than_{DEEPEST}_levels"
+    assert done.stdout.split("\n")[:5] == [f"1 json {reason}", f"1 json {reason}", f"None json {reason}",
+                                          f"1 json {reason}", f"1 json {reason}"]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 22])  # strings and levels carried across blocks
+def test_nesting_depth_counts_brackets_outside_strings_only(block, monkeypatch):
+    monkeypatch.setattr(sources, "_DEPTH_BLOCK", block)
+
+    def reference(text: bytes) -> tuple[int, bytes]:
+        """A JSON tokenizer, character by character: the depth, and the text up to a backslash
+        outside a string, where a parser stops."""
+        level = deepest = 0
+        in_string = escaped = False
+        for i, char in enumerate(text.decode()):
+            if in_string:
+                escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+            elif char == "\\":
+                return deepest, text[:i]
+            elif char == '"':
+                in_string = True
+            elif char in "[{":
+                level += 1
+                deepest = max(deepest, level)
+            elif char in "]}":
+                level -= 1
+        return deepest, text
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice('[]{}"\\a') for _ in range(rng.randrange(40))).encode()
+        deepest, parsed = reference(text)
+        assert nesting_depth(parsed) == deepest, parsed
+    assert nesting_depth(b'{"a": "[[[\\"[[", "b": [[]], "c": "\\\\"}') == 3
+
+
 BOM = "\ufeff"
 
 
@@ -325,6 +408,44 @@ def test_times_and_codes_out_of_float_range_are_rejected(tmp_path):
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("waconv:")]
     assert len(errors) == 1 and "statuses[0].timestamp" in errors[0], done.stderr
+
+
+def test_invalid_utf8_gives_the_same_error_on_both_paths(tmp_path):
+    good = json.dumps(full_status()).encode()
+    for name, bad in [("value", good.replace(b"15550000001", b"1555\xff0000001")),
+                      ("key", good.replace(b'"recipient_id"', b'"recipient_\xffid"')),
+                      ("unread", good[:-1] + b', "note": "caf\xc3"}'),
+                      ("surrogate", good[:-1] + b', "note": "\xed\xa0\x80"}')]:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes(good + b"\n" + bad + b"\n")
+        fast = raised_by(read_webhooks, path)
+        exact = exact_path(raised_by, read_webhooks, path)
+        assert (fast.file, fast.line, fast.column) == (str(path), 2, "json"), name
+        assert str(fast) == str(exact), name
+        events, rejected = read_webhooks(path, errors="collect")
+        assert len(events) == 1 and rejected[["line", "field"]].values.tolist() == [[2, "json"]], name
+        rejected["payload"][0].encode("utf-8")
+
+
+def test_lines_arrow_would_read_differently_from_orjson_take_the_exact_path(tmp_path):
+    good = json.dumps(full_status())
+    other = json.dumps(full_status(id="wamid.S2"))
+    for name, data in [("nan", good[:-1] + ', "note": NaN}\n'),
+                       ("huge_number", good[:-1] + ', "note": 1' + "0" * 400 + "}\n"),
+                       ("two_on_a_line", good + other + "\n"),
+                       ("bare_cr", good + "\r" + other + "\r")]:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text(other + "\n" + data if name in ("nan", "huge_number") else data)
+        assert read_columns(path) is None, name
+        fast = read_webhooks(path, errors="collect")
+        exact = exact_path(read_webhooks, path, errors="collect")
+        assert len(fast.rejected) == 1 and fast.rejected["field"][0] == "json", name
+        pd.testing.assert_frame_equal(fast.rejected, exact.rejected)
+        pd.testing.assert_frame_equal(fast.events, exact.events)
+    # Blank lines around the payloads keep the fast path; between them they only cost speed.
+    path = tmp_path / "blank.jsonl"
+    path.write_text("\n\n" + good + "\n" + other + "\n\n \n")
+    assert read_columns(path) is not None and len(read_webhooks(path)) == 2
 
 
 def test_rejections_from_a_json_array_name_the_element(tmp_path):

@@ -97,8 +97,9 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
 
     Speed: JSON-lines files are parsed by Arrow's JSON reader straight into columns (about
     5x faster than payload by payload); a file it cannot read exactly as the payload walker
-    would (a bare value object, a malformed line, an unusual type) is read payload by
-    payload with orjson instead, so results and error messages do not depend on the path.
+    would (a bare value object, a malformed line, an unusual type, bytes that are not
+    UTF-8, nesting deeper than Arrow's parser copes with) is read payload by payload with
+    orjson instead, so results and error messages do not depend on the path.
 
     Accepted shapes: Cloud API envelopes (``object``/``entry[]``/``changes[]``/``value``),
     also as relayed by BSPs with extra fields (e.g. Gupshup v3 ``gs_app_id``/``gs_id``); and a

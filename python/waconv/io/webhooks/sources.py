@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Union
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -34,6 +35,10 @@ _BOM = "\ufeff"
 _BOM_BYTES = _BOM.encode()
 _SHOWN_CHARACTERS = 80  # of a string value quoted in a reason
 _SHOWN_DEPTH = 64  # levels of a rejected payload written out before "..."
+# Levels of nesting a JSON text may have: orjson 3.9+ refuses more itself, older versions
+# overflow the C stack (a segfault) near 100,000; webhooks have about ten.
+DEEPEST = 1024
+_DEPTH_BLOCK = 1 << 22  # bytes per step of nesting_depth
 
 EARLIEST_SECONDS = 946_684_800  # 2000-01-01, the same bounds classify enforces
 LATEST_SECONDS = 4_102_444_800  # 2100-01-01
@@ -250,12 +255,62 @@ def _without_bom(raw: Any) -> Any:
     return raw[len(_BOM_BYTES):] if raw.startswith(_BOM_BYTES) else raw
 
 
+class _TooDeep(Exception):
+    """A JSON text nested deeper than DEEPEST levels, refused before orjson parses it."""
+
+
+def _loads(raw: bytes | str) -> Any:
+    """orjson.loads, but JSON nested deeper than DEEPEST levels raises _TooDeep. A text holds
+    at most as many levels as '[' and '{', so most need no more than a length test."""
+    if len(raw) > DEEPEST:
+        opening = ("[", "{") if isinstance(raw, str) else (b"[", b"{")
+        if raw.count(opening[0]) + raw.count(opening[1]) > DEEPEST:
+            data = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+            if nesting_depth(data) > DEEPEST:
+                raise _TooDeep(f"nested deeper than {DEEPEST} levels")
+    return orjson.loads(raw)
+
+
+def _unreadable(error: Exception) -> Bad:
+    if isinstance(error, _TooDeep):
+        return Bad("json", str(error))
+    return Bad("json", f"invalid JSON: {error}")
+
+
+def nesting_depth(data: bytes) -> int:
+    """The deepest nesting of '[' and '{' outside strings that a JSON parser reading `data`
+    meets before a syntax error stops it (exact for valid JSON). Vectorised over the
+    brackets and quotes only, block by block, so it costs a few percent of parsing."""
+    if b"\\" in data:  # escaped backslashes, then escaped quotes, out: every quote left delimits a string
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    octets = np.frombuffer(data, dtype=np.uint8)
+    deepest = level = 0
+    inside = False  # in a string at the end of the previous block
+    for start in range(0, len(octets), _DEPTH_BLOCK):
+        block = octets[start:start + _DEPTH_BLOCK]
+        folded = block | 0x20  # '[' becomes '{', ']' becomes '}'
+        opening, closing = folded == ord("{"), folded == ord("}")
+        marks = np.flatnonzero(opening | closing | (block == ord('"')))
+        if len(marks) == 0:
+            continue
+        in_string = np.bitwise_xor.accumulate(block[marks] == ord('"'))
+        if inside:
+            in_string = ~in_string
+        step = opening[marks].view(np.int8) - closing[marks].view(np.int8)
+        step[in_string] = 0
+        levels = np.cumsum(step, dtype=np.int64)
+        levels += level
+        deepest = max(deepest, int(levels.max()))
+        level, inside = int(levels[-1]), bool(in_string[-1])
+    return deepest
+
+
 def _parsed(file: str | None, line: int | None, raw: bytes | str) -> Document:
     raw = _without_bom(raw)
     try:
-        return Document(file, line, raw, orjson.loads(raw), "")
-    except orjson.JSONDecodeError as error:
-        return Document(file, line, raw, Bad("json", f"invalid JSON: {error}"), "")
+        return Document(file, line, raw, _loads(raw), "")
+    except (orjson.JSONDecodeError, _TooDeep) as error:
+        return Document(file, line, raw, _unreadable(error), "")
 
 
 def _in_memory(position: int, payload: dict) -> Document:
@@ -323,12 +378,12 @@ def _from_file(path: Path) -> Iterator[Document]:
         return
     data = _without_bom(path.read_bytes())
     try:
-        payload = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
+        payload = _loads(data)
+    except (orjson.JSONDecodeError, _TooDeep) as error:
         if _looks_like_lines(data):  # JSON lines saved as .json
             yield from _lines(path, name)
         else:
-            yield Document(name, getattr(error, "lineno", None), data, Bad("json", f"invalid JSON: {error}"), "")
+            yield Document(name, getattr(error, "lineno", None), data, _unreadable(error), "")
         return
     if isinstance(payload, list):  # a JSON array of payloads
         for index, item in enumerate(payload):
@@ -340,8 +395,8 @@ def _from_file(path: Path) -> Iterator[Document]:
 def _looks_like_lines(data: bytes) -> bool:
     first = _without_bom(data).lstrip().split(b"\n", 1)[0]
     try:
-        orjson.loads(first)
-    except orjson.JSONDecodeError:
+        _loads(first)
+    except (orjson.JSONDecodeError, _TooDeep):
         return False
     return True
 
@@ -353,9 +408,9 @@ def _lines(path: Path, name: str) -> Iterator[Document]:
             if number == 1:
                 raw = _without_bom(raw)
             try:
-                payload = loads(raw)
-            except orjson.JSONDecodeError as error:
+                payload = loads(raw) if len(raw) <= DEEPEST else _loads(raw)  # short lines cannot be too deep
+            except (orjson.JSONDecodeError, _TooDeep) as error:
                 if raw.strip():  # blank lines are not payloads
-                    yield Document(name, number, raw, Bad("json", f"invalid JSON: {error}"), "")
+                    yield Document(name, number, raw, _unreadable(error), "")
                 continue
             yield Document(name, number, raw, payload, "")
