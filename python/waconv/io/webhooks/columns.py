@@ -44,7 +44,8 @@ _WHITESPACE = np.array([ord(c) for c in " \t\r\n"], dtype=np.uint8)
 
 
 def read_columns(path: Path) -> dict[str, Any] | None:
-    """{"statuses": columns, "messages": columns, "pairs": (bsuids, phones)} or None."""
+    """{"statuses": columns, "messages": columns, "pairs": (bsuids, phones),
+    "displays": (phone number ids, display phone numbers)} or None."""
     try:
         lines = _lines_for_arrow(path)
         if lines is None:
@@ -208,7 +209,8 @@ def _envelopes(table: pa.Table) -> dict[str, Any]:
     value = _field(changes, "value")
     _require(value is not None and pc.all(pc.or_(pc.invert(keep), value.is_valid())).as_py() in (True, None))
     keep_np = keep.to_numpy(zero_copy_only=False)
-    business = _strings(_field(_field(value, "metadata"), "phone_number_id"), len(changes))
+    metadata = _field(value, "metadata")
+    business = _strings(_field(metadata, "phone_number_id"), len(changes))
     _require(pc.or_(pc.invert(keep), business.is_valid()))
     statuses, messages = _list(_field(value, "statuses")), _list(_field(value, "messages"))
     errors = _field(value, "errors")
@@ -221,7 +223,26 @@ def _envelopes(table: pa.Table) -> dict[str, Any]:
         "statuses": _statuses(statuses, keep_np, business, waba),
         "messages": _messages(messages, keep_np, business, waba),
         "pairs": _pairs(_list(_field(value, "contacts")), keep_np),
+        "displays": _displays(business, _strings(_field(metadata, "display_phone_number"), len(changes)), keep_np),
     }
+
+
+def _displays(business: pa.Array, display: pa.Array, keep: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """(phone number id, display phone number) of the kept changes that carry both."""
+    both = pc.and_(pa.array(keep), pc.fill_null(pc.greater(pc.utf8_length(display), 0), False))
+    both = pc.and_(both, business.is_valid())
+    return business.filter(both), display.filter(both)
+
+
+def _amounts(array: pa.Array | None, size: int) -> pa.Array:
+    """pricing.cost.amount as float64, as the walker reads it (numbers only, none negative)."""
+    if array is None or pa.types.is_null(array.type):
+        return pa.nulls(size, pa.float64())
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)):
+        raise _Unsupported(f"cost amounts of type {array.type}")
+    amounts = pc.cast(array, pa.float64())
+    _require(pc.and_kleene(pc.greater_equal(amounts, 0.0), pc.less(amounts, 1e15)))
+    return amounts
 
 
 def _items(lists: pa.Array | None, keep: np.ndarray) -> tuple[pa.Array | None, np.ndarray]:
@@ -286,6 +307,8 @@ def _statuses(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba
         "meta_pricing_model": _strings(_field(pricing, "pricing_model"), n),
         "meta_pricing_category": _strings(_field(pricing, "category"), n),
         "meta_pricing_type": _strings(_field(pricing, "type"), n),
+        "meta_cost": _amounts(_field(_field(pricing, "cost"), "amount"), n),
+        "meta_cost_currency": _strings(_field(_field(pricing, "cost"), "currency"), n),
         "error_code": pc.if_else(failed, _first_error_code(_list(_field(items, "errors")), n), pa.scalar(None, pa.int64())),
     }
 

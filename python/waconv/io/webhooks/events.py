@@ -171,7 +171,8 @@ def events_frame(inbound: dict[str, Any], outbound: dict[str, Any],
     (timestamp, direction, message_id) so that payload order never shows.
 
     extra: further (name, kind) columns after the core ones, kind ``"str"``, ``"time"``
-    (like the times, NaN = missing) or ``"bool"`` (1/0/NaN); missing on inbound rows.
+    (like the times, NaN = missing), ``"float"`` (NaN = missing) or ``"bool"`` (1/0/NaN);
+    missing on inbound rows.
     unit: nanoseconds per unit of the integer times (default: epoch seconds).
     """
     n_in, n_out = len(inbound["timestamp"]), len(outbound["timestamp"])
@@ -217,6 +218,8 @@ def events_frame(inbound: dict[str, Any], outbound: dict[str, Any],
             seconds = floats(name)
             missing = np.isnan(seconds)
             columns[name] = _utc(np.where(missing, 0, seconds).astype(np.int64), missing, unit)
+        elif kind == "float":
+            columns[name] = floats(name)
         else:
             columns[name] = pd.array(floats(name), dtype="boolean")
     return pd.DataFrame(columns)

@@ -26,13 +26,14 @@ Sends = Union[Mapping[str, Any], pd.Series, pd.DataFrame, None]
 
 META_STRINGS = (
     "meta_conversation_id", "meta_conversation_origin",
-    "meta_pricing_model", "meta_pricing_category", "meta_pricing_type",
+    "meta_pricing_model", "meta_pricing_category", "meta_pricing_type", "meta_cost_currency",
 )
 # The meta_* columns in output order, with their kinds (see events_frame).
 META_COLUMNS = (
     ("meta_conversation_id", "str"), ("meta_conversation_origin", "str"),
     ("meta_conversation_expiration", "time"), ("meta_billable", "bool"),
     ("meta_pricing_model", "str"), ("meta_pricing_category", "str"), ("meta_pricing_type", "str"),
+    ("meta_cost", "float"), ("meta_cost_currency", "str"),
 )
 
 
@@ -78,7 +79,10 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
 
     ``meta_*`` columns keep Meta's own verdict verbatim: ``conversation.id``,
     ``conversation.origin.type``, ``conversation.expiration_timestamp``, ``pricing.billable``,
-    ``pricing.pricing_model``, ``pricing.category``, ``pricing.type``. When a message's
+    ``pricing.pricing_model``, ``pricing.category``, ``pricing.type``, and ``pricing.cost``
+    (max-price marketing messages) as ``meta_cost`` (its ``amount``) and ``meta_cost_currency``.
+    ``business_display_phone`` is the business number's ``metadata.display_phone_number``
+    (on every row of that phone number id; null where no payload carries it). When a message's
     statuses disagree, each field comes from its ``delivered`` status if that carries it, else
     from the latest status that does (expiration, which Meta puts only on ``sent``, comes
     from there).
@@ -131,7 +135,7 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
 
 # Arrow types of the non-string columns; every other column is a string.
 _TYPES = {"status": pa.int8(), "time": pa.int64(), "referral": pa.bool_(), "meta_billable": pa.bool_(),
-          "meta_conversation_expiration": pa.int64(), "error_code": pa.int64()}
+          "meta_conversation_expiration": pa.int64(), "error_code": pa.int64(), "meta_cost": pa.float64()}
 
 
 def _stack(rows: list[tuple], fields: tuple[str, ...], batches: list[dict | None]) -> dict[str, pa.Array]:
@@ -170,7 +174,8 @@ def _events(walker: Walker, batches: list[dict], sends: dict[str, str | None] | 
     outbound = aggregate_statuses(
         statuses["message_id"], statuses["status"], statuses["time"],
         objects={name: statuses[name] for name in ("business", "waba", "phone", "bsuid", *META_STRINGS)},
-        numeric={name: statuses[name] for name in ("meta_conversation_expiration", "meta_billable", "error_code")},
+        numeric={name: statuses[name] for name in ("meta_conversation_expiration", "meta_billable", "meta_cost",
+                                                   "error_code")},
     )
     inbound = aggregate_messages(
         messages["message_id"], messages["time"], messages["referral"],
@@ -179,7 +184,25 @@ def _events(walker: Walker, batches: list[dict], sends: dict[str, str | None] | 
     for rows in (outbound, inbound):
         rows["user"] = resolve_users(rows.pop("phone"), rows.pop("bsuid"), phone_of)
     outbound["template_category"] = infer_template_categories(outbound, sends)
-    return events_frame(inbound, outbound, extra=META_COLUMNS)
+    events = events_frame(inbound, outbound, extra=META_COLUMNS)
+    displays = [(strings(list(walker.display_phones)), strings(list(walker.display_phones.values())))]
+    displays += [batch["displays"] for batch in batches]
+    events.insert(events.columns.get_loc("waba") + 1, "business_display_phone", _display_phones(events, displays))
+    return events
+
+
+def _display_phones(events: pd.DataFrame, pairs: list[tuple[pa.Array, pa.Array]]) -> pd.arrays.ArrowStringArray:
+    """Each row's business display phone number (the smallest if payloads ever disagree)."""
+    business = pa.concat_arrays([p[0] for p in pairs])
+    display = pa.concat_arrays([p[1] for p in pairs])
+    if len(business):
+        smallest = pa.table({"b": business, "d": display}).group_by("b").aggregate([("d", "min")])
+        business_of_rows = pc.cast(pa.array(events["business"], from_pandas=True), pa.string())
+        rows = pc.index_in(business_of_rows, value_set=smallest["b"].combine_chunks())
+        found = smallest["d_min"].combine_chunks().take(rows)
+    else:
+        found = pa.nulls(len(events), pa.string())
+    return pd.array(found, dtype="str")
 
 
 __all__ = ["WebhookRead", "read_webhooks"]

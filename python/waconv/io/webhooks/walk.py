@@ -28,7 +28,8 @@ from waconv.io.webhooks.sources import (
 STATUS_FIELDS = (
     "message_id", "status", "time", "business", "waba", "phone", "bsuid",
     "meta_conversation_id", "meta_conversation_origin", "meta_conversation_expiration",
-    "meta_billable", "meta_pricing_model", "meta_pricing_category", "meta_pricing_type", "error_code",
+    "meta_billable", "meta_pricing_model", "meta_pricing_category", "meta_pricing_type",
+    "meta_cost", "meta_cost_currency", "error_code",
 )
 MESSAGE_FIELDS = ("message_id", "time", "referral", "business", "waba", "phone", "bsuid", "message_type")
 _STATUS_LIST = ", ".join(STATUS_RANK)
@@ -116,11 +117,12 @@ def status_row(item: dict, business: str | None, waba: str | None) -> tuple:
             category = text(category, "pricing.category")
         if type(pricing_type) is not str:
             pricing_type = text(pricing_type, "pricing.type")
+        amount, currency = _cost(pricing.get("cost"))
     else:
-        billable = model = category = pricing_type = None
+        billable = model = category = pricing_type = amount = currency = None
     error = _error_code(get("errors")) if code == _FAILED else None
     return (message_id, code, time, business, waba, phone, bsuid, conversation_id, origin, expiration,
-            billable, model, category, pricing_type, error)
+            billable, model, category, pricing_type, amount, currency, error)
 
 
 def message_row(item: dict, business: str | None, waba: str | None) -> tuple:
@@ -142,6 +144,22 @@ def message_row(item: dict, business: str | None, waba: str | None) -> tuple:
     if referral is not None and type(referral) is not dict:
         raise Bad("referral", f"expected an object, got {shown(referral)}")
     return (message_id, time, referral is not None, business, waba, phone, bsuid, message_type)
+
+
+def _cost(cost: Any) -> tuple[float | None, str | None]:
+    """Meta's ``pricing.cost`` (max-price marketing messages): (amount, currency)."""
+    if cost is None:
+        return None, None
+    if type(cost) is not dict:
+        raise Bad("pricing.cost", f"expected an object, got {shown(cost)}")
+    amount = cost.get("amount")
+    if amount is not None:
+        if type(amount) is not float and type(amount) is not int:
+            raise Bad("pricing.cost.amount", f"expected a number, got {shown(amount)}")
+        if not 0 <= amount < 1e15:
+            raise Bad("pricing.cost.amount", f"out of range: {shown(amount)}")
+        amount = float(amount)
+    return amount, text(cost.get("currency"), "pricing.cost.currency")
 
 
 def _error_code(errors: Any) -> int | None:
@@ -177,6 +195,7 @@ class Walker:
         self.statuses: list[tuple] = []
         self.messages: list[tuple] = []
         self.contact_pairs: list[tuple[str, str]] = []
+        self.display_phones: dict[str, str] = {}  # metadata.phone_number_id -> display_phone_number
 
     def document(self, document: Document) -> None:
         payload = document.payload
@@ -234,12 +253,18 @@ class Walker:
         try:
             metadata = _object(value.get("metadata"), "metadata")
             business = None if metadata is None else text(metadata.get("phone_number_id"), "metadata.phone_number_id")
+            display = None if metadata is None else \
+                text(metadata.get("display_phone_number"), "metadata.display_phone_number")
         except Bad as bad:
             self.rejections.add(document, _path(where, bad.field), bad.reason)
             return
         if business is None and where is not None:
             self.rejections.add(document, _path(where, "metadata.phone_number_id"), "missing: the business phone number id")
             return
+        if display and business is not None:  # the smallest if they ever differ: order-independent
+            known = self.display_phones.get(business)
+            if known is None or display < known:
+                self.display_phones[business] = display
         statuses, messages = value.get("statuses"), value.get("messages")
         if statuses is None and messages is None:
             if "errors" not in value:  # a value-level error notification is not a message
