@@ -62,8 +62,11 @@ def assert_same(got: dict, expected: dict) -> None:
 def test_daily_utc_summary_equals_group_bys(example):
     table = example.summary()  # DAILY, PRICING_CATEGORY / PRICING_TYPE / COUNTRY, UTC
     p = pmp_units(example)
+    # SPEC §10: a free entry point message is SERVICE + FREE_ENTRY_POINT in pricing_analytics too.
+    assert (p["pricing_category"] == "referral_conversion").any()
+    category = upper(p["pricing_category"]).replace({"REFERRAL_CONVERSION": "SERVICE"})
     expected = p.groupby([p["waba"], p["time"].dt.floor("D"), p["country"].astype(str),
-                          upper(p["pricing_category"]), upper(p["pricing_type"])])["cost"].agg(["size", "sum"])
+                          category, upper(p["pricing_type"])])["cost"].agg(["size", "sum"])
     keys = ["waba", "start", "country", "pricing_category", "pricing_type"]
     assert_same(rows_of(table, "pricing_analytics", keys), {k: tuple(v) for k, v in expected.iterrows()})
 
@@ -229,13 +232,15 @@ def example_points(name: str, block: str | None) -> list[dict]:
 def test_meta_json_matches_the_layout_of_metas_examples(example):
     cbp = example.to_meta_json("MONTHLY", ["CONVERSATION_CATEGORY", "CONVERSATION_TYPE", "COUNTRY", "PHONE"],
                                waba="waba-br")
-    assert set(cbp) == {"conversation_analytics", "pricing_analytics", "id"} and cbp["id"] == "waba-br"
     reference = json.loads((PAYLOADS / "analytics_conversation_analytics_monthly_all_dimensions_response_meta.json")
                            .read_text())
-    assert set(reference) <= set(cbp)
-    for block in ("conversation_analytics", "pricing_analytics"):
-        assert list(cbp[block]) == ["data"] and len(cbp[block]["data"]) == 1
-        assert list(cbp[block]["data"][0]) == ["data_points"]
+    # Only the block the dimensions ask for, as in Meta's response (SPEC §10).
+    assert set(cbp) == set(reference) == {"conversation_analytics", "id"} and cbp["id"] == "waba-br"
+    both = example.to_meta_json("MONTHLY", ["CONVERSATION_CATEGORY", "PRICING_CATEGORY"], waba="waba-br")
+    assert list(both) == ["conversation_analytics", "pricing_analytics", "id"]
+    for response, block in ((cbp, "conversation_analytics"), (both, "pricing_analytics")):
+        assert list(response[block]) == ["data"] and len(response[block]["data"]) == 1
+        assert list(response[block]["data"][0]) == ["data_points"]
     # Meta's points without the direction field (not requested) have exactly our keys, in order.
     meta_keys = list(example_points("analytics_conversation_analytics_monthly_all_dimensions_response_meta.json",
                                     "conversation_analytics")[1])
@@ -272,7 +277,11 @@ def test_meta_json_buckets_match_the_summary_in_epoch_seconds(example):
     points = example.to_meta_json("DAILY", ["COUNTRY"], tz="waba", timezones=ZONES,
                                   waba="waba-br")["pricing_analytics"]["data"][0]["data_points"]
     rows = table[(table["analytics"] == "pricing_analytics") & (table["waba"] == "waba-br")]
-    assert [p["start"] for p in points] == [int(t.timestamp()) for t in rows["start"]]
+    # Meta's order: the newest bucket first; inside one, the summary's order (country A-Z).
+    newest_first = rows.sort_values("start", ascending=False, kind="stable")
+    assert [(p["start"], p["country"]) for p in points] == [
+        (int(t.timestamp()), country) for t, country in zip(newest_first["start"], newest_first["country"])]
+    assert len(set(rows["start"])) > 1 and rows["country"].is_monotonic_increasing is False
     assert all(p["start"] % 86_400 == 3 * 3600 for p in points)  # Sao Paulo midnight is 03:00 UTC
 
 

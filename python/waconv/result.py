@@ -178,20 +178,24 @@ class Result(Tables):
         *,
         timezones: Mapping[Any, str] | None = None,
         waba: Hashable | None = None,
+        analytics: Sequence[str] | str | None = None,
     ) -> dict[str, Any]:
         """    One WABA's analytics as Meta's API returns them (arguments as :meth:`summary`).
 
         Returns ``{"conversation_analytics": {"data": [{"data_points": [...]}]},
-        "pricing_analytics": {...}, "id": "<waba>"}``; both blocks are always present (an empty
-        ``data_points`` list when the log has no unit of that model). Each data point has
-        ``start`` and ``end`` (int epoch seconds), the dimension fields as Meta spells them
-        (a field is left out where its value is null, as Meta leaves out ``tier`` for free
-        messages), ``conversation`` or ``volume``, and ``cost`` (float; left out when unknown,
-        as Meta leaves it out for partner-billed accounts).
+        "pricing_analytics": {...}, "id": "<waba>"}`` with the blocks asked for: `analytics`,
+        else the analytics whose own dimensions `dimensions` names (PRICING_CATEGORY,
+        PRICING_TYPE, TIER; CONVERSATION_CATEGORY, CONVERSATION_TYPE, CONVERSATION_DIRECTION),
+        both when it names both or neither; a block asked for is present even when empty.
+        Each data point has ``start`` and ``end`` (int epoch seconds), the dimension fields as
+        Meta spells them (a field is left out where its value is null, as Meta leaves out
+        ``tier`` for free messages), ``conversation`` or ``volume``, and ``cost`` (float; left
+        out when unknown, as Meta leaves it out for partner-billed accounts), the newest
+        bucket first as in Meta's responses (docs/analytics.md).
 
         waba: which WABA; may be omitted when the log has only one. Meta's endpoint is per WABA.
     """
-        return to_meta_json(self, granularity, dimensions, tz, timezones=timezones, waba=waba)
+        return to_meta_json(self, granularity, dimensions, tz, timezones=timezones, waba=waba, analytics=analytics)
 
 
 @dataclass

@@ -20,9 +20,11 @@ from waconv.engine.canonical import NOT_DELIVERED, _timestamps, _zones_for, reso
 GRANULARITIES = ("HALF_HOUR", "DAILY", "MONTHLY")
 CBP_ERAS = ("cbp_v1", "cbp_v2")
 
-PRICING_CATEGORY = {name: name.upper() for name in _core.PRICING_CATEGORIES}
+# A free entry point message is SERVICE + FREE_ENTRY_POINT in both analytics, as in Meta's
+# examples (pricing_analytics has no REFERRAL_CONVERSION category).
+PRICING_CATEGORY = {name: name.upper() for name in _core.PRICING_CATEGORIES} | {"referral_conversion": "SERVICE"}
 PRICING_TYPE = {name: name.upper() for name in _core.PRICING_TYPES}
-CONVERSATION_CATEGORY = {**PRICING_CATEGORY, "referral_conversion": "SERVICE"}
+CONVERSATION_CATEGORY = PRICING_CATEGORY
 CONVERSATION_TYPE = PRICING_TYPE
 _ANSWERS_A_USER = {"user_initiated", "service", "referral_conversion"}
 CONVERSATION_DIRECTION = {

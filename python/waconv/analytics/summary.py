@@ -9,7 +9,13 @@ What is counted (so that the numbers are the bill, and `cost` sums to ``messages
 - ``conversation_analytics``: every conversation opened under CBP rules (era ``cbp_v1`` or
   ``cbp_v2``; free entry point windows of the PMP eras are per-message and belong above),
   bucketed by conversation start. volume = conversations, cost = conversation cost. Its
-  COUNTRY is the country of the message that opened it; PHONE is the ``business`` id.
+  COUNTRY is the country of the message that opened it.
+
+PHONE is the business number's display phone number where the input has it (the
+``business_display_phone`` column :func:`waconv.read_webhooks` writes), else the ``business``
+id. Rows come in one order whatever the input's: analytics, waba, start, then the dimension
+values (text order, nulls last), so that a table read back from Meta's JSON
+(:func:`waconv.read_meta_analytics`) is row for row the same.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ DIMENSION_COLUMNS = (
     "conversation_category", "conversation_type", "conversation_direction",
 )
 ANALYTICS = ("conversation_analytics", "pricing_analytics")
+DISPLAY_PHONE = "business_display_phone"  # read_webhooks' metadata.display_phone_number
 
 
 @dataclass
@@ -115,15 +122,18 @@ def summary(
     so filter and group days or months on it: ``table[table.local_start >= "2025-07-01"]``),
     the requested dimension columns in Meta's lower-case
     field names with Meta's upper-case values (null where a dimension does not apply or
-    Meta omits it, e.g. ``tier`` of free messages), ``volume`` (messages or conversations)
+    Meta omits it, e.g. ``tier`` of free messages; ``phone_number`` the display phone number
+    where the input has a ``business_display_phone`` column, else the ``business`` id),
+    ``volume`` (messages or conversations)
     and ``cost`` (NaN when the result was classified with ``price=False``, or when a
     charged unit in the group had no rate). Charged PMP messages outside any volume-tier
     band have tier ``"0:MAX"``, as Meta reports marketing. COUNTRY and TIER need a priced
-    result. Value spellings: docs/analytics.md.
+    result. Rows are ordered by analytics, waba, start and the dimension values (text order,
+    nulls last). Value spellings: docs/analytics.md.
     """
     granularity = check_granularity(granularity)
     check_tz(tz)
-    requested = _requested(dimensions)
+    requested = requested_dimensions(dimensions)
     priced = "cost" in result.messages.columns
     if not priced and requested & {"COUNTRY", "TIER"}:
         unpriced = sorted(requested & {"COUNTRY", "TIER"})[0]
@@ -156,7 +166,8 @@ def summary(
     return out
 
 
-def _requested(dimensions: Iterable[str] | str) -> set[str]:
+def requested_dimensions(dimensions: Iterable[str] | str) -> set[str]:
+    """The dimension names asked for, upper-cased and checked."""
     if isinstance(dimensions, str):
         dimensions = [dimensions]
     if dimensions is None:
@@ -185,7 +196,7 @@ def _pricing_units(result, dimensions: list[str], priced: bool) -> Units:
         return messages[column].take(rows)
 
     builders = {
-        "PHONE": lambda: _as_text(coded(take(names["business"]))),
+        "PHONE": lambda: _phones(result, names, take(names["business"])),
         "COUNTRY": lambda: coded(take("country")),
         "TIER": lambda: _tiers(take("tier"), take("pricing_type")),
         "PRICING_CATEGORY": lambda: coded(take("pricing_category"), PRICING_CATEGORY),
@@ -213,8 +224,9 @@ def _tiers(tier: pd.Series, pricing_type: pd.Series) -> tuple[np.ndarray, list]:
 def _conversation_units(result, dimensions: list[str], priced: bool) -> Units:
     conversations = result.conversations
     cbp = conversations[conversations["era"].isin(CBP_ERAS).to_numpy()]
+    names = message_columns(result) if "PHONE" in dimensions else {}
     builders = {
-        "PHONE": lambda: _as_text(coded(cbp["business"])),
+        "PHONE": lambda: _phones(result, names, cbp["business"]),
         "COUNTRY": lambda: coded(result.messages["country"].take(cbp["opened_by"].to_numpy())),
         "CONVERSATION_CATEGORY": lambda: coded(cbp["category"], CONVERSATION_CATEGORY),
         "CONVERSATION_TYPE": lambda: coded(cbp["pricing_type"], CONVERSATION_TYPE),
@@ -229,30 +241,72 @@ def _conversation_units(result, dimensions: list[str], priced: bool) -> Units:
     )
 
 
-def _as_text(code_labels: tuple[np.ndarray, list]) -> tuple[np.ndarray, list]:
-    codes, labels = code_labels
-    return codes, [str(v) for v in labels]
+def _phones(result, names: Mapping[str, str], business: pd.Series) -> tuple[np.ndarray, list]:
+    """PHONE: each business id's display phone number where the messages carry one, else the id."""
+    codes, labels = coded(business)
+    displays = _display_phones(result.messages, names["business"])
+    # Two ids showing one number would be one PHONE value, as in Meta's analytics.
+    label_codes, distinct = pd.factorize(pd.Series([displays.get(v, str(v)) for v in labels], dtype=object))
+    return np.append(label_codes, -1).astype(np.int64)[codes], list(distinct)
+
+
+def _display_phones(messages: pd.DataFrame, business_column: str) -> dict:
+    """business id -> display phone number (the smallest where the rows of one id disagree)."""
+    if DISPLAY_PHONE not in messages.columns:
+        return {}
+    display = messages[DISPLAY_PHONE]
+    known = display.notna().to_numpy()
+    if not known.any():
+        return {}
+    codes, ids = pd.factorize(messages[business_column].to_numpy()[known])
+    smallest = pd.Series(display.to_numpy()[known].astype(str), dtype=object).groupby(codes).min()
+    return {ids[code]: value for code, value in smallest.items()}
+
+
+def _ranked(codes: np.ndarray, labels, null: int) -> tuple[np.ndarray, list[int]]:
+    """The codes renumbered in the order of their labels (`sort_key`), null (-1) as `null`,
+    and the old code of each new one."""
+    order = sorted(range(len(labels)), key=lambda i: sort_key(labels[i]))
+    rank = np.empty(len(labels) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    rank[-1] = null
+    return rank[codes], order
+
+
+def sort_key(value) -> tuple:
+    """How summary orders WABAs and dimension values: numbers by value, then text in code
+    point order (read_meta_analytics orders its rows with the same key)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (0, int(value), "")
+    return (1, 0, str(value))
 
 
 def _aggregate(units: Units, granularity: str, tz: str | None, timezones) -> pd.DataFrame:
     waba_codes, waba_values = pd.factorize(units.waba)
-    zones = resolve_zones(tz, pd.Index(waba_values), timezones)
+    waba_codes, order = _ranked(waba_codes, waba_values, -1)
+    waba_values = pd.Index(waba_values).take(order)
+    zones = resolve_zones(tz, waba_values, timezones)
     start, end = buckets(units.time, waba_codes, zones, granularity)
-    # Grouping by small integer codes is several times faster than by strings or categoricals.
-    keys = {"waba": waba_codes, "start": start, "end": end, **{n: c for n, (c, _) in units.dimensions.items()}}
+    dimensions = {}
+    for name, (codes, labels) in units.dimensions.items():
+        ranked, order = _ranked(codes, labels, len(labels))  # nulls after every value
+        dimensions[name] = (ranked, [labels[i] for i in order])
+    # Grouping by small integer codes is several times faster than by strings or categoricals;
+    # ranked codes make the sort below the order of the labels.
+    keys = {"waba": waba_codes, "start": start, "end": end, **{n: c for n, (c, _) in dimensions.items()}}
     frame = pd.DataFrame({**keys, "cost": units.cost})
     grouped = frame.groupby(list(keys), sort=False)
     out = grouped.size().rename("volume").reset_index()
     out["cost"] = grouped["cost"].sum(skipna=False).to_numpy()
-    for name, (_, labels) in units.dimensions.items():
+    out = out.sort_values(["waba", "start", *dimensions], kind="stable").reset_index(drop=True)
+    for name, (_, labels) in dimensions.items():
         lookup = np.array([*labels, None], dtype=object)
         out[name] = pd.Series(lookup[out[name].to_numpy()], dtype="str")
-    out = out.sort_values(["waba", "start", *units.dimensions], kind="stable", na_position="last")
     waba = out["waba"].to_numpy()
     decoded = pd.DataFrame(
         {
             "analytics": units.analytics,
-            "waba": pd.Index(waba_values).take(waba),
+            "waba": waba_values.take(waba),
         }
     )
     # UTC nanoseconds and each row's zone: `summary` makes datetimes of both analytics at once.
