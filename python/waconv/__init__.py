@@ -11,6 +11,8 @@ from waconv._errors import InputError, WaconvWarning
 from waconv.analytics.plot import plot_compare
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.analytics.reconcile import Reconciliation, reconcile
+from waconv.analytics.meta_analytics import read_meta_analytics
+from waconv.analytics.reconcile_analytics import AnalyticsReconciliation, reconcile_analytics
 from waconv.io.sunshine.read import read_sunshine
 from waconv.io.webhooks.writer import to_webhooks
 from waconv.io.webhooks.read import WebhookRead, read_webhooks
@@ -20,6 +22,7 @@ from waconv.pricing.tiers import TierTable
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnalyticsReconciliation",
     "ERAS",
     "PRICING_CATEGORIES",
     "PRICING_TYPES",
@@ -36,9 +39,11 @@ __all__ = [
     "compare",
     "examples",
     "plot_compare",
+    "read_meta_analytics",
     "read_sunshine",
     "read_webhooks",
     "reconcile",
+    "reconcile_analytics",
     "synthetic",
     "to_webhooks",
 ]

@@ -25,7 +25,7 @@ from waconv.cli.output import FILE_FORMATS, STDOUT, file_format, table_text, wri
 from waconv.cli.stdin import read_inputs
 from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, write_table
 from waconv._errors import InputError
-from waconv.analytics.meta_json import response_from_summary
+from waconv.analytics.meta_json import requested_analytics, response_from_summary
 
 __all__ = ["EXAMPLE_TIMEZONES", "classify", "demo_report", "example_log", "main", "what_if_line"]
 
@@ -143,7 +143,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
             table = result.summary(**summary_arguments)
             if args.json:
                 # Meta answers per WABA; a log of several WABAs gets one response per WABA id.
-                responses = [response_from_summary(table, w) for w in table["waba"].unique().tolist()]
+                blocks = requested_analytics(args.dimensions)  # the blocks to_meta_json writes
+                responses = [response_from_summary(table, w, blocks) for w in table["waba"].unique().tolist()]
                 if not responses:  # nothing to count: Meta's empty response, for the log's account
                     responses = [result.to_meta_json(**summary_arguments)]
         advance("done")
@@ -175,26 +176,38 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_reconcile(args: argparse.Namespace) -> int:
-    from waconv.analytics.reconcile import reconcile
+    from waconv.analytics.meta_analytics import read_meta_analytics
+    from waconv.analytics.reconcile import VERDICT_COLUMNS, reconcile
+    from waconv.analytics.reconcile_analytics import reconcile_analytics
 
     options = _classify_options(args)
     to_stdout = args.output == STDOUT
     fmt = args.output_format or "csv"
     with progress_bar(args, ["read", "classify", "reconcile"]) as advance:
+        meta = read_meta_analytics(args.analytics) if args.analytics else None
         _events, result = _load_and_classify(args, advance, options)
         advance("classified", "reconcile")
-        outcome = reconcile(result)
+        # With --analytics, a log without Meta's per-message verdict (a CSV export) is fine.
+        verdict = meta is None or any(c in result.messages.columns for c in VERDICT_COLUMNS)
+        outcome = reconcile(result) if verdict else None
+        analytics = reconcile_analytics(result, meta) if meta is not None else None
         advance("done")
     report = sys.stderr if to_stdout else sys.stdout
-    print(repr(outcome), file=report)
-    print(outcome.summary.to_string(index=False), file=report)
-    if to_stdout:  # one table fits standard output: the disagreements
-        write_output(outcome.disagreements, STDOUT, fmt)
+    tables: dict[str, Any] = {}
+    if outcome is not None:
+        print(repr(outcome), file=report)
+        print(outcome.summary.to_string(index=False), file=report)
+        tables.update(disagreements=outcome.disagreements, summary=outcome.summary, grouping=outcome.grouping)
+    if analytics is not None:
+        print(repr(analytics), file=report)
+        tables.update(analytics_differences=analytics.differences, analytics_verdicts=analytics.verdicts)
+    if to_stdout:  # one table fits standard output: the analytics differences, else the disagreements
+        write_output(tables["analytics_differences" if analytics is not None else "disagreements"], STDOUT, fmt)
     elif args.output:
         outdir = Path(args.output)
         outdir.mkdir(parents=True, exist_ok=True)
-        for name in ("disagreements", "summary", "grouping"):
-            print(f"  {write_table(getattr(outcome, name), outdir, name, fmt)}")
+        for name, frame in tables.items():
+            print(f"  {write_table(frame, outdir, name, fmt)}")
     return 0
 
 
@@ -297,9 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     reconcile = commands.add_parser("reconcile", help="compare waconv with Meta's verdict in webhook dumps")
     _add_input_options(reconcile)
+    reconcile.add_argument("--analytics", metavar="FILE",
+                           help="also compare waconv's summary with Meta's pricing_analytics / conversation_analytics "
+                                "response in FILE (JSON, or JSON lines of pages), bucket by bucket in volume and cost; "
+                                "granularity and dimensions from the response, buckets in the --timezone zones")
     reconcile.add_argument("-o", "--output", metavar="OUTDIR",
-                           help="write disagreements, summary, grouping into OUTDIR; - writes the disagreements "
-                                "alone to standard output (the report goes to stderr)")
+                           help="write disagreements, summary, grouping (and with --analytics analytics_differences, "
+                                "analytics_verdicts) into OUTDIR; - writes the analytics differences, else the "
+                                "disagreements, alone to standard output (the report goes to stderr)")
     _add_output_format(reconcile, "disagreements", "csv")
     reconcile.set_defaults(run=_cmd_reconcile)
     return parser
