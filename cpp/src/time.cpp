@@ -13,7 +13,19 @@ constexpr int kFirstYear = 1990;
 constexpr int kLastYear = 2110;
 constexpr std::int32_t kFirstMonth = kFirstYear * 12;
 
+// A missing zoneinfo directory is a broken installation, not a bad zone name: without this
+// check every zone, even "UTC", would be reported to the user as unknown.
+const date::tzdb& database() {
+  try {
+    const date::tzdb& db = date::get_tzdb();
+    if (!db.zones.empty()) return db;
+  } catch (const std::exception&) {
+  }
+  throw std::runtime_error("no time zone database found in /usr/share/zoneinfo: install the tzdata package");
+}
+
 const date::time_zone* locate(const std::string& name) {
+  database();
   try {
     return date::locate_zone(name);
   } catch (const std::runtime_error&) {
