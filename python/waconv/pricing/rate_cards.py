@@ -33,6 +33,9 @@ COLUMNS = ("marketing", "utility", "authentication", "authentication_internation
 MODELS = ("CBP", "PMP")
 _CURRENCY_SPELLINGS = {"$US": "USD", "US$": "USD", "$": "USD"}
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# Meta's local-currency cards group thousands ("1,940.13" IDR). Only a strict grouping is
+# read so: a decimal comma ("0,0625") has a leading zero group or not three digits after it.
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _EFFECTIVE = re.compile(r"effective\s+([A-Za-z]+\s+\d{1,2},\s*\d{4})", re.IGNORECASE)
 
 Source = Union[str, PathLike, io.TextIOBase]
@@ -236,6 +239,8 @@ def parse_rate(cell: str, name: str, line: int | None, column: str) -> float:
     text = cell.replace("$", "").strip()
     if text.lower() in ("", "n/a", "na", "-"):
         return math.nan
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
     try:
         value = float(text)
     except ValueError:
