@@ -111,6 +111,12 @@ def factorize_strings(
 def factorize_integers(
     values: npt.NDArray[np.int64], threads: int = 0
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
+def resolve_identity(
+    codes: list[npt.NDArray[np.int32]],
+    nodes: list[npt.NDArray[np.int32] | tuple[int, int, int]],
+    preferred: npt.NDArray[np.uint8],
+    threads: int = 0,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], int]: ...
 def encode_strings(
     offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
     data: npt.NDArray[np.uint8],
