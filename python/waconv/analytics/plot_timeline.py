@@ -73,7 +73,8 @@ def timeline(result: Tables, user: Any, business: Any = None, ax: Axes | None = 
     `start`/`end` (datetimes or strings, UTC when naive) to a time range."""
     m = result.messages
     names = message_columns(result)
-    mine = _matches(m[names["user"]], user)
+    # user_key: the user the rules saw, a phone number's and its linked BSUIDs' rows together.
+    mine = _matches(m["user_key"] if "user_key" in m.columns else m[names["user"]], user)
     if not mine.any():
         raise InputError("user", None, f"unknown user {user!r}: no message of the result has it")
     if business is not None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
+from waconv.engine.identity import resolve_users
 from waconv.engine.strings import encode_strings, factorize_strings, without_string_views
 
 NOT_DELIVERED = np.iinfo(np.int64).min
@@ -37,10 +38,12 @@ OPTIONAL = (
     "waba",
     "portfolio",
     "user_country",
+    "user_phone",
+    "user_bsuid",
 )
 # Columns read from text files as text: "0044..." and "44..." are different users, and a
 # BSUID or a WABA id is not a number.
-TEXT_ID_COLUMNS = ("business", "user", "waba", "portfolio", "message_id", "user_country")
+TEXT_ID_COLUMNS = ("business", "user", "waba", "portfolio", "message_id", "user_country", "user_phone", "user_bsuid")
 
 _DIRECTIONS = {name: code for code, name in enumerate(_core.DIRECTIONS)}
 _TEMPLATE_CATEGORIES = {name: code for code, name in enumerate(_core.TEMPLATE_CATEGORIES) if name}
@@ -88,6 +91,7 @@ class CanonicalEvents:
     time_zones: list[str]  # per waba code
     user_country: pd.Series | None  # the raw override column, validated in pricing
     user_country_column: str = "user_country"
+    user_key: Any = None  # per row its user's key (docs/rules.md §Identity), the output column user_key
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -123,8 +127,11 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> d
         source = mapping.get(name, name)
         if source in frame.columns:
             resolved[name] = source
+        elif name == "user" and any(mapping.get(n, n) in frame.columns for n in ("user_phone", "user_bsuid")):
+            continue  # user_phone / user_bsuid name the users (docs/rules.md §Identity)
         elif name in REQUIRED:
-            raise InputError(source, None, "required column is missing")
+            also = " (or user_phone / user_bsuid)" if name == "user" else ""
+            raise InputError(source, None, f"required column is missing{also}")
         elif name in mapping:
             raise InputError(source, None, f"column mapped to {name!r} is missing")
     return resolved
@@ -424,10 +431,9 @@ def canonicalize(
     col = {name: _column(frame, source) for name, source in names.items()}
 
     _no_nulls(col["business"], names["business"], "business")
-    _no_nulls(col["user"], names["user"], "user")
     business, business_values = _factorize(col["business"], names["business"])
     if len(frame) < _OVERLAP_FROM_ROWS:
-        user, user_values = _factorize(col["user"], names["user"])
+        users = resolve_users(col, names, _factorize)
         rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
     else:
         # User ids are the costliest column (hashing millions of strings in C++, GIL
@@ -435,20 +441,21 @@ def canonicalize(
         # their hashing leaves this thread its core (on 2 cores, sharing it measured slower).
         # The sort at the end, when this thread waits, uses every core.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            users = pool.submit(_factorize, col["user"], names["user"], max(1, (os.cpu_count() or 1) - 1))
+            pending = pool.submit(resolve_users, col, names, _factorize, max(1, (os.cpu_count() or 1) - 1))
             try:
                 rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
             except InputError:
-                users.result()  # columns are checked in order: an error in user ids comes first
+                pending.result()  # columns are checked in order: an error in user ids comes first
                 raise
-            user, user_values = users.result()
+            users = pending.result()
     time_zones = _zones_for(rest["waba_values"], zones)
     _warn_unused_zones(rest["waba_values"], zones)
     return CanonicalEvents(
         business=business,
-        user=user,
+        user=users.codes,
         business_values=business_values,
-        user_values=user_values,
+        user_values=users.values,
+        user_key=users.key,
         time_zones=time_zones,
         user_country=col.get("user_country"),
         user_country_column=names.get("user_country", "user_country"),

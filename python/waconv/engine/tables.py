@@ -68,6 +68,8 @@ def message_columns(
     """
     pricing_type = core["pricing_type"]
     return {
+        # The row's user as the rules saw it (docs/rules.md §Identity): its linked group's key.
+        "user_key": events.user_key if events.user_key is not None else events.user_values.take(events.user),
         "era": _categorical(core["era"], _core.ERAS),
         "pricing_model": _categorical(core["pricing_model"], _core.PRICING_MODELS),
         "conversation_id": _nullable_ids(core["conversation_id"]),
