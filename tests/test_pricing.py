@@ -35,13 +35,15 @@ def test_meta_pmp_v1_example_priced():
 
 
 def test_meta_pmp_v2_example_priced_service_at_utility_rate():
-    # Jul-2026 card (Brazil marketing falls back to Jan-2026's 0.0625): 0.0625 + 3 x 0.0068.
+    # Oct-2026 card, Brazil: marketing 0.0625 + 3 x utility 0.0068, no rate from another card.
     frame = log("2026-10-05", (0, "out", "marketing"), (2, "in"), (3, "out"), (4, "out", "utility"),
                 (30, "out", "utility"), user=BRAZIL)
-    with pytest.warns(waconv.WaconvWarning, match="rate from another card"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", waconv.WaconvWarning)
         r = waconv.classify(frame)
     assert verdicts(r, "cost") == [0.0625, 0.0, 0.0068, 0.0068, 0.0068]
-    assert verdicts(r, "rate_card")[0] == "USD PMP 2026-01-01"
+    assert verdicts(r, "rate_card") == ["USD PMP 2026-10-01", None, "USD PMP 2026-10-01", "USD PMP 2026-10-01",
+                                        "USD PMP 2026-10-01"]
     assert bill(frame) == 0.0829
 
 

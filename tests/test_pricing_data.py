@@ -315,6 +315,10 @@ def test_market_sizes(markets, day, sizes):
 
 # --------------------------------------------------------------------------- rate cards
 
+AUTH_NOT_FOUND = {("usd_2026-07-01.csv", m) for m in (
+    "Argentina", "Chile", "Peru", "France", "Poland", "Hungary", "Romania", "Russia", "Turkey",
+    "Rest of Central & Eastern Europe", "Indonesia", "Malaysia", "Singapore", "Hong Kong", "Pakistan",
+    "Rest of Asia Pacific", "Israel")}
 PREAMBLE = re.compile(
     r"^Cost per (conversation|message) in USD(?: on the WhatsApp Business Platform)?, "
     r"effective ([A-Z][a-z]+ \d{1,2}, \d{4}),*$"
@@ -322,10 +326,13 @@ PREAMBLE = re.compile(
 
 
 def _card(path: Path) -> tuple[str, list[list[str]]]:
+    """The title (first cell of line 1) and the rows from the header on: Meta's own CSV has
+    four note lines between them, a transcription one line saying what it is."""
     with path.open(newline="", encoding="utf-8") as fh:
-        preamble = fh.readline().rstrip("\r\n")
         rows = list(csv.reader(fh))
-    return preamble, rows
+    start = next(i for i, row in enumerate(rows) if row and row[0] == "Market")
+    assert 1 <= start <= 5, path.name
+    return ",".join(rows[0]), rows[start:]
 
 
 def test_expected_cards_shipped():
@@ -335,7 +342,9 @@ def test_expected_cards_shipped():
         "usd_2025-07-01.csv",
         "usd_2025-10-01.csv",
         "usd_2026-01-01.csv",
+        "usd_2026-04-01.csv",
         "usd_2026-07-01.csv",
+        "usd_2026-10-01.csv",
     ]
 
 
@@ -360,8 +369,14 @@ def test_rate_card_parses(path):
         for cell in r[2:]:
             assert cell == "n/a" or re.fullmatch(r"\d+\.\d{4}", cell), r
         if pmp:
-            assert r[3] == r[4], f"utility != authentication in PMP card: {r}"
-            assert r[6] == "n/a", r  # no USD service rate known for PMP cards
+            # Authentication = Utility in every PMP card a source prints both for; the July-2026
+            # card leaves authentication n/a where no source prints it (AUTH_NOT_FOUND).
+            if (path.name, r[0]) in AUTH_NOT_FOUND:
+                assert r[4] == "n/a", r
+            else:
+                assert r[3] == r[4], f"utility != authentication in PMP card: {r}"
+            # Service is charged from 2026-10-01 at the utility rate; before, no USD rate.
+            assert r[6] == (r[3] if effective >= dt.date(2026, 10, 1) else "n/a"), r
 
 
 @pytest.mark.parametrize("path", RATE_CARDS, ids=lambda p: p.name)
@@ -374,7 +389,9 @@ def test_rate_card_markets_exist(path, markets):
 
 def test_full_cards_cover_every_market_in_force(markets):
     for name, day in [("usd_2024-10-01.csv", "2024-10-01"), ("usd_2025-10-01.csv", "2025-10-01"),
-                      ("usd_2026-01-01.csv", "2026-01-01"), ("usd_2025-07-01.csv", "2025-07-01")]:
+                      ("usd_2026-01-01.csv", "2026-01-01"), ("usd_2025-07-01.csv", "2025-07-01"),
+                      ("usd_2026-04-01.csv", "2026-04-01"), ("usd_2026-07-01.csv", "2026-07-01"),
+                      ("usd_2026-10-01.csv", "2026-10-01")]:
         _, rows = _card(DATA / "rate_cards" / name)
         in_force = {market_at(markets, r["country"], day) for r in markets} | {"Other"}
         assert {r[0] for r in rows[1:]} == in_force, name
@@ -392,12 +409,29 @@ def test_selected_rates():
     assert cell("usd_2024-10-01.csv", "Other", "Service") == "n/a"
     assert cell("usd_2025-07-01.csv", "Mexico", "Marketing") == "0.0436"
     assert cell("usd_2025-07-01.csv", "Argentina", "Utility") == "0.0289"
-    assert cell("usd_2025-07-01.csv", "Egypt", "Utility") == "n/a"
+    assert cell("usd_2025-07-01.csv", "Egypt", "Utility") == "0.0052"
+    assert cell("usd_2025-07-01.csv", "Colombia", "Utility") == "0.0002"
+    assert cell("usd_2025-07-01.csv", "Saudi Arabia", "Utility") == "n/a"  # no direct source
     assert cell("usd_2025-10-01.csv", "Mexico", "Marketing") == "0.0305"
     assert cell("usd_2026-01-01.csv", "North America", "Authentication") == "0.0034"
     assert cell("usd_2026-01-01.csv", "India", "Marketing") == "0.0118"
     assert cell("usd_2026-07-01.csv", "Qatar", "Utility") == "0.0120"
-    assert cell("usd_2026-07-01.csv", "Brazil", "Marketing") == "n/a"
+    assert cell("usd_2026-07-01.csv", "Brazil", "Marketing") == "0.0625"
+    assert cell("usd_2026-07-01.csv", "India", "Authentication-\nInternational") == "n/a"  # not found
+    assert cell("usd_2026-04-01.csv", "Saudi Arabia", "Marketing") == "0.0501"
+    assert cell("usd_2026-04-01.csv", "India", "Authentication-\nInternational") == "0.0304"
+    assert cell("usd_2026-04-01.csv", "Pakistan", "Utility") == "0.0100"
+    assert cell("usd_2026-04-01.csv", "Turkey", "Authentication") == "0.0009"
+    assert cell("usd_2026-10-01.csv", "Kazakhstan", "Authentication-\nInternational") == "0.1600"
+    assert cell("usd_2026-10-01.csv", "Saudi Arabia", "Service") == "0.0107"
+    assert cell("usd_2026-10-01.csv", "India", "Authentication-\nInternational") == "n/a"  # not found
+
+
+def test_meta_own_card_is_a_byte_copy():
+    import hashlib
+
+    data = (DATA / "rate_cards" / "usd_2026-04-01.csv").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == "343c7aa9383abf86c24b62fd0e28e76c07b1bfdd810a721c86d445a3ced002f8"
 
 
 # --------------------------------------------------------------------------- auth-international

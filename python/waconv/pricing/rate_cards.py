@@ -353,14 +353,17 @@ class RateCards:
 
     @classmethod
     def default(cls) -> RateCards:
-        """The USD cards shipped with waconv (sources and gaps: waconv/pricing/data/rate_cards/README.md)."""
+        """The USD cards shipped with waconv (sources and gaps: waconv/pricing/data/rate_cards/README.md).
+
+        Only the USD cards: the local-currency cards shipped beside them (``local/``) are
+        read with ``RateCard.from_csv`` by whoever prices a WABA billed in that currency."""
         return _default_cards()
 
     @classmethod
     def _read_default(cls) -> RateCards:
         folder = resources.files("waconv.pricing") / "data" / "rate_cards"
         return cls(RateCard.from_csv(Path(str(folder / entry.name))) for entry in folder.iterdir()
-                   if entry.name.endswith(".csv"))
+                   if entry.name.startswith("usd_") and entry.name.endswith(".csv"))
 
     @property
     def currency(self) -> str:
