@@ -18,8 +18,10 @@ exact path's limit, which would reject the deeper lines.
 
 from __future__ import annotations
 
+import gzip
 import mmap
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +49,14 @@ def read_columns(path: Path) -> dict[str, Any] | None:
     """{"statuses": columns, "messages": columns, "pairs": (bsuids, phones),
     "displays": (phone number ids, display phone numbers)} or None."""
     try:
-        lines = _lines_for_arrow(path)
+        if path.name.lower().endswith(".gz"):  # decompressed in memory; a corrupt file is for the exact path
+            data: Any = gzip.decompress(path.read_bytes())
+            lines, source = _lines_in(data), pa.BufferReader(data)
+        else:
+            lines, source = _lines_for_arrow(path), path
         if lines is None:
             return None
-        table = pj.read_json(path, parse_options=pj.ParseOptions(newlines_in_values=False))
+        table = pj.read_json(source, parse_options=pj.ParseOptions(newlines_in_values=False))
         # One row per line (Arrow also splits at a bare CR and reads two objects on one line,
         # which orjson refuses), within the exact path's nesting, numbers that orjson reads.
         if table.num_rows != lines or _levels(table.schema) > DEEPEST or not _finite(table):
@@ -58,7 +64,7 @@ def read_columns(path: Path) -> dict[str, Any] | None:
         return _envelopes(table)
     # Arrow's errors include ArrowInvalid, ArrowTypeError; a key that is not UTF-8 fails as its
     # field name is decoded; an unreadable file is for the exact path to report
-    except (pa.ArrowException, UnicodeDecodeError, OSError, _Unsupported):
+    except (pa.ArrowException, UnicodeDecodeError, OSError, EOFError, zlib.error, _Unsupported):
         return None
 
 
@@ -69,12 +75,16 @@ def _lines_for_arrow(path: Path) -> int | None:
         if os.fstat(handle.fileno()).st_size == 0:
             return None  # nothing to read (and nothing to map)
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if not (_valid_utf8(data) and _shallow(data)):
-                return None
-            return _lines_between_content(data)
+            return _lines_in(data)
 
 
-def _lines_between_content(data: mmap.mmap) -> int | None:
+def _lines_in(data: mmap.mmap | bytes) -> int | None:
+    if len(data) == 0 or not (_valid_utf8(data) and _shallow(data)):
+        return None
+    return _lines_between_content(data)
+
+
+def _lines_between_content(data: mmap.mmap | bytes) -> int | None:
     octets = np.frombuffer(data, dtype=np.uint8)
     content = np.flatnonzero(~np.isin(octets[:4096], _WHITESPACE))
     if len(content) == 0:
@@ -101,7 +111,7 @@ def _finite(table: pa.Table) -> bool:
     return True
 
 
-def _valid_utf8(data: mmap.mmap) -> bool:
+def _valid_utf8(data: mmap.mmap | bytes) -> bool:
     """Arrow's own UTF-8 check over the whole file, viewed as one string without a copy."""
     offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
     text = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data))
@@ -114,7 +124,7 @@ def _valid_utf8(data: mmap.mmap) -> bool:
     return True
 
 
-def _shallow(data: mmap.mmap) -> bool:
+def _shallow(data: mmap.mmap | bytes) -> bool:
     """Whether every line holds at most _MOST_OPENINGS '[' and '{' (its nesting depth cannot be
     more), bounded chunk by chunk: a line that reaches into a chunk began after the last
     newline before it, so it holds no more than the chunks since that newline's chunk."""
@@ -223,6 +233,8 @@ def _envelopes(table: pa.Table) -> dict[str, Any]:
         "statuses": _statuses(statuses, keep_np, business, waba),
         "messages": _messages(messages, keep_np, business, waba),
         "pairs": _pairs(_list(_field(value, "contacts")), keep_np),
+        "contacts": _contacts(_list(_field(value, "contacts")), keep_np),
+        "changes": len(changes),
         "displays": _displays(business, _strings(_field(metadata, "display_phone_number"), len(changes)), keep_np),
     }
 
@@ -282,7 +294,7 @@ def _statuses(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba
     if relayed is not None:
         phone = pc.coalesce(phone, _strings(relayed, n))
     bsuid = _strings(_field(items, "recipient_user_id"), n)
-    _require(pc.or_(phone.is_valid(), bsuid.is_valid()))
+    _require(pc.or_(_nonempty(phone), _nonempty(bsuid)))  # an empty string is no id
     conversation, pricing = _field(items, "conversation"), _field(items, "pricing")
     for obj in (conversation, pricing):
         _require(obj is None or pa.types.is_struct(obj.type) or pa.types.is_null(obj.type))
@@ -293,6 +305,7 @@ def _statuses(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba
     failed = pc.equal(status, STATUS_NAMES.index("failed"))
     take = pa.array(parent)
     return {
+        "change": pa.array(parent),
         "message_id": ids,
         "status": pc.cast(status, pa.int8()),
         "time": _seconds(_field(items, "timestamp"), n, required=True),
@@ -334,7 +347,7 @@ def _messages(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba
     items, parent, ids = found
     n = len(items)
     phone, bsuid = _strings(_field(items, "from"), n), _strings(_field(items, "from_user_id"), n)
-    _require(pc.or_(phone.is_valid(), bsuid.is_valid()))
+    _require(pc.or_(_nonempty(phone), _nonempty(bsuid)))
     referral = _field(items, "referral")
     if referral is None:
         is_referral = pa.array(np.zeros(n, dtype=bool))
@@ -344,6 +357,7 @@ def _messages(lists: pa.Array | None, keep: np.ndarray, business: pa.Array, waba
         raise _Unsupported("a referral that is not an object")
     take = pa.array(parent)
     return {
+        "change": pa.array(parent),
         "message_id": ids,
         "time": _seconds(_field(items, "timestamp"), n, required=True),
         "referral": is_referral,
@@ -363,3 +377,22 @@ def _pairs(contacts: pa.Array | None, keep: np.ndarray) -> tuple[pa.Array, pa.Ar
     both = pc.and_(pc.fill_null(pc.greater(pc.utf8_length(bsuid), 0), False),
                    pc.fill_null(pc.greater(pc.utf8_length(phone), 0), False))
     return bsuid.filter(both), phone.filter(both)
+
+
+def _nonempty(strings: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.greater(pc.utf8_length(strings), 0), False)
+
+
+def _contacts(contacts: pa.Array | None, keep: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array] | None:
+    """(change index, BSUID, phone, country) of every kept contact with an id, as the walker
+    reads them (empty strings null, a country code two ASCII letters)."""
+    items, parent = _items(contacts, keep)
+    if items is None or len(items) == 0:
+        return None
+    n = len(items)
+    bsuid, phone = _strings(_field(items, "user_id"), n), _strings(_field(items, "wa_id"), n)
+    country = _strings(_field(_field(items, "profile"), "country_code"), n)
+    _require(pc.or_(pc.invert(_nonempty(country)), pc.match_substring_regex(country, "^[A-Za-z]{2}$")))
+    bsuid, phone, country = (pc.if_else(_nonempty(a), a, pa.scalar(None, pa.string())) for a in (bsuid, phone, country))
+    some = pc.or_(bsuid.is_valid(), phone.is_valid())
+    return parent[some.to_numpy(zero_copy_only=False)], bsuid.filter(some), phone.filter(some), country.filter(some)

@@ -200,6 +200,11 @@ def events_frame(inbound: dict[str, Any], outbound: dict[str, Any],
         "business": text("business"),
         "waba": text("waba"),
         "user": text("user"),
+    }
+    for name in ("user_phone", "user_bsuid", "user_country"):  # where the adapter reads them
+        if name in inbound or name in outbound:
+            columns[name] = text(name)
+    columns.update({
         "message_id": pd.array(message_id.take(order), dtype="str"),
         "timestamp": _utc(timestamp[order_np], unit=unit),
         "direction": pd.array(pa.DictionaryArray.from_arrays(pa.array(outgoing[order_np]), pa.array(["inbound", "outbound"]))
@@ -210,7 +215,7 @@ def events_frame(inbound: dict[str, Any], outbound: dict[str, Any],
         "status": pd.array(status_names.cast(pa.string()), dtype="str"),
         "error_code": pd.array(floats("error_code"), dtype="Int64"),
         "message_type": text("message_type"),
-    }
+    })
     for name, kind in extra:
         if kind == "str":
             columns[name] = text(name)

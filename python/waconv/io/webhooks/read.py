@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union, overload
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,7 +49,9 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     :func:`waconv.classify`.
 
     source: a path to a JSON file (one payload or an array of payloads), a JSON-lines file
-    (``.jsonl``/``.ndjson``; one payload per line) or a directory of them; or one payload
+    (``.jsonl``/``.ndjson``; one payload per line), either gzipped (``.json.gz``,
+    ``.jsonl.gz``, ``.ndjson.gz``: decompressed on the fly; a corrupt one is an error naming
+    the file, field ``gzip``) or a directory of them; or one payload
     (dict or JSON text); or an iterable of payloads, JSON texts and paths. A byte order mark
     before a JSON text (or at the start of a file) is ignored.
     sends: your send log, message id -> template category (``marketing``, ``utility``,
@@ -67,15 +70,24 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
 
     Rows: every inbound ``messages[]`` item (``user`` from ``from``, else the BSUID
     ``from_user_id``; ``referral`` when it has a ``referral`` object; ``message_type`` its
-    ``type``) and every outbound message id seen in ``statuses[]``: ``timestamp`` is its
+    ``type``: ``text``, ``reaction``, ``system`` (a changed number or BSUID), ``unsupported``,
+    any other as Meta spells it; null on outbound rows, which statuses do not type) and every
+    outbound message id seen in ``statuses[]``: ``timestamp`` is its
     ``sent`` time, else its earliest status time; ``delivered_at`` the earliest
     ``delivered``/``read``/``played`` time (a read without a delivered counts as delivered;
     never before ``timestamp``); ``status`` the furthest state reached (``played`` > ``read``
     > ``delivered``), else ``failed``, else ``sent``; ``error_code`` from the failed status's
     ``errors[0].code``. A BSUID is replaced by the phone number whenever any payload pairs
     the two (``contacts[]``, ``recipient_id`` + ``recipient_user_id``, ``from`` +
-    ``from_user_id``). Duplicate deliveries collapse and payload order does not matter: the
-    rows are sorted by (timestamp, direction, message_id).
+    ``from_user_id``). An empty id is a missing one: ``user`` is never ``""``, and a row with
+    no id at all is malformed. Duplicate deliveries collapse and payload order does not
+    matter: the rows are sorted by (timestamp, direction, message_id).
+
+    ``user_phone`` / ``user_bsuid`` are the ids the row's own payload carries
+    (``recipient_id``/``from`` and ``recipient_user_id``/``from_user_id``, completed by the
+    ``contacts[]`` entry of the same ``value`` that pairs ``wa_id`` with ``user_id``), for
+    classify's identity linking; ``user_country`` is that contact's ``profile.country_code``
+    (two letters, upper-cased; null where absent).
 
     ``meta_*`` columns keep Meta's own verdict verbatim: ``conversation.id``,
     ``conversation.origin.type``, ``conversation.expiration_timestamp``, ``pricing.billable``,
@@ -108,8 +120,12 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     Accepted shapes: Cloud API envelopes (``object``/``entry[]``/``changes[]``/``value``),
     also as relayed by BSPs with extra fields (e.g. Gupshup v3 ``gs_app_id``/``gs_id``); and a
     bare ``value`` object with ``statuses``/``messages`` at the top (older docs, BSP
-    captures such as Turn.io's ``message.recipient_id``), whose ``business``/``waba`` are
-    null when it carries no ``metadata``: fill them before classifying. Changes of other
+    captures such as Turn.io's ``message.recipient_id``), whose ``business`` is null when it
+    carries no ``metadata``: fill it before classifying; and a bare ``changes[]`` element
+    (``{"field": "messages", "value": {...}}``). Where the WABA id is unknown (no
+    ``entry[].id``: bare values and changes), ``waba`` is the one WABA the input shows for
+    that business phone number id, else SPEC's default, the business phone number id, so
+    classify takes the rows as they are. Changes of other
     fields (``account_update``, ...) and value-level ``errors`` carry no messages and are
     skipped. Anything else (analytics responses, bare pricing objects) is rejected.
     """
@@ -165,21 +181,112 @@ def _phones_of_bsuids(pairs: list[tuple[pa.Array, pa.Array]], *tables: dict[str,
     return dict(zip(smallest["bsuid"].to_pylist(), smallest["phone_min"].to_pylist()))
 
 
+# The user's ids and country as each row's own payload carries them (SPEC §2).
+IDENTITY = ("user_phone", "user_bsuid", "user_country")
+
+
+def _identities(walker: Walker, batches: list[dict], *tables: dict[str, pa.Array]) -> None:
+    """Adds IDENTITY to the stacked status and message columns, in place, and fills `waba`.
+
+    An empty id is a missing one. user_phone / user_bsuid: the row's own ``recipient_id`` /
+    ``from`` and ``recipient_user_id`` / ``from_user_id``, else the id that a contact of the
+    same ``value`` object pairs with the row's other id (``contacts[].wa_id`` with
+    ``contacts[].user_id``); user_country: the ``profile.country_code`` of that contact.
+    waba: ``entry[].id``; where no payload says it (bare values and changes), the one WABA the
+    input shows for that business phone number id, else (none, or several) the business id.
+    """
+    offsets = np.cumsum([walker.values] + [batch["changes"] for batch in batches])
+    contacts = [(np.array([c[0] for c in walker.contacts], np.int64), strings([c[1] for c in walker.contacts]),
+                 strings([c[2] for c in walker.contacts]), strings([c[3] for c in walker.contacts]))]
+    contacts += [(found[0] + offset, *found[1:]) for batch, offset in zip(batches, offsets)
+                 if (found := batch["contacts"]) is not None]
+    value, c_bsuid, c_phone, c_country = (
+        pa.concat_arrays([pa.array(c[i], pa.int64()) if i == 0 else c[i] for c in contacts]) for i in range(4))
+    # Only the contacts that can add something, and only the rows that can gain something, are
+    # looked up: a dump whose rows carry both ids, or whose contacts have no number, costs nothing.
+    useful = pc.or_(pc.and_(c_phone.is_valid(), c_bsuid.is_valid()), c_country.is_valid())
+    value, c_bsuid, c_phone, c_country = (array.filter(useful) for array in (value, c_bsuid, c_phone, c_country))
+    for table in tables:
+        table["phone"], table["bsuid"] = _id(table["phone"]), _id(table["bsuid"])
+    countries = c_country.null_count < len(c_country)
+    wanted = len(value) > 0 and (countries or any(
+        table["phone"].null_count or table["bsuid"].null_count for table in tables))
+    # One lookup per (value, id): the smallest paired id and country, so order never shows.
+    keyed = pa.table({
+        "key": pa.concat_arrays([_keys(value, c_phone), _keys(value, c_bsuid)]),
+        "other": pa.concat_arrays([c_bsuid, c_phone]),
+        "country": pa.concat_arrays([c_country, c_country]),
+    }) if wanted else pa.table({"key": pa.array([], pa.string()), "other": pa.array([], pa.string()),
+                                "country": pa.array([], pa.string())})
+    keyed = keyed.filter(keyed["key"].is_valid())
+    lookup = keyed.group_by("key").aggregate([("other", "min"), ("country", "min")])
+    keys = lookup["key"].combine_chunks()
+    other, country = lookup["other_min"].combine_chunks(), lookup["country_min"].combine_chunks()
+    for table, (walked, kind) in zip(tables, ((walker.status_values, "statuses"), (walker.message_values, "messages"))):
+        values = [np.asarray(walked, np.int64)]
+        values += [batch[kind]["change"].to_numpy(zero_copy_only=False) + offset
+                   for batch, offset in zip(batches, offsets) if batch[kind] is not None]
+        rows = pa.array(np.concatenate(values), pa.int64())
+        phone, bsuid = table["phone"], table["bsuid"]
+        has_phone = phone.is_valid().to_numpy(zero_copy_only=False)
+        has_bsuid = bsuid.is_valid().to_numpy(zero_copy_only=False)
+        by_phone = _lookup(rows, phone, has_phone & (countries | ~has_bsuid) & wanted, keys)
+        by_bsuid = _lookup(rows, bsuid, has_bsuid & (countries | ~has_phone) & wanted, keys)
+        table["user_phone"] = pc.coalesce(phone, other.take(by_bsuid))
+        table["user_bsuid"] = pc.coalesce(bsuid, other.take(by_phone))
+        table["user_country"] = pc.utf8_upper(pc.coalesce(country.take(by_phone), country.take(by_bsuid)))
+        table["waba"] = _id(table["waba"])
+    if all(table["waba"].null_count == 0 for table in tables):
+        return
+    business = pa.concat_arrays([table["business"] for table in tables])
+    waba = pa.concat_arrays([table["waba"] for table in tables])
+    known = pa.table({"business": business, "waba": waba}).filter(pc.and_(business.is_valid(), waba.is_valid()))
+    wabas = known.group_by("business").aggregate([("waba", "min"), ("waba", "max")])
+    single = wabas.filter(pc.equal(wabas["waba_min"], wabas["waba_max"]))
+    for table in tables:
+        found = single["waba_min"].combine_chunks().take(
+            pc.index_in(table["business"], value_set=single["business"].combine_chunks()))
+        table["waba"] = pc.coalesce(table["waba"], found, table["business"])
+
+
+def _lookup(values: pa.Array, ids: pa.Array, wanted: np.ndarray, keys: pa.Array) -> pa.Array:
+    """For each row, the position of (value number, id) in `keys`; null where not found or
+    not wanted."""
+    out = np.full(len(ids), -1, np.int64)
+    where = np.flatnonzero(wanted)
+    if len(where):
+        positions = pa.array(where)
+        found = pc.index_in(_keys(values.take(positions), ids.take(positions)), value_set=keys)
+        out[where] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    return pa.array(out, mask=out < 0)
+
+
+def _id(values: pa.Array) -> pa.Array:
+    """Ids with the empty strings made null: "" is never an id."""
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _keys(values: pa.Array, ids: pa.Array) -> pa.Array:
+    """(value number, id) as one string; null where the id is."""
+    return pc.binary_join_element_wise(pc.cast(values, pa.string()), ids, "\x1f")
+
+
 def _events(walker: Walker, batches: list[dict], sends: dict[str, str | None] | None) -> pd.DataFrame:
     statuses = _stack(walker.statuses, STATUS_FIELDS, [batch["statuses"] for batch in batches])
     messages = _stack(walker.messages, MESSAGE_FIELDS, [batch["messages"] for batch in batches])
+    _identities(walker, batches, statuses, messages)
     pairs = [(strings([b for b, _ in walker.contact_pairs]), strings([p for _, p in walker.contact_pairs]))]
     pairs += [batch["pairs"] for batch in batches if batch["pairs"] is not None]
     phone_of = _phones_of_bsuids(pairs, statuses, messages)
     outbound = aggregate_statuses(
         statuses["message_id"], statuses["status"], statuses["time"],
-        objects={name: statuses[name] for name in ("business", "waba", "phone", "bsuid", *META_STRINGS)},
+        objects={name: statuses[name] for name in ("business", "waba", "phone", "bsuid", *IDENTITY, *META_STRINGS)},
         numeric={name: statuses[name] for name in ("meta_conversation_expiration", "meta_billable", "meta_cost",
                                                    "error_code")},
     )
     inbound = aggregate_messages(
         messages["message_id"], messages["time"], messages["referral"],
-        objects={name: messages[name] for name in ("business", "waba", "phone", "bsuid", "message_type")},
+        objects={name: messages[name] for name in ("business", "waba", "phone", "bsuid", *IDENTITY, "message_type")},
     )
     for rows in (outbound, inbound):
         rows["user"] = resolve_users(rows.pop("phone"), rows.pop("bsuid"), phone_of)

@@ -13,8 +13,10 @@ made up from its Python text, and no message ever prints a whole nested structur
 
 from __future__ import annotations
 
+import gzip
 import math
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Union
@@ -357,15 +359,34 @@ def _has_lone_surrogate(value: str) -> bool:
     return False
 
 
+def _suffix(path: Path) -> str:
+    """The file's JSON suffix, ``.gz`` aside: ``.jsonl`` for ``log.jsonl.gz``."""
+    name = path.name.lower()
+    return Path(name[:-3]).suffix if name.endswith(".gz") else Path(name).suffix
+
+
+def _gzipped(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+# What a corrupt gzip file raises while it is read: a bad header or CRC, a truncated stream,
+# bad deflate data.
+_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+def _corrupt(error: Exception) -> Bad:
+    return Bad("gzip", f"not a readable gzip file: {error}")
+
+
 def _from_path(path: Path, line_files: bool = False) -> Iterator[Document | Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _FILE_SUFFIXES)
+        files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in _FILE_SUFFIXES)
     elif path.is_file():
         files = [path]
     else:
         raise InputError("source", None, f"no such file or directory: {str(path)!r}")
     for file in files:
-        if line_files and file.suffix.lower() in _LINE_SUFFIXES:
+        if line_files and _suffix(file) in _LINE_SUFFIXES:
             yield file
         else:
             yield from _from_file(file)
@@ -373,10 +394,17 @@ def _from_path(path: Path, line_files: bool = False) -> Iterator[Document | Path
 
 def _from_file(path: Path) -> Iterator[Document]:
     name = str(path)
-    if path.suffix.lower() in _LINE_SUFFIXES:
+    if _suffix(path) in _LINE_SUFFIXES:
         yield from _lines(path, name)
         return
-    data = _without_bom(path.read_bytes())
+    data = path.read_bytes()
+    if _gzipped(path):
+        try:
+            data = gzip.decompress(data)
+        except _GZIP_ERRORS as error:
+            yield Document(name, None, None, _corrupt(error), "")
+            return
+    data = _without_bom(data)
     try:
         payload = _loads(data)
     except (orjson.JSONDecodeError, _TooDeep) as error:
@@ -402,8 +430,18 @@ def _looks_like_lines(data: bytes) -> bool:
 
 
 def _lines(path: Path, name: str) -> Iterator[Document]:
+    if not _gzipped(path):
+        yield from _lines_of(open(path, "rb"), name)
+        return
+    try:
+        yield from _lines_of(gzip.open(path, "rb"), name)
+    except _GZIP_ERRORS as error:  # the lines before the corruption are read
+        yield Document(name, None, None, _corrupt(error), "")
+
+
+def _lines_of(handle: Any, name: str) -> Iterator[Document]:
     loads = orjson.loads
-    with open(path, "rb") as handle:
+    with handle:
         for number, raw in enumerate(handle, 1):
             if number == 1:
                 raw = _without_bom(raw)

@@ -86,7 +86,7 @@ def status_row(item: dict, business: str | None, waba: str | None) -> tuple:
     bsuid = get("recipient_user_id")
     if type(bsuid) is not str:
         bsuid = text(bsuid, "recipient_user_id")
-    if phone is None and bsuid is None:
+    if not phone and not bsuid:  # an empty string is no id
         raise Bad("recipient_id", "no recipient_id or recipient_user_id")
     conversation = get("conversation")
     if conversation is not None:
@@ -137,7 +137,7 @@ def message_row(item: dict, business: str | None, waba: str | None) -> tuple:
         phone = text(phone, "from")
     if type(bsuid) is not str:
         bsuid = text(bsuid, "from_user_id")
-    if phone is None and bsuid is None:
+    if not phone and not bsuid:  # an empty string is no id
         raise Bad("from", "no from or from_user_id")
     if type(message_type) is not str:
         message_type = text(message_type, "type")
@@ -188,13 +188,22 @@ def _error_code(errors: Any) -> int | None:
 
 
 class Walker:
-    """Collects status rows, message rows and (BSUID, phone) pairs from `contacts[]`."""
+    """Collects status rows, message rows and (BSUID, phone) pairs from `contacts[]`.
+
+    Each `value` object read gets a number; `status_values` / `message_values` hold, for each
+    row, the number of the value it came from, and `contacts` its contacts as (value number,
+    BSUID, phone, country), so that a row's ids are completed from the contacts beside it.
+    """
 
     def __init__(self, rejections: Rejections) -> None:
         self.rejections = rejections
         self.statuses: list[tuple] = []
         self.messages: list[tuple] = []
         self.contact_pairs: list[tuple[str, str]] = []
+        self.values = 0  # value objects read so far
+        self.status_values: list[int] = []
+        self.message_values: list[int] = []
+        self.contacts: list[tuple[int, str | None, str | None, str | None]] = []
         self.display_phones: dict[str, str] = {}  # metadata.phone_number_id -> display_phone_number
 
     def document(self, document: Document) -> None:
@@ -245,11 +254,24 @@ class Walker:
             self.rejections.add(document, "entry", "expected a list")
         elif "statuses" in payload or "messages" in payload:
             self.value(document, payload, None, None)
+        elif "value" in payload and "field" in payload:  # one bare `changes[]` element
+            try:
+                field = text(payload.get("field"), "field")
+            except Bad as bad:
+                self.rejections.add(document, bad.field, bad.reason)
+                return
+            value = payload.get("value")
+            if field is None or field == "messages":
+                if type(value) is dict:
+                    self.value(document, value, None, _CHANGE)
+                else:
+                    self.rejections.add(document, "value", f"expected an object, got {shown(value)}")
         else:
             self.rejections.add(document, "entry", _not_a_webhook(payload))
 
-    def value(self, document: Document, value: dict, waba: str | None, where: tuple[int, int] | None) -> None:
-        """One `value` object; `where` is (entry, change) inside an envelope, None for a bare value."""
+    def value(self, document: Document, value: dict, waba: str | None, where: tuple[int, int] | str | None) -> None:
+        """One `value` object; `where` is (entry, change) inside an envelope, _CHANGE in a bare
+        changes[] element, None for a bare value."""
         try:
             metadata = _object(value.get("metadata"), "metadata")
             business = None if metadata is None else text(metadata.get("phone_number_id"), "metadata.phone_number_id")
@@ -258,7 +280,7 @@ class Walker:
         except Bad as bad:
             self.rejections.add(document, _path(where, bad.field), bad.reason)
             return
-        if business is None and where is not None:
+        if business is None and type(where) is tuple:
             self.rejections.add(document, _path(where, "metadata.phone_number_id"), "missing: the business phone number id")
             return
         if display and business is not None:  # the smallest if they ever differ: order-independent
@@ -270,17 +292,23 @@ class Walker:
             if "errors" not in value:  # a value-level error notification is not a message
                 self.rejections.add(document, _path(where, "statuses"), "no statuses or messages in this value")
             return
+        number = self.values
+        self.values += 1
         contacts = value.get("contacts")
         if contacts is not None:
-            self._contacts(document, where, contacts)
+            self._contacts(document, where, contacts, number)
         if statuses is not None:
+            before = len(self.statuses)
             self._items(document, where, "statuses", statuses, status_row, self.statuses, business, waba)
+            self.status_values.extend([number] * (len(self.statuses) - before))
         if messages is not None:
+            before = len(self.messages)
             self._items(document, where, "messages", messages, message_row, self.messages, business, waba)
+            self.message_values.extend([number] * (len(self.messages) - before))
 
-    def _contacts(self, document: Document, where: tuple[int, int] | None, contacts: Any) -> None:
-        """(BSUID, phone) pairs from `contacts[]`; a malformed contact is rejected, the statuses
-        and messages beside it are still read."""
+    def _contacts(self, document: Document, where: tuple[int, int] | str | None, contacts: Any, number: int) -> None:
+        """(BSUID, phone) pairs and countries from `contacts[]`; a malformed contact is rejected,
+        the statuses and messages beside it are still read."""
         if type(contacts) is not list:
             self.rejections.add(document, _path(where, "contacts"), f"expected a list, got {shown(contacts)}")
             return
@@ -289,14 +317,18 @@ class Walker:
                 if type(contact) is not dict:
                     raise Bad("", f"expected an object, got {shown(contact)}")
                 bsuid, phone = text(contact.get("user_id"), "user_id"), text(contact.get("wa_id"), "wa_id")
+                profile = _object(contact.get("profile"), "profile")
+                country = None if profile is None else _country(profile.get("country_code"))
             except Bad as bad:
                 self.rejections.add(document, _path(where, f"contacts[{i}]" + (f".{bad.field}" if bad.field else "")),
                                     bad.reason)
                 continue
             if bsuid and phone:
                 self.contact_pairs.append((bsuid, phone))
+            if bsuid or phone:
+                self.contacts.append((number, bsuid or None, phone or None, country))
 
-    def _items(self, document: Document, where: tuple[int, int] | None, name: str, items: Any,
+    def _items(self, document: Document, where: tuple[int, int] | str | None, name: str, items: Any,
                read: Any, rows: list[tuple], business: str | None, waba: str | None) -> None:
         if type(items) is not list:
             self.rejections.add(document, _path(where, name), "expected a list")
@@ -316,9 +348,23 @@ class Walker:
                 self.rejections.add(document, _path(where, field), bad.reason)
 
 
-def _path(where: tuple[int, int] | None, field: str) -> str:
+def _country(value: Any) -> str | None:
+    """contacts[].profile.country_code: an ISO 3166 alpha-2 code (any case), "" = none."""
+    if type(value) is str and len(value) == 2 and value.isascii() and value.isalpha():
+        return value
+    if value is None or value == "":
+        return None
+    raise Bad("profile.country_code", f"expected a two-letter ISO 3166 country code, got {shown(value)}")
+
+
+_CHANGE = "value"  # `where` of a bare changes[] element: its fields are under "value."
+
+
+def _path(where: tuple[int, int] | str | None, field: str) -> str:
     if where is None:
         return field
+    if type(where) is str:
+        return f"{where}.{field}"
     return f"entry[{where[0]}].changes[{where[1]}].value.{field}"
 
 
