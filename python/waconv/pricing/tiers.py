@@ -15,6 +15,14 @@ Meta starts the first band at 0). Category is ``utility``, ``authentication`` or
 per-message rates in the rate cards' currency (finite and non-negative, as in a rate card;
 files in UTF-8). Bands of one market and category must not overlap; bounds are at most
 2**63 - 1, the core's count.
+
+Meta's own tier CSV is read too (``usd_volume_tiers_2026-04-01.csv``): a title and notes,
+a row of section labels (Utility, Authentication, Authentication-International), then the
+header ``Market (per rate card),Currency,From,To,Rate type,Rate,vs. List rate`` with the
+last five columns once per section; one row per band, the market named on its first band
+only, bounds with thousands separators (``"100,001"``), ``--`` for an open top band and
+``n/a`` in every cell of a section that does not apply. "Rate type" and "vs. List rate"
+are not read: the Rate column is the rate.
 """
 
 from __future__ import annotations
@@ -66,6 +74,9 @@ class TierTable:
         rows = [(line, row) for line, row in csv_rows(text, name) if any(cell.strip() for cell in row)]
         if not rows:
             raise InputError(None, None, "no header line (Market,Category,Tier,Rate)", file=name)
+        meta = next((i for i, (_, row) in enumerate(rows) if _is_meta_header(row)), None)
+        if meta is not None:
+            return cls(_meta_bands(rows, meta, name), name)
         (header_line, header), body = rows[0], rows[1:]
         return cls(_bands(header, header_line, body, name), name)
 
@@ -137,6 +148,85 @@ def _bands(header: list[str], header_line: int | None, body: list[tuple[int, lis
         bands.append((line, Band(cells["market"], category, lower, upper, rate, label)))
     _check_overlaps(bands, name)
     return tuple(b for _, b in bands)
+
+
+def _is_meta_header(row: list[str]) -> bool:
+    """Meta's header: "Market\n(per rate card)", Currency, then From, To, ... per section."""
+    cells = [cell.strip().lower() for cell in row]
+    return bool(cells) and cells[0].startswith("market") and "from" in cells and "to" in cells
+
+
+_META_FIELDS = ("from", "to", "rate type", "rate", "vs. list rate")
+_GROUPED_COUNT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+
+
+def _meta_bands(rows: list[tuple[int, list[str]]], at: int, name: str) -> tuple[Band, ...]:
+    header_line, header = rows[at]
+    cells = [cell.strip().lower() for cell in header]
+    starts = [j for j, cell in enumerate(cells) if cell == "from"]
+    for j in starts:
+        if tuple(cells[j:j + 5]) != _META_FIELDS:
+            raise InputError(None, header_line, "Meta's tier header repeats From, To, Rate type, Rate, "
+                             f"vs. List rate per category; column {j + 1} starts {header[j:j + 5]!r}", file=name)
+    # The section labels (Utility, Authentication, ...) sit above each section's From column.
+    labels = next((row for _, row in reversed(rows[:at])
+                   if any(_category(cell) in CATEGORIES for cell in row)), None)
+    if labels is None:
+        raise InputError(None, header_line, "no row of section labels (Utility, Authentication, ...) above "
+                         "the header", file=name)
+    sections = []
+    for j in starts:
+        category = _category(labels[j]) if j < len(labels) else ""
+        if category not in CATEGORIES:
+            raise InputError(None, header_line, f"column {j + 1}: section {shown(labels[j] if j < len(labels) else '')}"
+                             f" is not one of {', '.join(CATEGORIES)}", file=name)
+        sections.append((j, category, labels[j].strip()))
+    if len({c for _, c, _ in sections}) != len(sections):
+        raise InputError(None, header_line, "a category has two sections", file=name)
+    markets = set(market_reference().markets)
+    market = ""
+    bands: list[tuple[int, Band]] = []
+    for line, row in rows[at + 1:]:
+        check_row_width(row, header, line, name)
+        row = row + [""] * (len(header) - len(row))
+        if row[0].strip():
+            market = row[0].strip()
+            if market not in markets:
+                raise InputError("Market", line, f"unknown market {shown(market)}", file=name)
+        elif not market:
+            raise InputError("Market", line, "a band before any market is named", file=name)
+        for j, category, label in sections:
+            lower_cell, upper_cell, _, rate_cell, _ = (cell.strip() for cell in row[j:j + 5])
+            if all(cell.strip().lower() in ("", "n/a") for cell in row[j:j + 5]):
+                continue  # no such rate in this market (auth-international outside its markets)
+            lower = _meta_bound(lower_cell, f"{label} {header[j]}", name, line, open_ended=False)
+            upper = _meta_bound(upper_cell, f"{label} {header[j + 1]}", name, line, open_ended=True)
+            if upper < lower:
+                raise InputError(f"{label} {header[j + 1]}", line, f"band {shown(lower_cell)} to {shown(upper_cell)} ends "
+                                 "before it starts", file=name)
+            rate = parse_rate(rate_cell, name, line, f"{label} Rate")
+            if math.isnan(rate):
+                raise InputError(f"{label} Rate", line, f"rate {shown(rate_cell)}: a tier band needs a rate",
+                                 file=name)
+            tier = f"{lower}:{'MAX' if upper == MAX else upper}"
+            bands.append((line, Band(market, category, lower, upper, rate, tier)))
+    if not bands:
+        raise InputError(None, header_line, "no tier band below the header", file=name)
+    _check_overlaps(bands, name)
+    return tuple(b for _, b in bands)
+
+
+def _category(cell: str) -> str:
+    return re.sub(r"[\s\-]+", "_", cell.strip().lower())
+
+
+def _meta_bound(cell: str, column: str, name: str, line: int, open_ended: bool) -> int:
+    if open_ended and cell in ("--", "-", "—"):
+        return MAX
+    if not _GROUPED_COUNT.fullmatch(cell):
+        raise InputError(column, line, f"message count {shown(cell)} is not a whole number"
+                         + (" or '--'" if open_ended else ""), file=name)
+    return _bound(cell.replace(",", ""), cell, name, line)
 
 
 def _tier(cell: str, name: str, line: int) -> tuple[int, int]:
