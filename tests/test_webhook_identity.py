@@ -265,3 +265,17 @@ def test_contacts_pair_only_within_their_own_value_across_files(tmp_path):
     }
     assert ids(read_webhooks(tmp_path)) == expected
     assert ids(read_webhooks([json.loads(tmp_path.joinpath(n).read_text()) for n in ("c.json", "b.jsonl", "a.jsonl")])) == expected
+
+
+def test_classify_links_the_ids_read_from_webhooks():
+    # The user writes from a phone number (its contact pairs it with the BSUID); the reply
+    # goes to the BSUID only: one user, and the reply is inside the window the message opened.
+    payloads = [
+        envelope(messages=[inbound("in1", T, phone="5511900000001", bsuid="BR.1")],
+                 contacts=[contact("5511900000001", "BR.1", "BR")]),
+        envelope(statuses=[status("out1", T + 60, bsuid="BR.1")]),
+    ]
+    frame = read_webhooks(payloads).drop(columns="user")  # only the new columns name the user
+    messages = waconv.classify(frame).messages.set_index("message_id")
+    assert messages["user_key"].tolist() == ["5511900000001", "5511900000001"]
+    assert messages.loc["out1", "pricing_category"] == "service"
