@@ -108,3 +108,25 @@ def test_a_decimal_comma_is_not_read_as_thousands(cell):
 
     with pytest.raises(InputError, match="not a number"):
         RateCard.from_csv(io.StringIO(text))
+
+
+LOCAL = Path(__file__).resolve().parent.parent / "python" / "waconv" / "pricing" / "data" / "rate_cards" / "local"
+
+
+def test_local_currency_cards_ship_but_are_not_the_default():
+    from waconv import RateCards
+
+    shipped = sorted(LOCAL.glob("*.csv"))
+    assert [p.name for p in shipped] == [
+        "aed_2026-07-01.csv", "aed_2026-10-01.csv", "brl_2026-07-01.csv", "eur_2026-04-01.csv",
+        "idr_2026-07-01.csv", "idr_2026-10-01.csv", "inr_2025-10-01.csv", "inr_2026-10-01.csv",
+        "sar_2026-07-01.csv"]
+    for path in shipped:
+        card = RateCard.from_csv(path)
+        assert card.currency == path.name[:3].upper(), path.name
+        assert card.effective == dt.date.fromisoformat(path.stem.split("_")[1])
+    assert RateCard.from_csv(LOCAL / "inr_2026-10-01.csv").rate("India", "marketing") == 0.8631
+    assert set(RateCard.from_csv(LOCAL / "brl_2026-07-01.csv").rates) == {"Brazil"}  # Argentina unverified
+    default = RateCards.default()
+    assert default.currency == "USD"
+    assert all(card.currency == "USD" and Path(card.source).parent.name == "rate_cards" for card in default.cards)
