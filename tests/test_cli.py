@@ -401,3 +401,17 @@ def test_progress_bar_routes_warnings_only_while_it_is_up(capsys):
         warnings.warn("after the bar", waconv.WaconvWarning)
     assert capsys.readouterr().err == "waconv: warning: during the bar\n"
     assert seen == ["after the bar"]
+
+
+def test_webhook_demo_with_nothing_compared_reports_no_agreement_rate():
+    from waconv.cli.demo import webhook_report
+
+    events = waconv.read_webhooks(waconv.examples.webhooks())
+    for column in [c for c in events.columns if c.startswith("meta_")]:
+        events[column] = None  # a dump whose statuses carry no pricing object
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = waconv.classify(events)
+    report = webhook_report(events, result, waconv.reconcile(result))
+    assert "0 messages compared, nothing to agree on." in report
+    assert "nan%" not in report and "agree." not in report.replace("nothing to agree on.", "")

@@ -77,7 +77,7 @@ def webhook_report(events: pd.DataFrame, result, reconciliation) -> str:
         f"Bill: {m.cost.sum():,.4f} {m.currency.dropna().iloc[0] if m.currency.notna().any() else ''}",
         "",
         f"Against Meta's own verdict in the webhooks: {reconciliation.compared:,} messages compared, "
-        f"{reconciliation.agreement:.1%} agree.",
+        + (f"{reconciliation.agreement:.1%} agree." if reconciliation.compared else "nothing to agree on."),
     ]
     if len(reconciliation.disagreements):
         lines.append("Disagreements by reason:")
