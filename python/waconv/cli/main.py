@@ -221,9 +221,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(webhook_report(events, result, reconcile(result)))
         return 0
     log = example_log()
-    result = classify(log, timezones=EXAMPLE_TIMEZONES)
+    # The report comes first: what the example computed. Its warnings (gaps of the shipped
+    # cards, which a reader of the demo cannot fill) follow it, in the order they arose.
+    with warnings.catch_warnings(record=True) as caught:  # the filters in force still apply
+        result = classify(log, timezones=EXAMPLE_TIMEZONES)
     print(demo_report(result))
-    print(what_if_line(log, result))
+    print(what_if_line(log, result), flush=True)
+    for warning in caught:
+        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     return 0
 
 
