@@ -95,3 +95,12 @@ def test_meta_tiers_graduated_across_a_band_boundary_mid_month():
     assert list(m.tier[79_999:80_003]) == ["0:80000", "80001:750000", "80001:750000", "0:80000"]
     assert list(cost[80_003:]) == [0.0034, 0.0034]  # authentication; portfolio q
     assert list(m.tier[80_003:]) == ["0:100000", "0:80000"]
+
+
+def test_shipped_meta_tier_table_is_meta_file():
+    import hashlib
+
+    shipped = Path(waconv.__file__).parent / "pricing" / "data" / "volume_tiers" / "usd_2026-04-01.csv"
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
+    assert digest == "78245f8a0115201b988a2f9e1d0ffae020532b130b98de3b90a016bb47a82127"
+    assert TierTable.from_csv(shipped).bands == TierTable.from_csv(META_TIERS).bands

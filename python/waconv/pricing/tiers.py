@@ -1,7 +1,8 @@
 """Volume tiers for PMP utility and authentication messages (docs/rules.md §Volume tiers).
 
-Meta's boundaries were not published in a verifiable form, so waconv ships none: you pass
-your own table, as a CSV file or a DataFrame with these columns (one row per band)::
+waconv ships Meta's own USD table effective 2026-04-01 (``data/volume_tiers/``; not applied
+by default yet, see docs/rules.md §Volume tiers). You pass a table, as a CSV file or a
+DataFrame with these columns (one row per band), or Meta's file as it is (below)::
 
     Market,Category,Tier,Rate
     India,utility,0:750000,0.0014
