@@ -6,6 +6,7 @@
 #include "waconv/classify.hpp"
 
 namespace py = pybind11;
+using waconv::bindings::ArrowStrings;
 using waconv::bindings::Column;
 using waconv::bindings::data_of;
 using waconv::bindings::make_clocks;
@@ -78,8 +79,9 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
                   const std::optional<Column<std::uint8_t>>& refreshes_csw,
                   const std::optional<Column<std::uint8_t>>& us_user,
                   const std::optional<Column<std::int8_t>>& us_override, std::int32_t user_count,
-                  const std::vector<std::string>& time_zones, const std::optional<std::string>& forced_era,
-                  bool anchor_sent, bool failed_freeform_opens_conversation, std::int64_t free_tier_conversations,
+                  const std::vector<std::string>& time_zones, const std::optional<py::tuple>& message_id,
+                  const std::optional<std::string>& forced_era, bool anchor_sent,
+                  bool failed_freeform_opens_conversation, std::int64_t free_tier_conversations,
                   bool direct_billing, std::int64_t service_free_allowance, int threads) {
   const auto n = static_cast<std::size_t>(timestamp.shape(0));
   waconv::EventColumns events;
@@ -99,6 +101,21 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
   events.us_override = data_of<std::int8_t>(us_override, n, "us_override");
   events.user_count = user_count;
   events.waba_count = static_cast<std::int32_t>(time_zones.size());
+  // The ids as Arrow buffers (offsets, data, validity, validity offset, size), read in
+  // place: only rows whose order ties ever look at them.
+  std::optional<Column<std::uint8_t>> id_data, id_validity;
+  std::optional<ArrowStrings> ids;
+  if (message_id) {
+    const py::tuple& buffers = *message_id;
+    if (buffers.size() != 5) {
+      throw py::value_error("message_id: expected (offsets, data, validity, validity_offset, size)");
+    }
+    id_data = buffers[1].cast<Column<std::uint8_t>>();
+    if (!buffers[2].is_none()) id_validity = buffers[2].cast<Column<std::uint8_t>>();
+    ids.emplace(buffers[0].cast<py::array>(), *id_data, id_validity, buffers[3].cast<std::int64_t>(),
+                buffers[4].cast<std::int64_t>());
+    events.message_id = &ids->column();
+  }
 
   waconv::ClassifyOptions options;
   if (forced_era) {
@@ -134,8 +151,9 @@ void register_classify(py::module_& m) {
         py::arg("duplicate"), py::arg("refreshes_csw"), py::arg("us_user"), py::arg("us_override"),
         py::arg("user_count"),
         py::arg("time_zones"),
-        py::kw_only(), py::arg("forced_era") = py::none(), py::arg("anchor_sent") = false,
-        py::arg("failed_freeform_opens_conversation") = false, py::arg("free_tier_conversations") = 1000,
-        py::arg("direct_billing") = false, py::arg("service_free_allowance") = 0, py::arg("threads") = 0,
+        py::kw_only(), py::arg("message_id") = py::none(), py::arg("forced_era") = py::none(),
+        py::arg("anchor_sent") = false, py::arg("failed_freeform_opens_conversation") = false,
+        py::arg("free_tier_conversations") = 1000, py::arg("direct_billing") = false,
+        py::arg("service_free_allowance") = 1000, py::arg("threads") = 0,
         "Phase 1 and the monthly allowances on canonical columns (codes and int64 ns).");
 }

@@ -26,19 +26,19 @@ bool free_tier_eligible(const ConversationTable& c, std::size_t i, const RuleDat
   return era == Era::cbp_v2 && category == PricingCategory::service && c.start[i] < dates.service_free_from;
 }
 
-// Marks the first `allowance` candidates of each (account, month) group, in the order the
-// key tuples sort, by calling mark(candidate). Only groups larger than the allowance need
+// Marks the first `allowance` candidates of each (account, month) group, in the order
+// `before` gives, by calling mark(candidate). Only groups larger than the allowance need
 // an order at all, and then only which candidates come first: most (account, month) groups
 // of a real log fit in Meta's 1,000, so this is a bucketing pass, not a sort.
-template <class Key, class Mark>
-void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, Mark mark) {
+template <class Key, class Before, class Mark>
+void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, Before before, Mark mark) {
   std::unordered_map<std::uint64_t, std::vector<std::size_t>> groups;
   for (std::size_t k = 0; k < candidates.size(); ++k) {
     const auto account = static_cast<std::uint32_t>(std::get<0>(candidates[k]));
     const auto month = static_cast<std::uint32_t>(std::get<1>(candidates[k]));
     groups[(std::uint64_t{account} << 32) | month].push_back(k);
   }
-  const auto by_key = [&](std::size_t a, std::size_t b) { return candidates[a] < candidates[b]; };
+  const auto by_key = [&](std::size_t a, std::size_t b) { return before(candidates[a], candidates[b]); };
   for (auto& [group, members] : groups) {
     if (static_cast<std::int64_t>(members.size()) > allowance) {
       const auto cut = members.begin() + static_cast<std::ptrdiff_t>(allowance);
@@ -49,25 +49,40 @@ void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, Mark m
   }
 }
 
-void apply_free_tier(const std::vector<AccountClock>& clocks, const AllowanceOptions& options,
+// Candidates of one allowance: (account, local month, instant, row, index of the unit).
+// Equal instants go by the row's message id, then input order (SPEC §4), as every other
+// tie does. Conversation ids would break free-tier ties as well within one call, but a
+// cluster numbers them differently (SPEC §9), and the verdicts must not depend on that.
+using Candidate = std::tuple<std::int32_t, std::int32_t, Instant, std::size_t, std::size_t>;
+
+auto candidate_order(const EventColumns& e) {
+  return [&e](const Candidate& a, const Candidate& b) {
+    if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) < std::get<0>(b);
+    if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
+    if (std::get<2>(a) != std::get<2>(b)) return std::get<2>(a) < std::get<2>(b);
+    return tie_before(e, std::get<3>(a), std::get<3>(b));
+  };
+}
+
+void apply_free_tier(const EventColumns& e, const std::vector<AccountClock>& clocks, const AllowanceOptions& options,
                      Classification& result) {
   ConversationTable& c = result.conversations;
-  // (waba, local month, start, id), gathered per chunk of conversations; their order does
-  // not matter, as grant_in_order orders whole keys.
-  using Candidate = std::tuple<std::int32_t, std::int32_t, Instant, std::int64_t>;
+  // (waba, local month, start, opening row, id), gathered per chunk of conversations;
+  // their order does not matter, as grant_in_order orders whole keys.
   const std::size_t threads = detail::thread_count(options.threads, c.size());
   std::vector<std::vector<Candidate>> found(threads);
   detail::parallel_chunks(c.size(), threads, [&](std::size_t first, std::size_t last, std::size_t chunk) {
     for (std::size_t i = first; i < last; ++i) {
       const AccountClock& clock = clocks[static_cast<std::size_t>(c.waba[i])];
       if (!free_tier_eligible(c, i, clock.dates, options)) continue;
-      found[chunk].emplace_back(c.waba[i], clock.calendar.month_of(c.start[i]), c.start[i], static_cast<std::int64_t>(i));
+      found[chunk].emplace_back(c.waba[i], clock.calendar.month_of(c.start[i]), c.start[i],
+                                static_cast<std::size_t>(c.opened_by[i]), i);
     }
   });
   std::vector<Candidate> candidates = detail::concatenated(std::move(found));
   if (candidates.empty()) return;
-  grant_in_order(candidates, options.free_tier_conversations, [&](const auto& key) {
-    c.pricing_type[static_cast<std::size_t>(std::get<3>(key))] = static_cast<std::int8_t>(PricingType::free_tier);
+  grant_in_order(candidates, options.free_tier_conversations, candidate_order(e), [&](const Candidate& key) {
+    c.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_tier);
   });
   MessageVerdicts& m = result.messages;
   const std::int64_t* const conversation = m.conversation_id.data();
@@ -87,8 +102,8 @@ void apply_free_tier(const std::vector<AccountClock>& clocks, const AllowanceOpt
 void apply_service_allowance(const EventColumns& e, const std::vector<AccountClock>& clocks,
                              const AllowanceOptions& options, Classification& result) {
   MessageVerdicts& m = result.messages;
-  // (business, local month, delivered, row)
-  std::vector<std::tuple<std::int32_t, std::int32_t, Instant, std::size_t>> candidates;
+  // (business, local month, delivered, row, row): the unit is the row itself
+  std::vector<Candidate> candidates;
   for (std::size_t row = 0; row < e.size; ++row) {
     if (m.era[row] != static_cast<std::int8_t>(Era::pmp_v2) ||
         m.pricing_category[row] != static_cast<std::int8_t>(PricingCategory::service) ||
@@ -97,10 +112,10 @@ void apply_service_allowance(const EventColumns& e, const std::vector<AccountClo
     }
     const AccountClock& clock = clocks[static_cast<std::size_t>(e.waba[row])];
     const Instant delivered = e.delivered_at[row];
-    candidates.emplace_back(e.business[row], clock.calendar.month_of(delivered), delivered, row);
+    candidates.emplace_back(e.business[row], clock.calendar.month_of(delivered), delivered, row, row);
   }
-  grant_in_order(candidates, options.service_free_allowance, [&](const auto& key) {
-    m.pricing_type[std::get<3>(key)] = static_cast<std::int8_t>(PricingType::free_customer_service);
+  grant_in_order(candidates, options.service_free_allowance, candidate_order(e), [&](const Candidate& key) {
+    m.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_customer_service);
   });
 }
 
@@ -108,7 +123,7 @@ void apply_service_allowance(const EventColumns& e, const std::vector<AccountClo
 
 void apply_allowances(const EventColumns& events, const std::vector<AccountClock>& clocks,
                       const AllowanceOptions& options, Classification& result) {
-  if (options.free_tier_conversations > 0) apply_free_tier(clocks, options, result);
+  if (options.free_tier_conversations > 0) apply_free_tier(events, clocks, options, result);
   if (options.service_free_allowance > 0) apply_service_allowance(events, clocks, options, result);
 }
 

@@ -171,11 +171,25 @@ void sort_group(ScanRecord* first, ScanRecord* last) {
   }
 }
 
+// The sort key leaves rows of a pair with equal effective times and directions in input
+// order; SPEC §4 puts them in message-id order (tie_before). Such runs are rare, so only
+// their ids are read: no id of any other row is touched, let alone sorted.
+void order_ties_by_message_id(const EventColumns& e, ScanRecord* first, ScanRecord* last) {
+  for (ScanRecord* run = first; run != last;) {
+    ScanRecord* end = run + 1;
+    while (end != last && end->key == run->key && end->business == run->business) ++end;
+    if (end - run > 1) {
+      std::sort(run, end, [&](const ScanRecord& a, const ScanRecord& b) { return tie_before(e, a.row, b.row); });
+    }
+    run = end;
+  }
+}
+
 // Scans users [first_user, last_user): sorts each user's group, then each pair in it, and
 // writes each verdict at its row.
-void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& options, RowBuffer<ScanRecord>& records,
-                const std::vector<std::uint32_t>& bounds, std::size_t first_user, std::size_t last_user,
-                ShardTables& shard, RowBuffer<Verdict>& by_row) {
+void scan_users(const EventColumns& e, const std::vector<AccountClock>& clocks, const ClassifyOptions& options,
+                RowBuffer<ScanRecord>& records, const std::vector<std::uint32_t>& bounds, std::size_t first_user,
+                std::size_t last_user, ShardTables& shard, RowBuffer<Verdict>& by_row) {
   const std::size_t rows = bounds[last_user] - bounds[first_user];
   // Typical logs hold about one conversation per 9 rows and one window per 4; reserving
   // address space (not memory) up front spares the tables most of their regrowth copies.
@@ -192,6 +206,7 @@ void scan_users(const std::vector<AccountClock>& clocks, const ClassifyOptions& 
       for (std::size_t k = bounds[u + 1]; k < bounds[u + 2]; ++k) __builtin_prefetch(&by_row[records[k].row], 1);
     }
     sort_group(group, group + size);
+    if (e.message_id != nullptr) order_ties_by_message_id(e, group, group + size);
     verdicts.assign(size, Verdict{});
     for (std::size_t pair_begin = 0; pair_begin != size;) {
       std::size_t pair_end = pair_begin + 1;
@@ -323,7 +338,7 @@ Classification classify(const EventColumns& events, const std::vector<AccountClo
   std::vector<ShardTables> shards(threads);
   RowBuffer<Verdict> by_row(events.size);
   parallel_chunks(threads, threads, [&](std::size_t k, std::size_t, std::size_t) {
-    scan_users(clocks, options, records, bounds, split[k], split[k + 1], shards[k], by_row);
+    scan_users(events, clocks, options, records, bounds, split[k], split[k + 1], shards[k], by_row);
   });
   RowBuffer<ScanRecord>().swap(records);  // free before the output columns exist
   stage("pairs");

@@ -61,6 +61,9 @@ void validate_columns(const EventColumns& e) {
   for (const auto& r : required) {
     if (e.size > 0 && r.data == nullptr) throw InputError(r.column, -1, "column is required");
   }
+  if (e.message_id != nullptr && e.message_id->size != e.size) {
+    throw InputError("message_id", -1, "one value per row is required");
+  }
 }
 
 void validate(const EventColumns& e) {

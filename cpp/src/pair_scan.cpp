@@ -46,44 +46,94 @@ bool PairScanner::inbound_within(Instant after, Instant before) const {
 void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std::span<Verdict> verdicts) {
   business_ = pair.front().business;
   user_ = user;
+  pair_ = pair;
   csw_inbound_.clear();
   csw_seen_ = 0;
-  referrals_.clear();
-  fep_windows_.clear();
   first_conversation_ = conversations_.size();
   free_entry_point_ = {};
   open_.fill({});
 
   // The whole CSW timeline first: "was the CSW open at send time" may depend on an inbound
   // row processed after the send (it arrived while the message was in flight).
+  bool referral = false;
   for (const ScanRecord& r : pair) {
     if (r.inbound() && r.has(ScanRecord::kRefreshesCsw)) csw_inbound_.push_back(r.effective_time());
+    referral |= r.inbound() && r.has(ScanRecord::kReferral);
   }
+  fep_windows_.clear();
+  fep_of_.clear();
+  if (referral) plan_free_entry_points(pair);  // most pairs never came from an ad
 
   for (std::size_t i = 0; i < pair.size(); ++i) {
     const ScanRecord& r = pair[i];
     Verdict& v = verdicts[i];
     while (csw_seen_ < csw_inbound_.size() && csw_inbound_[csw_seen_] <= r.effective_time()) ++csw_seen_;
-    const Era era = options_.forced_era ? *options_.forced_era : era_at(r.effective_time(), dates(r));
+    const Era era = era_of(r);
     v.era = static_cast<std::int8_t>(era);
     if (model_of(era) == PricingModel::pmp) v.flags |= Verdict::kPmpModel;
     if (r.inbound()) {
       on_inbound(r, v);
     } else {
-      on_outbound(r, v, era);
+      on_outbound(r, i, v, era);
     }
   }
   emit_windows();
 }
 
-void PairScanner::on_inbound(const ScanRecord& r, Verdict& v) {
-  const Instant t = r.effective_time();
-  if (csw_open_at(t)) v.flags |= Verdict::kCswOpen;
-  // A click-to-WhatsApp entry while a free entry point window is open changes nothing.
-  if (r.has(ScanRecord::kReferral) && !free_entry_point_.open_at(t)) referrals_.push_back({t, false});
+// Free entry points depend only on referrals and on the delivered replies, never on
+// conversations, so they are planned before the scan, in their own order: referrals at
+// their time, replies at their "FEP time" (PMP: sent, since Meta opens the window "from the
+// time when you responded" and frees messages "sent within" it; CBP: delivered), then scan
+// order (which puts a referral first at equal times: no reply is delivered before it was
+// sent). The delivery order of the scan could not find the first reply sent when a later
+// one was delivered first.
+void PairScanner::plan_free_entry_points(std::span<const ScanRecord> pair) {
+  fep_of_.assign(pair.size(), kNoWindow);
+  fep_events_.clear();
+  for (std::size_t i = 0; i < pair.size(); ++i) {
+    const ScanRecord& r = pair[i];
+    const auto position = static_cast<std::uint32_t>(i);
+    if (r.inbound()) {
+      if (r.has(ScanRecord::kReferral)) fep_events_.emplace_back(r.effective_time(), position);
+    } else if (r.has(ScanRecord::kDelivered) && !marketing_paused(r)) {
+      const Instant fep_time = is_pmp(era_of(r)) ? r.sent : r.effective_time();
+      fep_events_.emplace_back(fep_time, position);
+    }
+  }
+  if (!std::is_sorted(fep_events_.begin(), fep_events_.end())) std::sort(fep_events_.begin(), fep_events_.end());
+
+  referrals_.clear();
+  for (const auto& [t, position] : fep_events_) {
+    const ScanRecord& r = pair[position];
+    const bool inside = !fep_windows_.empty() && t < fep_windows_.back().end;
+    if (r.inbound()) {
+      // A click-to-WhatsApp entry while a free entry point window is open changes nothing.
+      if (!inside) referrals_.push_back({t, false});
+      continue;
+    }
+    if (inside) {
+      fep_of_[position] = static_cast<std::int32_t>(fep_windows_.size() - 1);
+      continue;
+    }
+    const auto it = std::upper_bound(referrals_.begin(), referrals_.end(), r.sent,
+                                     [](Instant sent, const Referral& ref) { return sent < ref.at; });
+    if (it == referrals_.begin()) continue;
+    Referral& entry = *(it - 1);
+    if (r.sent >= entry.at + kFepEligibility || entry.consumed) continue;
+    entry.consumed = true;
+    const Era era = era_of(r);
+    const Instant start = is_pmp(era) || options_.anchor_sent ? r.sent : r.effective_time();
+    const Instant length = era == Era::cbp_v1 && start < dates(r).fep_72h_from ? kDay : kFepLength;
+    fep_of_[position] = static_cast<std::int32_t>(fep_windows_.size());
+    fep_windows_.push_back({start, start + length, position, era});
+  }
 }
 
-void PairScanner::on_outbound(const ScanRecord& r, Verdict& v, Era era) {
+void PairScanner::on_inbound(const ScanRecord& r, Verdict& v) {
+  if (csw_open_at(r.effective_time())) v.flags |= Verdict::kCswOpen;
+}
+
+void PairScanner::on_outbound(const ScanRecord& r, std::size_t position, Verdict& v, Era era) {
   const bool free_form = r.category() == TemplateCategory::none;
   const bool csw_at_send = csw_open_at(r.sent);
   if (csw_open_at(r.effective_time())) v.flags |= Verdict::kCswOpen;
@@ -97,11 +147,10 @@ void PairScanner::on_outbound(const ScanRecord& r, Verdict& v, Era era) {
     v.flags |= Verdict::kUsMarketingPaused;  // Meta does not deliver these, whatever the log says
     return;
   }
-  if (free_entry_point_.open_at(r.effective_time())) {
-    join(v, free_entry_point_.id);
+  if (!fep_of_.empty() && fep_of_[position] != kNoWindow) {
+    enter_free_entry_point(position, v);
     return;
   }
-  if (try_open_free_entry_point(r, v, era)) return;
 
   switch (era) {
     case Era::cbp_v1: classify_cbp_v1(r, v, csw_at_send); break;
@@ -127,35 +176,35 @@ bool PairScanner::marketing_paused(const ScanRecord& r) const {
   return r.has(ScanRecord::kUsNumber) && r.effective_time() >= dates(r).us_marketing_pause_from;
 }
 
-bool PairScanner::try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era era) {
-  const auto it = std::upper_bound(referrals_.begin(), referrals_.end(), r.sent,
-                                   [](Instant sent, const Referral& ref) { return sent < ref.at; });
-  if (it == referrals_.begin()) return false;
-  Referral& referral = *(it - 1);
-  if (r.sent >= referral.at + kFepEligibility || referral.consumed) return false;
-
-  referral.consumed = true;
-  const bool pmp = is_pmp(era);
-  const Instant start = pmp || options_.anchor_sent ? r.sent : r.effective_time();
-  const Instant length = era == Era::cbp_v1 && start < dates(r).fep_72h_from ? kDay : kFepLength;
-  if (!pmp) {
-    // Under CBP the free entry point is itself a conversation and closes every other one
-    // open at its start. With anchor="sent" that start can precede conversations already
-    // replaced in their category slot, so walk all of the pair's conversations.
-    for (std::size_t id = first_conversation_; id < conversations_.size(); ++id) {
-      ConversationRecord& c = conversations_[id];
-      if (c.category == code(PricingCategory::referral_conversion)) continue;
-      if (c.end > start) c.end = std::max(c.start, start);
-    }
-    for (OpenConversation& c : open_) {
-      if (c.id >= 0) c.end = conversations_[static_cast<std::size_t>(c.id)].end;
-    }
+void PairScanner::enter_free_entry_point(std::size_t position, Verdict& v) {
+  FreeEntryPoint& w = fep_windows_[static_cast<std::size_t>(fep_of_[position])];
+  if (w.conversation < 0) {
+    const ScanRecord& opener = pair_[w.opener];
+    w.conversation = static_cast<std::int64_t>(conversations_.size());
+    conversations_.push_back({w.start, w.end, business_, user_, opener.waba, opener.row, 0,
+                              static_cast<std::int8_t>(w.era), code(PricingCategory::referral_conversion),
+                              code(PricingType::free_entry_point)});
+    free_entry_point_ = {w.conversation, w.start, w.end};
   }
-  const std::int64_t id = open_conversation(r, v, era, PricingCategory::referral_conversion,
-                                            PricingType::free_entry_point, start, start + length);
-  free_entry_point_ = {id, start, start + length};
-  fep_windows_.emplace_back(start, start + length);
-  return true;
+  if (position == w.opener) {
+    v.flags |= Verdict::kOpens;
+    if (!is_pmp(w.era)) close_conversations_at(w.start);
+  }
+  join(v, w.conversation);
+}
+
+void PairScanner::close_conversations_at(Instant start) {
+  // Under CBP the free entry point is itself a conversation and closes every other one
+  // open at its start. With anchor="sent" that start can precede conversations already
+  // replaced in their category slot, so walk all of the pair's conversations.
+  for (std::size_t id = first_conversation_; id < conversations_.size(); ++id) {
+    ConversationRecord& c = conversations_[id];
+    if (c.category == code(PricingCategory::referral_conversion)) continue;
+    if (c.end > start) c.end = std::max(c.start, start);
+  }
+  for (OpenConversation& c : open_) {
+    if (c.id >= 0) c.end = conversations_[static_cast<std::size_t>(c.id)].end;
+  }
 }
 
 void PairScanner::classify_cbp_v1(const ScanRecord& r, Verdict& v, bool csw_at_send) {
@@ -257,8 +306,11 @@ void PairScanner::emit_windows() {
     for (++i; i < csw_inbound_.size() && csw_inbound_[i] <= end; ++i) end = csw_inbound_[i] + kDay;
     windows_.push_back({start, end, business_, user_, static_cast<std::int8_t>(WindowKind::customer_service)});
   }
-  std::sort(fep_windows_.begin(), fep_windows_.end());
-  for (const auto& [start, end] : fep_windows_) {
+  std::vector<std::pair<Instant, Instant>>& fep = fep_intervals_;
+  fep.clear();
+  for (const FreeEntryPoint& w : fep_windows_) fep.emplace_back(w.start, w.end);
+  std::sort(fep.begin(), fep.end());
+  for (const auto& [start, end] : fep) {
     windows_.push_back({start, end, business_, user_, static_cast<std::int8_t>(WindowKind::free_entry_point)});
   }
 }

@@ -24,7 +24,8 @@ struct ScanRecord {
     kUsNumber = 0x40,
   };
   // Sort key inside a user's group: business, then effective time with inbound first at
-  // equal times (key = 2 * time + is_outbound; times are < 2^61), then input order.
+  // equal times (key = 2 * time + is_outbound; times are < 2^61), then input order; rows
+  // whose keys tie are then put in message-id order (classify.cpp, SPEC §4).
   Instant key;
   Instant sent;  // timestamp column: inbound received, outbound sent
   std::uint32_t row;
@@ -116,16 +117,33 @@ class PairScanner {
     bool open_at(Instant t) const { return id >= 0 && t < end; }
   };
 
+  // A free entry point window as plan_free_entry_points finds it. Its conversation is
+  // numbered when the scan first meets one of its rows: under PMP a member sent after the
+  // opener may be delivered, and so scanned, before it.
+  struct FreeEntryPoint {
+    Instant start;
+    Instant end;
+    std::uint32_t opener;  // position in the pair
+    Era era;               // the opener's
+    std::int64_t conversation = -1;
+  };
+  static constexpr std::int32_t kNoWindow = -1;
+
   // Whether the CSW is open at t, for t at or before the current row's effective time.
   bool csw_open_at(Instant t) const;
   bool inbound_within(Instant after, Instant before) const;
   const RuleDates& dates(const ScanRecord& r) const { return clocks_[static_cast<std::size_t>(r.waba)].dates; }
+  Era era_of(const ScanRecord& r) const {
+    return options_.forced_era ? *options_.forced_era : era_at(r.effective_time(), dates(r));
+  }
 
+  void plan_free_entry_points(std::span<const ScanRecord> pair);
   void on_inbound(const ScanRecord& r, Verdict& v);
-  void on_outbound(const ScanRecord& r, Verdict& v, Era era);
+  void on_outbound(const ScanRecord& r, std::size_t position, Verdict& v, Era era);
   void on_undelivered(const ScanRecord& r, Verdict& v, Era era, bool free_form, bool csw_at_send);
   bool marketing_paused(const ScanRecord& r) const;
-  bool try_open_free_entry_point(const ScanRecord& r, Verdict& v, Era era);
+  void enter_free_entry_point(std::size_t position, Verdict& v);
+  void close_conversations_at(Instant start);
   void classify_cbp_v1(const ScanRecord& r, Verdict& v, bool csw_at_send);
   void classify_cbp_v2(const ScanRecord& r, Verdict& v);
   void classify_pmp(const ScanRecord& r, Verdict& v, Era era);
@@ -154,8 +172,12 @@ class PairScanner {
   };
   std::vector<Referral> referrals_;
   std::size_t first_conversation_ = 0;  // this pair's conversations are ids [first, size)
-  OpenConversation free_entry_point_;
-  std::vector<std::pair<Instant, Instant>> fep_windows_;
+  std::span<const ScanRecord> pair_;
+  OpenConversation free_entry_point_;   // the last one the scan has met
+  std::vector<FreeEntryPoint> fep_windows_;
+  std::vector<std::int32_t> fep_of_;    // per position: its window or kNoWindow; empty without referrals
+  std::vector<std::pair<Instant, std::uint32_t>> fep_events_;  // (FEP time, position)
+  std::vector<std::pair<Instant, Instant>> fep_intervals_;     // the windows in start order, for the table
   std::array<OpenConversation, kPricingCategoryCount> open_;  // CBP conversations by category
 };
 

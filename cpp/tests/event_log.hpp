@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,29 @@
 #include "waconv/classify.hpp"
 
 namespace waconv::testing {
+
+// A message_id column in Arrow's layout (std::nullopt: a null id), for EventLog::message_id.
+struct MessageIds {
+  std::vector<std::int32_t> offsets{0};
+  std::string data;
+  std::vector<std::uint8_t> validity;
+  StringColumn column;
+
+  MessageIds(const MessageIds&) = delete;  // column points into this object's buffers
+  explicit MessageIds(const std::vector<std::optional<std::string>>& ids) : validity((ids.size() + 7) / 8, 0) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i]) {
+        data += *ids[i];
+        validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+      }
+      offsets.push_back(static_cast<std::int32_t>(data.size()));
+    }
+    column.size = ids.size();
+    column.offsets32 = offsets.data();
+    column.data = data.data();
+    column.validity = validity.data();
+  }
+};
 
 // Hours from a reference instant, so tests read like Meta's worked examples.
 inline Instant at(Instant origin, double hours) { return origin + static_cast<Instant>(hours * kHour); }
@@ -19,6 +43,7 @@ struct EventLog {
   std::vector<std::int8_t> direction, template_category;
   std::vector<std::uint8_t> referral, duplicate;
   std::vector<std::string> zones{"UTC"};
+  const StringColumn* message_id = nullptr;  // optional, one id per row
 
   std::size_t inbound(Instant t, bool from_ad = false, std::int32_t u = 0, std::int32_t b = 0) {
     return add(b, u, t, kNoInstant, Direction::inbound, TemplateCategory::none, from_ad);
@@ -53,6 +78,7 @@ struct EventLog {
     e.template_category = template_category.data();
     e.referral = referral.data();
     e.duplicate = duplicate.data();
+    e.message_id = message_id;
     std::int32_t users = 0;
     for (auto u : user) users = std::max(users, u + 1);
     e.user_count = users;

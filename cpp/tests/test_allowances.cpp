@@ -36,3 +36,27 @@ TEST_CASE("service allowance in pmp_v2 counts per business phone per month") {
   CHECK(r.messages.pricing_type[a] == code(PricingType::free_customer_service));
   CHECK(r.messages.pricing_type[b] == code(PricingType::regular));
 }
+
+TEST_CASE("allowance ties: equal instants go by message id, then input order") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2026, 11, 2});
+  EventLog log;
+  for (int u = 0; u < 3; ++u) log.inbound(h0, false, u);
+  const auto a = log.outbound(h0 + kHour, h0 + kHour, TemplateCategory::none, 0);
+  const auto b = log.outbound(h0 + kHour, h0 + kHour, TemplateCategory::none, 1);
+  const auto c = log.outbound(h0 + kHour, h0 + kHour, TemplateCategory::none, 2);
+  const Instant march = ZoneCalendar("UTC").start_of_day({2022, 3, 2});
+  const auto x = log.outbound(march, march, TemplateCategory::marketing, 0);
+  const auto y = log.outbound(march, march, TemplateCategory::marketing, 1);
+  const MessageIds ids({std::nullopt, std::nullopt, std::nullopt, "s3", "s2", "s1", "t2", "t1"});
+  log.message_id = &ids.column;
+  const auto r = log.run({}, {.free_tier_conversations = 1, .service_free_allowance = 2});
+  CHECK(r.messages.pricing_type[a] == code(PricingType::regular));
+  CHECK(r.messages.pricing_type[b] == code(PricingType::free_customer_service));
+  CHECK(r.messages.pricing_type[c] == code(PricingType::free_customer_service));
+  CHECK(r.messages.pricing_type[x] == code(PricingType::regular));
+  CHECK(r.messages.pricing_type[y] == code(PricingType::free_tier));
+  log.message_id = nullptr;  // input order
+  const auto plain = log.run({}, {.free_tier_conversations = 1, .service_free_allowance = 2});
+  CHECK(plain.messages.pricing_type[c] == code(PricingType::regular));
+  CHECK(plain.messages.pricing_type[x] == code(PricingType::free_tier));
+}

@@ -32,18 +32,21 @@ TEST_CASE("Meta's cbp_v2 example: two conversations") {
 }
 
 TEST_CASE("Meta's pmp examples: two charges in pmp_v1, four in pmp_v2") {
+  // Meta's example predates the service allowance, so it is off here.
   for (const auto& [start, charges] : {std::pair{day(2025, 8, 4), 2}, std::pair{day(2026, 10, 5), 4}}) {
     EventLog log;
     log.outbound(at(start, 0), at(start, 0), TC::marketing);
     log.inbound(at(start, 2));
-    log.outbound(at(start, 3), at(start, 3));
+    const auto text = log.outbound(at(start, 3), at(start, 3));
     log.outbound(at(start, 4), at(start, 4), TC::utility);
     log.outbound(at(start, 30), at(start, 30), TC::utility);
-    const auto r = log.run();
+    const auto r = log.run({}, {.service_free_allowance = 0});
     int regular = 0;
     for (auto t : r.messages.pricing_type) regular += t == code(PT::regular);
     CHECK(regular == charges);
     CHECK(r.conversations.size() == 0);
+    // On by default: the text is the number's first service message of the month.
+    CHECK(log.run().messages.pricing_type[text] == code(PT::free_customer_service));
   }
 }
 
@@ -167,6 +170,63 @@ TEST_CASE("ties: an inbound at the same instant comes first") {
   const auto r = log.run();
   CHECK(r.messages.pricing_category[reply] == code(PC::user_initiated));
   CHECK(r.messages.policy_violation[reply] == 0);
+  // The CSW is asked at a time, so only a referral shows the order: listed after the reply,
+  // it still comes first and makes the reply a free entry point, in CBP and in PMP.
+  for (const Instant t : {at(h0, 1), day(2025, 9, 1)}) {
+    EventLog ad;
+    const auto answer = ad.outbound(t, t);
+    ad.inbound(t, /*from_ad=*/true);
+    const auto fep = ad.run();
+    CHECK(fep.messages.pricing_type[answer] == code(PT::free_entry_point));
+    CHECK(fep.messages.opens_conversation[answer] == 1);
+  }
+}
+
+TEST_CASE("ties: equal keys go by message id, rows without one last, then input order") {
+  const Instant h0 = day(2023, 7, 3);
+  EventLog log;
+  const auto m9 = log.outbound(h0, h0, TC::marketing);
+  const auto m10 = log.outbound(h0, h0, TC::marketing);
+  const auto none = log.outbound(h0, h0, TC::marketing);
+  const auto first_none = log.outbound(h0, h0, TC::utility, 1);
+  const auto second_none = log.outbound(h0, h0, TC::utility, 1);
+  const MessageIds ids({"m9", "m10", std::nullopt, std::nullopt, std::nullopt});
+  log.message_id = &ids.column;
+  const auto r = log.run();
+  CHECK(r.messages.opens_conversation[m10] == 1);  // "m10" < "m9" byte by byte
+  CHECK(r.messages.opens_conversation[m9] == 0);
+  CHECK(r.messages.opens_conversation[none] == 0);
+  CHECK(r.conversations.opened_by[0] == static_cast<std::int64_t>(m10));
+  CHECK(r.conversations.n_messages[0] == 3);
+  CHECK(r.messages.opens_conversation[first_none] == 1);
+  CHECK(r.messages.opens_conversation[second_none] == 0);
+  // Without the column, input order.
+  log.message_id = nullptr;
+  CHECK(log.run().messages.opens_conversation[m9] == 1);
+}
+
+TEST_CASE("PMP free entry point: opened by the first reply sent, holding what is sent inside it") {
+  const Instant h0 = day(2025, 8, 4);
+  EventLog log;
+  log.inbound(h0, /*from_ad=*/true);
+  const auto delivered_first = log.outbound(at(h0, 2), at(h0, 3), TC::marketing);
+  const auto sent_first = log.outbound(at(h0, 1), at(h0, 10), TC::utility);
+  const auto sent_inside = log.outbound(at(h0, 72), at(h0, 90), TC::marketing);
+  const auto sent_at_end = log.outbound(at(h0, 73), at(h0, 73), TC::marketing);
+  const auto r = log.run();
+  REQUIRE(r.conversations.size() == 1);
+  CHECK(r.conversations.opened_by[0] == static_cast<std::int64_t>(sent_first));
+  CHECK(r.conversations.start[0] == at(h0, 1));
+  CHECK(r.conversations.end[0] == at(h0, 73));
+  CHECK(r.conversations.n_messages[0] == 3);
+  CHECK(r.messages.opens_conversation[sent_first] == 1);
+  CHECK(r.messages.opens_conversation[delivered_first] == 0);
+  for (const auto row : {delivered_first, sent_first, sent_inside}) {
+    CHECK(r.messages.pricing_type[row] == code(PT::free_entry_point));
+    CHECK(r.messages.conversation_id[row] == 0);
+  }
+  CHECK(r.messages.pricing_type[sent_at_end] == code(PT::regular));
+  CHECK(r.messages.pricing_category[sent_at_end] == code(PC::marketing));
 }
 
 TEST_CASE("failed free-form opens a business-initiated conversation only with the option") {

@@ -35,12 +35,16 @@ def classify(
     user_count: int,
     time_zones: list[str],
     *,
+    message_id: tuple[
+        npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None, int, int
+    ]
+    | None = None,
     forced_era: str | None = None,
     anchor_sent: bool = False,
     failed_freeform_opens_conversation: bool = False,
     free_tier_conversations: int = 1000,
     direct_billing: bool = False,
-    service_free_allowance: int = 0,
+    service_free_allowance: int = 1000,
     threads: int = 0,
 ) -> Classification: ...
 def resolve_countries(

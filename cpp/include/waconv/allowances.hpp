@@ -13,7 +13,7 @@ namespace waconv {
 struct AllowanceOptions {
   std::int64_t free_tier_conversations = 1000;  // per WABA per local month (CBP)
   bool direct_billing = false;                  // business-initiated leave the free tier 2023-04-04
-  std::int64_t service_free_allowance = 0;      // pmp_v2 service messages per phone per month
+  std::int64_t service_free_allowance = 1000;   // pmp_v2 service messages per phone per month
   int threads = 0;                              // 0 = hardware concurrency
 };
 

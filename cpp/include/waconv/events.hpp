@@ -9,6 +9,7 @@
 #include <string>
 
 #include "waconv/buffers.hpp"
+#include "waconv/strings.hpp"
 #include "waconv/time.hpp"
 
 namespace waconv {
@@ -30,6 +31,9 @@ struct EventColumns {
   // Per user, because a 10M-row gather of something known per user costs a pass of its own.
   const std::uint8_t* us_user = nullptr;
   const std::int8_t* us_override = nullptr;
+  // Optional: only rows whose keys tie read it (tie_before), so it stays a view of the
+  // caller's strings instead of codes that would need all ids sorted.
+  const StringColumn* message_id = nullptr;
   std::int32_t user_count = 0;
   std::int32_t waba_count = 0;
 
@@ -47,6 +51,23 @@ struct EventColumns {
     return is_inbound(row) || !is_delivered(row) ? timestamp[row] : delivered_at[row];
   }
 };
+
+// SPEC §4 ties: of two rows whose order keys are equal, the one with a message id comes
+// first, then the lower id in byte order, then the earlier row. Reads the ids of those two
+// rows only.
+inline bool tie_before(const EventColumns& e, std::size_t a, std::size_t b) {
+  if (e.message_id != nullptr) {
+    const StringColumn& ids = *e.message_id;
+    const bool has_a = ids.is_valid(a);
+    if (has_a != ids.is_valid(b)) return has_a;
+    if (has_a) {
+      const int order = ids.with_offsets(
+          [&](const auto* offsets) { return ids.value(offsets, a).compare(ids.value(offsets, b)); });
+      if (order != 0) return order < 0;
+    }
+  }
+  return a < b;
+}
 
 // Bad input, naming the column, the first offending row (-1: the whole column) and why.
 class InputError : public std::invalid_argument {
