@@ -267,6 +267,8 @@ def _check_agreement(size: int, seed: int, time_unit: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         options = {"price": False} if "price" in _parameters(waconv.classify) else {}
+        if "service_free_allowance" in _parameters(waconv.classify):
+            options["service_free_allowance"] = 0  # the baseline has no service allowance
         ours = waconv.classify(frame, **options)
     theirs, _ = numba_baseline.classify_numba(frame)
     agreement = numba_baseline.compare_with_waconv(frame, theirs, ours.messages)

@@ -36,15 +36,16 @@ def test_meta_pmp_v1_example_priced():
 
 def test_meta_pmp_v2_example_priced_service_at_utility_rate():
     # Oct-2026 card, Brazil: marketing 0.0625 + 3 x utility 0.0068, no rate from another card.
+    # Meta's example predates the service allowance (on by default): off here.
     frame = log("2026-10-05", (0, "out", "marketing"), (2, "in"), (3, "out"), (4, "out", "utility"),
                 (30, "out", "utility"), user=BRAZIL)
     with warnings.catch_warnings():
         warnings.simplefilter("error", waconv.WaconvWarning)
-        r = waconv.classify(frame)
+        r = waconv.classify(frame, service_free_allowance=0)
     assert verdicts(r, "cost") == [0.0625, 0.0, 0.0068, 0.0068, 0.0068]
     assert verdicts(r, "rate_card") == ["USD PMP 2026-10-01", None, "USD PMP 2026-10-01", "USD PMP 2026-10-01",
                                         "USD PMP 2026-10-01"]
-    assert bill(frame) == 0.0829
+    assert bill(frame, service_free_allowance=0) == 0.0829
 
 
 def test_meta_cbp_v2_example_priced():
@@ -149,7 +150,8 @@ def test_what_if_same_traffic_priced_as_cbp_and_pmp():
     frame = log("2025-10-06", (0, "out", "marketing"), (1, "out", "marketing"), (2, "in"), (3, "out"), user=BRAZIL)
     assert bill(frame, rules="cbp_v2") == 0.0625  # one marketing conversation, service joins it
     assert bill(frame, rules="pmp_v1") == 0.125
-    assert bill(frame, rules="pmp_v2") == 0.1318
+    assert bill(frame, rules="pmp_v2", service_free_allowance=0) == 0.1318
+    assert bill(frame, rules="pmp_v2") == 0.125  # the service allowance frees the text
 
 
 def test_price_false_skips_phase_two():

@@ -86,7 +86,7 @@ def classify(
     timezones: Mapping[Any, str] | None = None,
     anchor: str = "delivered",
     failed_freeform_opens_conversation: bool = False,
-    service_free_allowance: int = 0,
+    service_free_allowance: int = 1000,
     csw_refreshing: CswRefreshing = None,
     direct_billing: bool = False,
     free_tier_conversations: int = 1000,
@@ -108,7 +108,8 @@ def classify(
     timezones: WABA id -> IANA time zone (default UTC) for era switches and months.
     anchor: ``"delivered"`` (Meta's text) or ``"sent"``: when CBP conversations start.
     failed_freeform_opens_conversation: 360dialog's 2022 rule for failed free-form messages.
-    service_free_allowance: free service messages per phone number per month from 2026-10-01.
+    service_free_allowance: free service messages per business phone number per month from
+    2026-10-01 (1,000, as providers quote Meta's pricing page; 0 turns the allowance off).
     csw_refreshing: which inbound rows refresh the service window: None (all), a bool
     column name, or a predicate ``frame -> bool array``.
     direct_billing: the WABA pays Meta directly (business-initiated conversations leave

@@ -40,6 +40,7 @@ OPTIONAL = (
     "user_country",
     "user_phone",
     "user_bsuid",
+    "message_type",
 )
 # Columns read from text files as text: "0044..." and "44..." are different users, and a
 # BSUID or a WABA id is not a number.
@@ -92,6 +93,7 @@ class CanonicalEvents:
     user_country: pd.Series | None  # the raw override column, validated in pricing
     user_country_column: str = "user_country"
     user_key: Any = None  # per row its user's key (docs/rules.md §Identity), the output column user_key
+    message_id: pd.Series | None = None  # the raw ids, whose order breaks ties (engine.classify)
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -459,6 +461,7 @@ def canonicalize(
         time_zones=time_zones,
         user_country=col.get("user_country"),
         user_country_column=names.get("user_country", "user_country"),
+        message_id=col.get("message_id"),
         **rest,
     )
 
@@ -488,10 +491,15 @@ def _other_columns(
         category = np.zeros(len(frame), dtype=np.int8)
 
     referral = _bools(col["referral"], names["referral"]) if "referral" in col else None
+    system = _system_rows(col, outbound)
     if referral is not None:
         np.multiply(referral, ~outbound, out=referral, casting="unsafe")
+        if system is not None:
+            referral[system] = 0
     duplicate = _duplicates(col, names, direction)
     refreshes = _csw_refreshing(frame, csw_refreshing)
+    if system is not None:
+        refreshes = np.where(system, 0, 1 if refreshes is None else refreshes).astype(np.uint8)
 
     if "waba" in col:
         _no_nulls(col["waba"], names["waba"], "waba")
@@ -560,6 +568,16 @@ def _duplicates(col: dict[str, pd.Series], names: dict[str, str], direction: np.
     keyed = pd.DataFrame({"id": ids.to_numpy(), "direction": direction})
     duplicate = keyed.duplicated().to_numpy() & ids.notna().to_numpy()
     return duplicate.astype(np.uint8)
+
+
+def _system_rows(col: dict[str, pd.Series], outbound: np.ndarray) -> np.ndarray | None:
+    """Inbound rows of message_type "system" (Meta's notices of a changed number or BSUID),
+    or None when there are none: no user wrote, so they neither open nor refresh the CSW
+    nor come from an ad (docs/rules.md §Customer service window)."""
+    if "message_type" not in col:
+        return None
+    system = col["message_type"].eq("system").to_numpy(dtype=bool, na_value=False) & ~outbound
+    return system if system.any() else None
 
 
 def _csw_refreshing(frame: pd.DataFrame, option: CswRefreshing) -> np.ndarray | None:

@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
 from waconv.engine.canonical import CswRefreshing, as_mapping, canonicalize
+from waconv.engine.strings import arrow_buffers
 from waconv.engine.price import (
     auth_international_arrays,
     make_plan,
@@ -51,7 +53,7 @@ def classify_frame(
     timezones: Mapping[Hashable, str] | None = None,
     anchor: str = "delivered",
     failed_freeform_opens_conversation: bool = False,
-    service_free_allowance: int = 0,
+    service_free_allowance: int = 1000,
     csw_refreshing: CswRefreshing = None,
     direct_billing: bool = False,
     free_tier_conversations: int = 1000,
@@ -84,6 +86,7 @@ def classify_frame(
         plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
         user_country, row_country = user_countries(canonical, plan, override, override_values)
         us_user, us_override = us_flags(plan, user_country, row_country)
+    message_ids = _message_id_buffers(canonical.message_id)
     prepared = time.perf_counter()
     core = _core.classify(
         canonical.business,
@@ -100,6 +103,7 @@ def classify_frame(
         us_override,
         len(canonical.user_values),
         canonical.time_zones,
+        message_id=None if message_ids is None else message_ids[1],
         forced_era=None if rules == "auto" else rules,
         anchor_sent=anchor == "sent",
         failed_freeform_opens_conversation=failed_freeform_opens_conversation,
@@ -174,6 +178,28 @@ def classify_frame(
         "total": finished - started,
     }
     return result
+
+
+def _message_id_buffers(ids: pd.Series | None) -> tuple[pa.Array, tuple] | None:
+    """The message ids as an Arrow string array and its buffers for the core, which breaks
+    ties by them (docs/rules.md §Time and order). Arrow-backed strings (pandas' default) are
+    read in place; other ids are compared as their text, converted once here."""
+    if ids is None:
+        return None
+    found = arrow_buffers(ids)
+    if found is not None:
+        return found
+    try:
+        array = pa.array(ids, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # ids of several types: each as its text
+        array = pa.array(ids.map(str, na_action="ignore"), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.large_string())
+    return arrow_buffers(pd.Series(pd.arrays.ArrowExtensionArray(array), copy=False))
 
 
 def _count(name: str, value: Any, maximum: int, hint: str = "") -> int:
