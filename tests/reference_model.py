@@ -7,6 +7,10 @@ integer nanoseconds since the Unix epoch (UTC).  Nothing here is optimised.
 
 Besides phase 1 it applies the two pieces of phase 2 that change `pricing_type`:
 the CBP free tier (decision 13) and `service_free_allowance` (decision 14).
+
+Ties (decision 1) are broken everywhere by the same key: rows with a message id first, in
+the ids' order (Python compares str by code point, which is UTF-8 byte order), then input
+order.
 """
 
 from datetime import date, datetime, timezone
@@ -82,18 +86,24 @@ def model_of(era):
     return "CBP" if era.startswith("cbp") else "PMP"
 
 
+def tie_key(message_id, index):
+    """Decision 1: rows with a message id before rows without, ids as text, then input order."""
+    return (0, str(message_id), index) if message_id is not None else (1, "", index)
+
+
 # ---------------------------------------------------------------------------------------
 # the model
 # ---------------------------------------------------------------------------------------
 
 def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered",
-                       failed_freeform_opens_conversation=False, service_free_allowance=0,
+                       failed_freeform_opens_conversation=False, service_free_allowance=1000,
                        direct_billing=False, free_tier_conversations=1000):
     """rows: list of dicts with keys business (str|int), user (str), timestamp (int ns UTC),
     direction ("inbound"/"outbound"), template_category (None or "marketing"/"utility"/
     "authentication"/"marketing_lite"), delivered_at (int ns or None = undelivered),
     referral (bool), message_id (str or None), waba (str|int; default business),
-    csw_refreshing (bool, default True).
+    csw_refreshing (bool, default True), message_type (str or None; an inbound "system"
+    row neither refreshes the CSW nor counts as a referral).
     Returns (messages, conversations, windows):
       messages: list (same order as rows) of dicts: era, pricing_model ("CBP"/"PMP"),
         conversation_id (int or None), pricing_category (str or None), pricing_type (str or None),
@@ -123,13 +133,14 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
         refreshing = row.get("csw_refreshing")
         if refreshing is None:
             refreshing = True
+        system = inbound and row.get("message_type") == "system"   # not a user message
         template = None if inbound else row.get("template_category")  # decision 16
         tzname = timezones.get(waba, "UTC")
         R.append(dict(
             index=i, business=row["business"], user=row["user"], waba=waba, tz=tzname,
             inbound=inbound, outbound=not inbound, delivered=delivered, send=send, eff=eff,
-            template=template, referral=bool(row.get("referral", False)),
-            refreshing=bool(refreshing), message_id=row.get("message_id"),
+            template=template, referral=bool(row.get("referral", False)) and not system,
+            refreshing=bool(refreshing) and not system, message_id=row.get("message_id"),
             direction=row["direction"],
         ))
 
@@ -184,21 +195,56 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             windows.append(dict(kind="customer_service", business=business, user=user,
                                 start=cur[0], end=cur[1]))
 
-        # processing order (decision 1): effective time, inbound first, then input order
-        order = sorted(prow, key=lambda r: (r["eff"], 0 if r["inbound"] else 1, r["index"]))
+        # processing order (decision 1): effective time, inbound first, then message id,
+        # then input order
+        order = sorted(prow, key=lambda r: (r["eff"], 0 if r["inbound"] else 1,
+                                            tie_key(r["message_id"], r["index"])))
 
-        convs = []        # this pair's conversations and FEP windows, in opening order
-        referrals = []    # eligible referrals in processing order: [r, used]
+        # free entry point windows (decision 3), planned in their own order: referrals at
+        # their time, delivered replies at their FEP time (PMP era: sent; CBP: delivered),
+        # then processing order
+        def fep_time(r):
+            return r["send"] if r["inbound"] or model_of(r["era"]) == "PMP" else r["eff"]
+
+        position = {r["index"]: k for k, r in enumerate(order)}
+        fep_rows = [r for r in prow if (r["inbound"] and r["referral"])
+                    or (r["outbound"] and r["delivered"])]
+        fep_rows.sort(key=lambda r: (fep_time(r), position[r["index"]]))
+        fep_windows = []  # in opening order: start, end, opener (a row), conv (once met)
+        window_of = {}    # row index -> its window
+        referrals = []    # eligible referrals: [time, used]
+        for r in fep_rows:
+            t = fep_time(r)
+            inside = bool(fep_windows) and t < fep_windows[-1]["end"]
+            if r["inbound"]:
+                if not inside:     # a referral inside an open window changes nothing
+                    referrals.append([t, False])
+                continue
+            if inside:
+                window_of[r["index"]] = fep_windows[-1]
+                continue
+            candidates = [ref for ref in referrals if ref[0] <= r["send"]]
+            if candidates and r["send"] < candidates[-1][0] + DAY and not candidates[-1][1]:
+                candidates[-1][1] = True
+                pmp = model_of(r["era"]) == "PMP"
+                start = r["send"] if pmp or anchor == "sent" else r["eff"]
+                length = 72 * HOUR
+                if r["era"] == "cbp_v1" and before_local_day(r["tz"], start, FEP_72H_FROM):
+                    length = 24 * HOUR
+                fep_windows.append(dict(start=start, end=start + length, opener=r, conv=None))
+                window_of[r["index"]] = fep_windows[-1]
+
+        convs = []        # this pair's conversations and FEP windows, in the order met
 
         def open_conv(kind, category, ptype, start, end, opener):
             c = dict(conversation_id=len(conversations), kind=kind, business=business,
                      user=user, waba=opener["waba"], tz=opener["tz"], era=opener["era"],
                      category=category, pricing_type=ptype, start=start, end=end,
-                     opened_by=opener["index"], members=[opener["index"]])
+                     opened_by=opener["index"],
+                     opener_message_id=opener["message_id"], members=[])
             conversations.append(c)
             convs.append(c)
-            m = messages[opener["index"]]
-            m["opens_conversation"] = True
+            messages[opener["index"]]["opens_conversation"] = True
             return c
 
         def join(c, r):
@@ -210,10 +256,6 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             m["csw_open"] = csw_open_at(eff)
 
             if r["inbound"]:
-                if r["referral"]:
-                    fep_open = any(c["kind"] == "fep" and eff < c["end"] for c in convs)
-                    if not fep_open:
-                        referrals.append([send, False])
                 continue
 
             # ---- outbound ----
@@ -225,39 +267,26 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                         and r["template"] is None and not csw_open_at(send)
                         and not any(send < c["end"] for c in convs)
                         and any(send < t < send + DAY for t in refresh_times)):
-                    open_conv("cbp", "business_initiated", "regular", send, send + DAY, r)
+                    join(open_conv("cbp", "business_initiated", "regular", send, send + DAY, r), r)
                 continue
 
-            # 1. inside an open FEP window
-            open_fep = [c for c in convs if c["kind"] == "fep" and eff < c["end"]]
-            if open_fep:
-                join(open_fep[-1], r)
+            # 1. inside a free entry point window (numbered when first met: under PMP a
+            # member sent after the opener may be delivered before it)
+            w = window_of.get(r["index"])
+            if w is not None:
+                if w["conv"] is None:
+                    w["conv"] = open_conv("fep", "referral_conversion", "free_entry_point",
+                                          w["start"], w["end"], w["opener"])
+                if r is w["opener"] and model_of(era) == "CBP":
+                    # decision 4: every CBP conversation opened so far whose end is later
+                    # than the FEP start ends there, or at its own start if it starts
+                    # later (with anchor="sent" the FEP start may precede this row's
+                    # effective time and conversations opened before it)
+                    for c in convs:
+                        if c["kind"] == "cbp" and c["end"] > w["start"]:
+                            c["end"] = max(c["start"], w["start"])
+                join(w["conv"], r)
                 continue
-
-            # 2. opening an FEP window (decision 3)
-            candidates = [ref for ref in referrals if ref[0] <= send]
-            if candidates:
-                ref = candidates[-1]
-                if send < ref[0] + DAY and not ref[1]:
-                    ref[1] = True
-                    if model_of(era) == "PMP":
-                        start = send
-                    else:
-                        start = send if anchor == "sent" else eff
-                    length = 72 * HOUR
-                    if era == "cbp_v1" and before_local_day(r["tz"], start, FEP_72H_FROM):
-                        length = 24 * HOUR
-                    if model_of(era) == "CBP":
-                        # decision 4: every CBP conversation opened so far whose end is
-                        # later than the FEP start ends there, or at its own start if it
-                        # starts later (with anchor="sent" the FEP start may precede this
-                        # row's effective time and conversations opened before it)
-                        for c in convs:
-                            if c["kind"] == "cbp" and c["end"] > start:
-                                c["end"] = max(c["start"], start)
-                    open_conv("fep", "referral_conversion", "free_entry_point",
-                              start, start + length, r)
-                    continue
 
             open_cbp = [c for c in convs if c["kind"] == "cbp" and eff < c["end"]]
             start = send if anchor == "sent" else eff
@@ -276,7 +305,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                     join(max(open_cbp, key=lambda c: (c["start"], c["conversation_id"])), r)
                 else:
                     cat = "user_initiated" if csw_open_at(send) else "business_initiated"
-                    open_conv("cbp", cat, "regular", start, start + DAY, r)
+                    join(open_conv("cbp", cat, "regular", start, start + DAY, r), r)
             elif era == "cbp_v2":
                 cat = r["template"]
                 if cat == "marketing_lite" and before_local_day(r["tz"], eff, MARKETING_LITE_FROM):
@@ -286,7 +315,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                     if same:
                         join(same[-1], r)
                     else:
-                        open_conv("cbp", cat, "regular", start, start + DAY, r)
+                        join(open_conv("cbp", cat, "regular", start, start + DAY, r), r)
                 else:
                     service = [c for c in open_cbp if c["category"] == "service"]
                     if service:
@@ -296,7 +325,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                     else:
                         ptype = ("regular" if before_local_day(r["tz"], start, SERVICE_FREE_FROM)
                                  else "free_customer_service")   # decision 12
-                        open_conv("cbp", "service", ptype, start, start + DAY, r)
+                        join(open_conv("cbp", "service", ptype, start, start + DAY, r), r)
             elif era == "pmp_v1":
                 if r["template"] is None:
                     m["pricing_category"], m["pricing_type"] = "service", "free_customer_service"
@@ -334,7 +363,10 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             key = (c["waba"], local_month(c["tz"], c["start"]))
             buckets.setdefault(key, []).append(c)
     for key in buckets:
-        ranked = sorted(buckets[key], key=lambda c: (c["start"], c["conversation_id"]))
+        # equal starts: the opening rows' tie order (decision 1), not conversation ids,
+        # which a cluster numbers differently (SPEC §9)
+        ranked = sorted(buckets[key], key=lambda c: (c["start"],
+                                                     tie_key(c["opener_message_id"], c["opened_by"])))
         for c in ranked[:free_tier_conversations]:
             c["pricing_type"] = "free_tier"
 
@@ -356,7 +388,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                 key = (r["business"], local_month(r["tz"], r["eff"]))
                 buckets.setdefault(key, []).append(r)
         for key in buckets:
-            ranked = sorted(buckets[key], key=lambda r: (r["eff"], r["index"]))
+            ranked = sorted(buckets[key], key=lambda r: (r["eff"], tie_key(r["message_id"], r["index"])))
             for r in ranked[:service_free_allowance]:
                 messages[r["index"]]["pricing_type"] = "free_customer_service"
 

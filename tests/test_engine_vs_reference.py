@@ -4,9 +4,11 @@
 The streams are clustered around the era boundaries and the other dated rule changes,
 spaced in minutes-to-days steps (often exactly 24 h / 72 h, to hit the half-open ends), with
 several businesses, users and WABAs in different time zones (America/Sao_Paulo among them),
-undelivered and late-delivered rows, referrals, non-refreshing inbound rows and repeated
-message ids.  No two rows of one pair share an effective time, so input order cannot
-matter inside a pair; the rows are shuffled before being handed to both sides.
+undelivered and late-delivered rows, referrals, non-refreshing inbound rows, inbound
+`system` rows and repeated message ids.  Rows of a pair often share an effective time or a
+send time (zero steps and delays), so the tie rule is exercised: inbound first, then message
+id, then input order for the rows without one; the rows are shuffled before being handed to
+both sides.
 
 The number of examples comes from the hypothesis profile named by HYPOTHESIS_PROFILE
 ("ci", the default: 2000; "dev": 200; registered in tests/conftest.py).
@@ -41,9 +43,9 @@ BOUNDARIES = [date(2025, 7, 1), date(2023, 6, 1), date(2026, 10, 1), date(2022, 
 TIME_ZONES = ["America/Sao_Paulo", "UTC", "Asia/Kolkata", "America/Los_Angeles",
               "Pacific/Auckland", "America/Asuncion"]
 STEPS = [HOUR, MIN, 5 * MIN, 30 * MIN, 3 * HOUR, 6 * HOUR, 12 * HOUR, 23 * HOUR, DAY,
-         25 * HOUR, 2 * DAY, 71 * HOUR, 72 * HOUR, 4 * DAY, 10 * DAY, 1 * NS]
+         25 * HOUR, 2 * DAY, 71 * HOUR, 72 * HOUR, 4 * DAY, 10 * DAY, 1 * NS, 0]
 DENSE_STEPS = [HOUR, MIN, 5 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR,
-               DAY, 1 * NS]
+               DAY, 1 * NS, 0, 0]
 SHORT_DELAYS = [0, NS, 2 * MIN, 30 * MIN, 2 * HOUR]
 LONG_DELAYS = [23 * HOUR, DAY, 25 * HOUR, 80 * HOUR]
 CATEGORIES = [None, "marketing", "utility", "authentication", "marketing_lite"]
@@ -82,12 +84,15 @@ def scenarios(draw):
     boundary = draw(st.sampled_from(BOUNDARIES))
     base = _utc_ns(boundary)
     use_refresh_column = draw(st.booleans())
+    use_message_type = draw(st.booleans())
 
     # the per-row choices come from one hypothesis-controlled Random: uniform choices
     # (plain draws are biased towards their first values), still shrinkable
     rnd = draw(st.randoms(use_true_random=False))
     rows = []
     ids = []
+    # business-wide instants several pairs share: ties across pairs for the allowances
+    shared = [base + rnd.randint(-24, 24) * HOUR for _ in range(2)]
     for business, user in pairs:
         # a dense pair: rows minutes-to-hours apart, starting shortly before the boundary
         # in the pair's WABA time zone; else days apart around the UTC boundary
@@ -101,10 +106,12 @@ def scenarios(draw):
             t = base + rnd.randint(-2 * 24, 1 * 24) * HOUR + rnd.randint(0, 59) * MIN
         favourite = rnd.choice(CATEGORIES)   # a pair's most frequent category
         ads = rnd.random() < 0.3             # only some users come from ads (referrals)
-        used = set()
         for _ in range(rnd.randint(2 if dense else 1, 12)):
             t += rnd.choice(steps)
+            if rnd.random() < 0.05:
+                t = max(t, rnd.choice(shared))
             inbound = rnd.random() < 0.35
+            message_type = None
             if inbound:
                 delivered_at = None
                 category = None
@@ -112,7 +119,8 @@ def scenarios(draw):
                     category = rnd.choice(CATEGORIES[1:])
                 referral = ads and rnd.random() < 0.3
                 refreshing = not (use_refresh_column and rnd.random() < 0.2)
-                eff = t
+                if use_message_type:
+                    message_type = "system" if rnd.random() < 0.15 else rnd.choice(["text", None])
             else:
                 u = rnd.random()
                 delay = (None if u < 0.12 else rnd.choice(LONG_DELAYS) if u < 0.25
@@ -121,24 +129,23 @@ def scenarios(draw):
                 category = favourite if rnd.random() < 0.6 else rnd.choice(CATEGORIES)
                 referral = False
                 refreshing = True
-                eff = t if delivered_at is None else delivered_at
+                if use_message_type:
+                    message_type = rnd.choice(["text", "system", None])  # meaningless outbound
             u = rnd.random()
             if u < 0.1:
                 message_id = None
             elif u < 0.2 and ids:
                 message_id = rnd.choice(ids)      # a repeat (maybe of the other direction)
             else:
-                message_id = "id%d" % len(ids)
+                message_id = "id%d" % rnd.randrange(10**5)  # uncorrelated with time
             if message_id is not None and message_id not in ids:
                 ids.append(message_id)
-            if eff in used:          # keep the effective times of a pair distinct
-                continue
-            used.add(eff)
             rows.append(dict(business=business, user=user, timestamp=t,
                              direction="inbound" if inbound else "outbound",
                              template_category=category, delivered_at=delivered_at,
                              referral=referral, message_id=message_id,
-                             waba=waba_of[business], csw_refreshing=refreshing))
+                             waba=waba_of[business], csw_refreshing=refreshing,
+                             message_type=message_type))
     order = draw(st.permutations(range(len(rows))))
     rows = [rows[i] for i in order]
 
@@ -152,7 +159,8 @@ def scenarios(draw):
         direct_billing=draw(st.booleans()),
         free_tier_conversations=draw(st.sampled_from([1000, 0, 1, 2])),
     )
-    return rows, options, dict(refresh_column=use_refresh_column, waba_column=waba_column)
+    return rows, options, dict(refresh_column=use_refresh_column, waba_column=waba_column,
+                               message_type_column=use_message_type)
 
 
 def _datetimes(values):
@@ -161,7 +169,7 @@ def _datetimes(values):
     return pd.to_datetime(raw.view("M8[ns]"), utc=True)
 
 
-def to_frame(rows, refresh_column, waba_column):
+def to_frame(rows, refresh_column, waba_column, message_type_column=False):
     df = pd.DataFrame({
         "business": [r["business"] for r in rows],
         "user": [r["user"] for r in rows],
@@ -176,6 +184,8 @@ def to_frame(rows, refresh_column, waba_column):
         df["waba"] = [r["waba"] for r in rows]
     if refresh_column:
         df["refresh"] = np.array([r["csw_refreshing"] for r in rows], dtype=bool)
+    if message_type_column:
+        df["message_type"] = pd.Series([r["message_type"] for r in rows], dtype=object)
     return df
 
 
@@ -338,6 +348,45 @@ HANDPICKED = {
          out(T("2023-07-02 22:00"), "marketing", delivered=T("2023-07-03 00:00"), user="u2"),
          out(T("2022-06-01 00:00"), user="u3"),
          inb(T("2022-06-01 00:00"), referral=True, user="u3")], {}),
+    "ties: message id, rows without one last": (
+        [out(T("2023-07-03 00:00"), "marketing", message_id="m9"),
+         out(T("2023-07-03 00:00"), "marketing", message_id="m10"),
+         out(T("2023-07-03 00:00"), "marketing"),
+         out(T("2022-06-01 00:00"), "marketing", user="u2"),
+         out(T("2022-06-01 00:00"), "utility", user="u2", message_id="b"),
+         out(T("2022-06-01 00:00"), user="u2", message_id="a")], {}),
+    "ties in the allowances: message id, then input order": (
+        [inb(T("2026-10-05 00:00"), user=u) for u in ("a", "b", "c", "d")]
+        + [out(T("2026-10-05 01:00"), user="a", message_id="z"),
+           out(T("2026-10-05 01:00"), user="b", message_id="y"),
+           out(T("2026-10-05 01:00"), user="c"),
+           out(T("2026-10-05 01:00"), user="d", message_id="x"),
+           out(T("2023-07-03 01:00"), user="a", business="b2", message_id="q"),
+           out(T("2023-07-03 01:00"), user="b", business="b2", message_id="p"),
+           inb(T("2023-07-03 00:00"), user="a", business="b2"),
+           inb(T("2023-07-03 00:00"), user="b", business="b2")],
+        dict(service_free_allowance=2, free_tier_conversations=1)),
+    "PMP free entry point: first reply sent opens, members by send time": (
+        [inb(T("2025-08-04 00:00"), referral=True),
+         out(T("2025-08-04 02:00"), "marketing", delivered=T("2025-08-04 03:00")),
+         out(T("2025-08-04 01:00"), "utility", delivered=T("2025-08-04 10:00")),
+         out(T("2025-08-07 00:00"), "marketing", delivered=T("2025-08-07 18:00")),
+         out(T("2025-08-07 01:00"), "marketing"),
+         inb(T("2025-08-05 00:00"), referral=True)], {}),
+    "free entry point across the 2025-07-01 switch": (
+        [inb(T("2025-06-30 20:00"), referral=True),
+         out(T("2025-06-30 21:00"), delivered=T("2025-07-01 01:00")),
+         out(T("2025-06-30 22:00"), "marketing", delivered=T("2025-06-30 23:00")),
+         out(T("2025-07-03 22:30"), "marketing", delivered=T("2025-07-04 01:00"))], {}),
+    "system rows": (
+        [dict(inb(T("2025-08-04 00:00"), referral=True), message_type="system"),
+         out(T("2025-08-04 01:00"), "utility"), out(T("2025-08-04 02:00")),
+         dict(inb(T("2025-08-04 03:00")), message_type="text"),
+         out(T("2025-08-04 04:00"), "utility", message_type="system")], {}),
+    "Direct Send outside the CSW": (
+        [out(T("2025-08-04 00:00"), "utility"), out(T("2025-08-04 01:00"), "authentication"),
+         out(T("2026-10-05 00:00"), "utility"), out(T("2026-10-05 01:00"), "authentication")],
+        {}),
     "Sao Paulo era boundary": (
         [out(T("2025-07-01 01:00"), "marketing", user="a", waba="w"),
          out(T("2025-07-01 02:59"), "marketing", user="b", waba="w"),
@@ -395,7 +444,9 @@ HANDPICKED = {
 def test_engine_matches_reference_on_handpicked_scenarios(name):
     rows, options = HANDPICKED[name]
     frame = dict(refresh_column=not all(r.get("csw_refreshing", True) for r in rows),
-                 waba_column=any("waba" in r for r in rows))
+                 waba_column=any("waba" in r for r in rows),
+                 message_type_column=any("message_type" in r for r in rows))
     rows = [dict(r, waba=r.get("waba", r["business"]), message_id=r.get("message_id"),
-                 csw_refreshing=r.get("csw_refreshing", True)) for r in rows]
+                 csw_refreshing=r.get("csw_refreshing", True),
+                 message_type=r.get("message_type")) for r in rows]
     compare(rows, options, frame)

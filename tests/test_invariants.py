@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -43,11 +44,39 @@ def test_every_row_comes_back_once_in_order(seed, options):
     assert (result.messages.duplicate.sum(), result.n_duplicates) == (expected_duplicates,) * 2
 
 
+def tied_log(seed: int) -> pd.DataFrame:
+    """random_log with exact ties: times on a grid of about 50 steps over the log, replies
+    delivered 0 or 1 step after sending, so rows of a pair often share an effective time
+    and replies of one number to several users a delivery instant. Message ids are unique
+    (duplicates are decided by input order) and in an order unrelated to time."""
+    frame = random_log(seed)
+    rng = np.random.default_rng(seed)
+    sent = frame.timestamp.array.asi8
+    step = max((sent.max() - sent.min()) // 50 // 10**9, 1) * 10**9
+    sent = sent // step * step
+    delivered = np.where(frame.delivered_at.isna(), np.iinfo(np.int64).min,
+                         sent + step * rng.choice([0, 0, 1], len(frame)))
+    return frame.assign(
+        timestamp=pd.to_datetime(sent, utc=True),
+        delivered_at=pd.to_datetime(delivered.view("M8[ns]"), utc=True),
+        message_id=[f"m{k}" for k in rng.permutation(len(frame))],
+    )
+
+
+def _pair_ties(frame: pd.DataFrame) -> int:
+    """Rows sharing their pair, direction and effective time with an earlier row."""
+    effective = frame.delivered_at.where(frame.direction == "outbound").fillna(frame.timestamp)
+    return int(frame.assign(effective=effective).duplicated(["business", "user", "direction", "effective"]).sum())
+
+
 @settings(max_examples=60, deadline=None)
-@given(seed=seeds, options=OPTIONS, shuffle_seed=seeds)
-def test_shuffling_rows_changes_nothing(seed, options, shuffle_seed):
-    # Duplicates are decided by input order (the first occurrence wins): keep ids unique here.
-    frame = random_log(seed).assign(message_id=lambda f: [f"m{i}" for i in range(len(f))])
+@given(seed=seeds, options=OPTIONS, shuffle_seed=seeds, ties=st.booleans())
+def test_shuffling_rows_changes_nothing(seed, options, shuffle_seed, ties):
+    if ties:  # equal times are ordered by message id (SPEC §4), so the order still cannot matter
+        frame = tied_log(seed)
+        assert _pair_ties(frame) > 0
+    else:  # duplicates are decided by input order (the first occurrence wins): ids unique here
+        frame = random_log(seed).assign(message_id=lambda f: [f"m{i}" for i in range(len(f))])
     shuffled = frame.sample(frac=1, random_state=shuffle_seed % 2**32)
     a = waconv.classify(frame, timezones=TIMEZONES, **options)
     b = waconv.classify(shuffled, timezones=TIMEZONES, **options)

@@ -96,13 +96,19 @@ def test_worked_example_pmp_v1():
 
 
 def test_worked_example_pmp_v2():
+    # Meta's example predates the service allowance: with it off, four charges
     rows = _pmp_flow(T("2026-10-05 00:00"))
-    msgs, convs, _ = reference_classify(rows)
+    msgs, convs, _ = reference_classify(rows, service_free_allowance=0)
     assert [m["era"] for m in msgs] == ["pmp_v2"] * 5
     assert ct(msgs) == [("marketing", "regular"), (None, None), ("service", "regular"),
                         ("utility", "regular"), ("utility", "regular")]
     assert sum(m["pricing_type"] == "regular" for m in msgs) == 4
     assert convs == []
+    # by default the text is the month's first service message of the number: free
+    msgs, _, _ = reference_classify(rows)
+    assert ct(msgs) == [("marketing", "regular"), (None, None),
+                        ("service", "free_customer_service"),
+                        ("utility", "regular"), ("utility", "regular")]
 
 
 # --------------------------------------------------------------------------- eras (§3)
@@ -173,7 +179,8 @@ def test_forced_rules_apply_to_every_row():
     assert [m["era"] for m in msgs] == ["cbp_v1"] * 5
     assert [c["category"] for c in convs] == ["business_initiated", "business_initiated"]
     assert [c["pricing_type"] for c in convs] == ["free_tier"] * 2
-    msgs, _, _ = reference_classify(_pmp_flow(T("2023-07-03 00:00")), rules="pmp_v2")
+    msgs, _, _ = reference_classify(_pmp_flow(T("2023-07-03 00:00")), rules="pmp_v2",
+                                    service_free_allowance=0)
     assert [m["era"] for m in msgs] == ["pmp_v2"] * 5
     assert sum(m["pricing_type"] == "regular" for m in msgs) == 4
     with pytest.raises(ValueError):
@@ -211,28 +218,36 @@ def test_half_open_intervals():
     assert [m["policy_violation"] for m in msgs] == [False, False, False, True]
 
 
-def test_tie_order_inbound_first_then_input_order():
-    t0 = T("2025-08-04 00:00")
-    # utility delivered at the same instant as the inbound: inbound is processed first
-    rows = [out(t0 - HOUR, "utility", delivered=t0), inb(t0)]
-    msgs, _, _ = reference_classify(rows)
-    assert ct(msgs)[0] == ("utility", "free_customer_service")
-    assert msgs[0]["csw_open"]
-    # cbp_v2: two marketing templates delivered at the same instant: input order decides
-    t1 = T("2023-07-03 00:00")
-    rows = [out(t1 - HOUR, "marketing", delivered=t1, message_id="x"),
-            out(t1 - 2 * HOUR, "marketing", delivered=t1, message_id="y")]
-    msgs, convs, _ = reference_classify(rows)
-    assert [m["opens_conversation"] for m in msgs] == [True, False]
-    assert convs[0]["opened_by"] == 0
-    msgs, convs, _ = reference_classify(rows[::-1])
-    assert [m["opens_conversation"] for m in msgs] == [True, False]
-    assert convs[0]["opened_by"] == 0
-    # cbp_v1: a referral inbound tied with a delivery: inbound first, so it opens an FEP
-    t2 = T("2022-06-01 00:00")
-    rows = [out(t2, delivered=t2), inb(t2, referral=True)]
-    msgs, convs, _ = reference_classify(rows)
+def test_tie_order_inbound_first_then_message_id_then_input_order():
+    # inbound first: a referral tied with a reply listed before it still makes it a free
+    # entry point (the CSW, asked at a time, would not tell the order apart)
+    for day in ("2022-06-01 00:00", "2025-08-04 00:00"):
+        t = T(day)
+        msgs, convs, _ = reference_classify([out(t, delivered=t), inb(t, referral=True)])
+        assert ct(msgs) == [("referral_conversion", "free_entry_point"), (None, None)]
+        assert [c["opened_by"] for c in convs] == [0]
+    # PMP: the referral tied with the reply's send, the reply delivered later
+    t = T("2025-08-04 00:00")
+    msgs, _, _ = reference_classify([out(t, "marketing", delivered=t + HOUR), inb(t, referral=True)])
     assert ct(msgs)[0] == ("referral_conversion", "free_entry_point")
+    # cbp_v2: two marketing templates delivered at one instant: the lower message id opens
+    # the conversation, whatever the input order
+    t1 = T("2023-07-03 00:00")
+    rows = [out(t1 - HOUR, "marketing", delivered=t1, message_id="y"),
+            out(t1 - 2 * HOUR, "marketing", delivered=t1, message_id="x")]
+    for listed in (rows, rows[::-1]):
+        msgs, convs, _ = reference_classify(listed)
+        opener = [r["message_id"] for r, m in zip(listed, msgs) if m["opens_conversation"]]
+        assert opener == ["x"] and len(convs) == 1 and convs[0]["n_messages"] == 2
+    # ids are compared as text, byte by byte: "m10" < "m9"
+    rows = [out(t1, "marketing", message_id="m9"), out(t1, "marketing", message_id="m10")]
+    assert [m["opens_conversation"] for m in reference_classify(rows)[0]] == [False, True]
+    # a row without an id comes after the rows with one; among rows without, input order
+    rows = [out(t1, "marketing"), out(t1, "marketing", message_id="z"), out(t1, "marketing")]
+    msgs, _, _ = reference_classify(rows)
+    assert [m["opens_conversation"] for m in msgs] == [False, True, False]
+    msgs, _, _ = reference_classify([out(t1, "marketing"), out(t1, "marketing")])
+    assert [m["opens_conversation"] for m in msgs] == [True, False]
 
 
 def test_processing_order_is_by_effective_time_not_input_order():
@@ -342,6 +357,74 @@ def test_fep_in_pmp_starts_at_send_time_and_makes_everything_free():
                             start=t0 + HOUR, end=t0 + 73 * HOUR)
 
 
+def test_fep_in_pmp_opens_at_the_first_reply_sent_and_holds_what_is_sent_inside():
+    t0 = T("2025-08-04 00:00")
+    rows = [inb(t0, referral=True),
+            out(t0 + 2 * HOUR, "marketing", delivered=t0 + 3 * HOUR),   # delivered first
+            out(t0 + HOUR, "utility", delivered=t0 + 10 * HOUR),        # sent first: opener
+            out(t0 + 72 * HOUR, "marketing", delivered=t0 + 90 * HOUR),  # sent inside
+            out(t0 + 73 * HOUR, "marketing", delivered=t0 + 73 * HOUR)]  # sent at the end
+    msgs, convs, wins = reference_classify(rows)
+    assert ct(msgs) == [(None, None)] + [("referral_conversion", "free_entry_point")] * 3 + [
+        ("marketing", "regular")]
+    assert [m["opens_conversation"] for m in msgs] == [False, False, True, False, False]
+    assert [m["conversation_id"] for m in msgs] == [None, 0, 0, 0, None]
+    assert convs == [dict(conversation_id=0, business="b1", user="u1", waba="b1", era="pmp_v1",
+                          category="referral_conversion", pricing_type="free_entry_point",
+                          start=t0 + HOUR, end=t0 + 73 * HOUR, n_messages=3, opened_by=2)]
+    assert wins[-1] == dict(kind="free_entry_point", business="b1", user="u1",
+                            start=t0 + HOUR, end=t0 + 73 * HOUR)
+    # the same log in cbp_v2 keeps delivery time: the first reply delivered opens at its
+    # delivery, the reply sent at 72 h is outside (delivered at 90 h), the one sent at 73 h
+    # inside (delivered at 73 h)
+    shift = t0 - T("2024-03-04 00:00")
+    cbp = [dict(r, timestamp=r["timestamp"] - shift,
+                delivered_at=r["delivered_at"] and r["delivered_at"] - shift) for r in rows]
+    msgs, convs, _ = reference_classify(cbp)
+    assert [m["opens_conversation"] for m in msgs] == [False, True, False, True, False]
+    assert ct(msgs) == [(None, None), ("referral_conversion", "free_entry_point"),
+                        ("referral_conversion", "free_entry_point"), ("marketing", "regular"),
+                        ("referral_conversion", "free_entry_point")]
+    assert (convs[0]["start"], convs[0]["end"]) == (T("2024-03-04 03:00"), T("2024-03-07 03:00"))
+
+
+def test_fep_in_pmp_a_member_delivered_before_its_opener_numbers_the_window():
+    # the window is numbered when first met (the member, delivered first), opened by the
+    # reply sent first; the later referral is inside the window and changes nothing
+    t0 = T("2026-10-05 00:00")
+    rows = [out(t0 - HOUR, "marketing"),
+            inb(t0, referral=True),
+            out(t0 + HOUR, "utility", delivered=t0 + 30 * HOUR),
+            out(t0 + 2 * HOUR, delivered=t0 + 2 * HOUR),
+            inb(t0 + 40 * HOUR, referral=True),
+            out(t0 + 80 * HOUR, "marketing")]
+    msgs, convs, _ = reference_classify(rows, service_free_allowance=0)
+    assert ct(msgs) == [("marketing", "regular"), (None, None),
+                        ("referral_conversion", "free_entry_point"),
+                        ("referral_conversion", "free_entry_point"), (None, None),
+                        ("marketing", "regular")]
+    assert [(c["opened_by"], c["start"], c["end"], c["n_messages"]) for c in convs] == [
+        (2, t0 + HOUR, t0 + 73 * HOUR, 2)]
+    assert [m["opens_conversation"] for m in msgs] == [False, False, True, False, False, False]
+
+
+def test_system_rows_neither_open_the_csw_nor_come_from_an_ad():
+    t0 = T("2025-08-04 00:00")
+    rows = [dict(inb(t0, referral=True), message_type="system"),
+            out(t0 + HOUR, "utility"), out(t0 + 2 * HOUR),
+            inb(t0 + 3 * HOUR, message_type="text"), out(t0 + 4 * HOUR, "utility")]
+    msgs, convs, wins = reference_classify(rows)
+    assert convs == []
+    assert ct(msgs) == [(None, None), ("utility", "regular"), ("service", "free_customer_service"),
+                        (None, None), ("utility", "free_customer_service")]
+    assert [m["csw_open"] for m in msgs] == [False, False, False, True, True]
+    assert [m["policy_violation"] for m in msgs] == [False, False, True, False, False]
+    assert [(w["start"], w["end"]) for w in wins] == [(t0 + 3 * HOUR, t0 + 27 * HOUR)]
+    # an outbound row's message_type means nothing to the rules
+    msgs, _, _ = reference_classify([inb(t0), dict(out(t0 + HOUR), message_type="system")])
+    assert ct(msgs)[1] == ("service", "free_customer_service")
+
+
 def test_fep_needs_a_send_within_24h_of_the_referral():
     t0 = T("2025-08-04 00:00")
     rows = [inb(t0, referral=True), out(t0 + DAY, "marketing")]
@@ -377,11 +460,14 @@ def test_referral_during_open_fep_changes_nothing_and_eligibility_is_used_once()
     assert [(w["kind"], w["start"] - t0, w["end"] - t0) for w in wins] == [
         ("customer_service", 0, DAY), ("customer_service", 60 * HOUR, 104 * HOUR),
         ("free_entry_point", HOUR, 73 * HOUR), ("free_entry_point", 81 * HOUR, 153 * HOUR)]
-    # a referral is used once: after its window closes, a later send inside its 24 h ...
-    rows = [inb(t0, referral=True), out(t0 + HOUR, delivered=t0 + HOUR),
-            out(t0 + 20 * HOUR, "marketing", delivered=t0 + 80 * HOUR)]
+    # a referral is used once: a send inside its 24 h delivered after the window closed
+    # opens no second window (CBP: membership by delivery)
+    t1 = T("2023-08-07 00:00")
+    rows = [inb(t1, referral=True), out(t1 + HOUR, delivered=t1 + HOUR),
+            out(t1 + 20 * HOUR, "marketing", delivered=t1 + 80 * HOUR)]
     msgs, convs, _ = reference_classify(rows)
-    assert ct(msgs)[2] == ("marketing", "regular") and len(convs) == 1
+    assert ct(msgs)[2] == ("marketing", "regular") and len(convs) == 2
+    assert [c["category"] for c in convs] == ["referral_conversion", "marketing"]
 
 
 def test_fep_closes_other_conversations_in_cbp():
@@ -615,11 +701,33 @@ def test_service_free_allowance_per_business_and_month():
     assert [m["pricing_type"] for m in msgs] == [
         None, None, "free_customer_service", "regular", "free_customer_service", None,
         "free_customer_service", "regular", None, "regular", "free_customer_service"]
-    msgs, _, _ = reference_classify(rows)
+    msgs, _, _ = reference_classify(rows, service_free_allowance=0)
     assert all(m["pricing_type"] in (None, "regular") for m in msgs)
+    # on by default: 1,000 per number and month, so every service row here is free
+    msgs, _, _ = reference_classify(rows)
+    assert [m["pricing_type"] for m in msgs] == [
+        None, None, "free_customer_service", "free_customer_service", "free_customer_service",
+        None, "free_customer_service", "regular", None, "free_customer_service",
+        "free_customer_service"]
     # not in pmp_v1 (already free) nor under CBP
     msgs, _, _ = reference_classify(rows, service_free_allowance=2, rules="pmp_v1")
     assert ct(msgs)[2] == ("service", "free_customer_service")
+
+
+def test_service_free_allowance_is_1000_by_default_and_ties_go_by_message_id():
+    t0 = T("2026-10-05 00:00")
+    rows = [inb(t0, user="u%d" % k) for k in range(1001)]
+    rows += [out(t0 + HOUR, user="u%d" % k, message_id="m%04d" % (1000 - k)) for k in range(1001)]
+    msgs, _, _ = reference_classify(rows)
+    types = [m["pricing_type"] for m in msgs[1001:]]
+    # all delivered at one instant: the highest id (row of u0) is the 1,001st
+    assert types == ["regular"] + ["free_customer_service"] * 1000
+    msgs, _, _ = reference_classify(rows[::-1])
+    assert [m["pricing_type"] for m in msgs[:1001]] == types[::-1]
+    # without ids, input order
+    plain = [dict(r, message_id=None) for r in rows]
+    msgs, _, _ = reference_classify(plain)
+    assert [m["pricing_type"] for m in msgs[1001:]] == ["free_customer_service"] * 1000 + ["regular"]
 
 
 # --------------------------------------------------------------------------- free tier

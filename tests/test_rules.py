@@ -22,11 +22,20 @@ def test_meta_cbp_v2_example_two_conversations():
 
 @pytest.mark.parametrize(("origin", "charged"), [("2025-08-04", [0, 4]), ("2026-10-05", [0, 2, 3, 4])])
 def test_meta_pmp_examples(origin, charged):
-    r = waconv.classify(
-        log(origin, (0, "out", "marketing"), (2, "in"), (3, "out"), (4, "out", "utility"), (30, "out", "utility"))
-    )
+    # Meta's examples (July 2026) predate the service allowance: it is off here.
+    frame = log(origin, (0, "out", "marketing"), (2, "in"), (3, "out"), (4, "out", "utility"), (30, "out", "utility"))
+    r = waconv.classify(frame, service_free_allowance=0)
     assert [i for i, b in enumerate(r.messages.billable) if b] == charged
     assert len(r.conversations) == 0
+
+
+def test_meta_pmp_v2_example_with_the_default_service_allowance():
+    frame = log("2026-10-05", (0, "out", "marketing"), (2, "in"), (3, "out"), (4, "out", "utility"),
+                (30, "out", "utility"))
+    r = waconv.classify(frame, volume_tiers=None)
+    assert verdicts(r, "pricing_type") == ["regular", None, "free_customer_service", "regular", "regular"]
+    assert verdicts(r, "pricing_category") == ["marketing", None, "service", "utility", "utility"]
+    assert verdicts(r, "cost") == [0.0625, 0.0, 0.0, 0.0068, 0.0068]  # Brazil's list rates
 
 
 def test_pmp_v1_free_types():
@@ -171,6 +180,43 @@ def test_ties_inbound_first():
     r = waconv.classify(log("2022-08-01", (1, "out"), (1, "in")))
     assert verdicts(r, "pricing_category") == ["user_initiated", None]
     assert verdicts(r, "policy_violation") == [False, False]
+    # The CSW is asked at a time, so only a referral shows the order: listed after the
+    # reply it answers at the same instant, it still comes first and makes it free.
+    for origin in ("2022-08-01", "2025-09-01"):
+        r = waconv.classify(log(origin, (1, "out"), (1, "in", None, 0, True)))
+        assert verdicts(r, "pricing_type") == ["free_entry_point", None]
+        assert verdicts(r, "opens_conversation") == [True, False]
+
+
+def verdicts_of(column: pd.Series) -> list:
+    return [None if pd.isna(v) else v for v in column.tolist()]
+
+
+def test_ties_go_by_message_id_whatever_the_input_order():
+    # Two marketing templates delivered at one instant (cbp_v2): the lower id opens the
+    # conversation; ids compare as text, byte by byte ("m10" < "m9").
+    frame = log("2024-03-04", (0, "out", "marketing", 1), (0.5, "out", "marketing", 0.5), (1, "out", "utility", 0))
+    frame["message_id"] = ["m9", "m10", None]
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        r = waconv.classify(frame.iloc[order]).messages.loc[frame.index]
+        assert verdicts_of(r.opens_conversation) == [False, True, True]
+        assert verdicts_of(r.conversation_id) == [0, 0, 1]
+    # A row without an id comes after the rows with one.
+    frame = log("2024-03-04", (0, "out", "marketing"), (0, "out", "marketing"))
+    frame["message_id"] = [None, "z"]
+    assert verdicts(waconv.classify(frame), "opens_conversation") == [False, True]
+
+
+@pytest.mark.parametrize("dtype", [object, "category", "string[python]", "string[pyarrow]", "large_string[pyarrow]",
+                                   "int64", "mixed"])
+def test_tie_order_reads_message_ids_of_any_dtype_as_text(dtype):
+    frame = log("2024-03-04", (0, "out", "marketing"), (0, "out", "marketing"), (0, "out", "utility"),
+                (0, "out", "utility"))
+    ids = {"int64": [9, 10, 7, 8], "mixed": [9, "10", 7, "8"]}.get(dtype, ["9", "10", "7", "8"])
+    frame["message_id"] = pd.Series(ids, dtype=object if dtype in ("int64", "mixed") else dtype)
+    if dtype == "int64":
+        frame["message_id"] = frame["message_id"].astype("int64")
+    assert verdicts(waconv.classify(frame), "opens_conversation") == [False, True, True, False]
 
 
 def test_era_switch_at_waba_local_midnight():
@@ -183,7 +229,7 @@ def test_era_switch_at_waba_local_midnight():
 
 def test_forced_rules_apply_one_era_everywhere():
     frame = log("2022-05-02", (0, "out", "marketing"), (1, "in"), (2, "out"))
-    r = waconv.classify(frame, rules="pmp_v2")
+    r = waconv.classify(frame, rules="pmp_v2", service_free_allowance=0)
     assert verdicts(r, "era") == ["pmp_v2"] * 3
     assert verdicts(r, "pricing_category") == ["marketing", None, "service"]
     assert verdicts(r, "billable") == [True, False, True]
@@ -208,6 +254,15 @@ def test_free_tier_first_n_per_waba_local_month():
     sao_paulo = waconv.classify(frame, free_tier_conversations=2, timezones={"b1": "America/Sao_Paulo"})
     assert verdicts(utc, "pricing_type") == ["free_tier", "free_tier", "free_tier", "regular"]
     assert verdicts(sao_paulo, "pricing_type") == ["free_tier", "free_tier", "regular", "regular"]
+
+
+def test_free_tier_ties_in_start_go_by_the_openers_message_ids():
+    frame = pd.concat([log("2022-03-01", (0, "out", "marketing"), user=f"+551198765432{k}") for k in range(3)],
+                      ignore_index=True)
+    frame["message_id"] = ["c", "a", "b"]
+    for order in ([0, 1, 2], [2, 0, 1]):
+        r = waconv.classify(frame.iloc[order], free_tier_conversations=2).messages.loc[frame.index]
+        assert r.pricing_type.tolist() == ["regular", "free_tier", "free_tier"]
 
 
 def test_free_tier_is_1000_conversations_by_default():
@@ -249,7 +304,85 @@ def test_service_free_allowance():
     frame = log("2026-11-02", (0, "in"), (1, "out"), (2, "out"), (3, "out"))
     r = waconv.classify(frame, service_free_allowance=2)
     assert verdicts(r, "pricing_type") == [None, "free_customer_service", "free_customer_service", "regular"]
-    assert verdicts(waconv.classify(frame), "pricing_type")[1:] == ["regular"] * 3
+    assert verdicts(waconv.classify(frame, service_free_allowance=0), "pricing_type")[1:] == ["regular"] * 3
+    assert verdicts(r, "cost")[1:] == [0.0, 0.0, 0.0068]
+
+
+def test_service_allowance_is_on_by_default_1000_per_number_and_month_ties_by_message_id():
+    # 1,001 users answered at one delivery instant, plus one reply from another number.
+    users = [f"+5511987{k:06d}" for k in range(1001)]
+    inbound = pd.concat([log("2026-11-02", (0, "in"), user=u) for u in users], ignore_index=True)
+    replies = pd.concat([log("2026-11-02", (1, "out"), user=u) for u in users], ignore_index=True)
+    replies["message_id"] = [f"wamid.{1000 - k:04d}" for k in range(1001)]
+    other = log("2026-11-02", (0, "in"), (1, "out"), business="b2", user=users[0])
+    frame = pd.concat([inbound, replies, other], ignore_index=True)
+    for shuffled in (frame, frame.sample(frac=1, random_state=7)):
+        r = waconv.classify(shuffled).messages.loc[frame.index]
+        types = r.pricing_type.tolist()
+        # wamid.1000 (user 0) is the 1,001st of b1's month; b2 has its own 1,000
+        assert types[1001] == "regular"
+        assert types[1002:2002] == ["free_customer_service"] * 1000
+        assert types[-1] == "free_customer_service"
+        assert r.cost.tolist()[1001] == 0.0068 and r.cost.sum() == pytest.approx(0.0068)
+    off = waconv.classify(frame, service_free_allowance=0).messages
+    assert (off.pricing_type[off.direction == "outbound"] == "regular").all()
+
+
+def test_direct_send_utility_and_authentication_outside_the_csw_are_charged_templates():
+    # A text sent with category utility or authentication (Direct Send, since 2026-07-31)
+    # is given as template_category: charged at that category's rate, never a violation.
+    for origin in ("2025-08-04", "2026-10-05"):
+        frame = log(origin, (0, "out", "utility"), (1, "out", "authentication"), (2, "out"))
+        frame["message_type"] = "text"
+        r = waconv.classify(frame, volume_tiers=None)  # the card's list rate
+        assert verdicts(r, "pricing_category") == ["utility", "authentication", "service"]
+        assert verdicts(r, "pricing_type")[:2] == ["regular", "regular"]
+        assert verdicts(r, "policy_violation") == [False, False, True]
+        assert verdicts(r, "csw_open") == [False, False, False]
+        assert verdicts(r, "cost")[:2] == [0.0068, 0.0068]  # Brazil's utility and authentication rates
+        assert verdicts(r, "rate")[:2] == [0.0068, 0.0068]
+
+
+def test_inbound_system_rows_never_open_the_csw_nor_count_as_referrals():
+    frame = log("2025-08-04", (0, "in", None, 0, True), (1, "out", "utility"), (2, "out"), (3, "in"),
+                (4, "out", "utility"))
+    frame["message_type"] = ["system", "text", "system", "text", "text"]  # outbound: meaningless
+    r = waconv.classify(frame)
+    assert verdicts(r, "pricing_type") == [None, "regular", "free_customer_service", None, "free_customer_service"]
+    assert verdicts(r, "pricing_category") == [None, "utility", "service", None, "utility"]
+    assert verdicts(r, "policy_violation") == [False, False, True, False, False]
+    assert verdicts(r, "csw_open") == [False, False, False, True, True]
+    assert r.windows.start.tolist() == [pd.Timestamp("2025-08-04 03:00", tz="UTC")]
+    assert r.windows.kind.tolist() == ["customer_service"]
+    assert len(r.conversations) == 0
+    # the same rows as text messages: the referral opens a free entry point, the CSW opens at 0
+    r = waconv.classify(frame.assign(message_type="text"))
+    assert verdicts(r, "pricing_type")[1:3] == ["free_entry_point", "free_entry_point"]
+    # csw_refreshing still applies to the other rows
+    r = waconv.classify(frame, csw_refreshing=lambda f: f["message_type"] != "text")
+    assert verdicts(r, "pricing_type")[4] == "regular"
+
+
+def test_pmp_free_entry_point_opens_at_the_first_reply_sent_and_frees_what_is_sent_inside():
+    # Sent at 1 h but delivered at 10 h, the utility template is the first reply: the window
+    # is [1 h, 73 h) of send times. The one sent at 72 h is free though delivered at 90 h.
+    rows = [(0, "in", None, 0, True), (2, "out", "marketing", 1), (1, "out", "utility", 9),
+            (72, "out", "marketing", 18), (73, "out", "marketing")]
+    r = waconv.classify(log("2025-08-04", *rows))
+    assert verdicts(r, "pricing_type") == [None, "free_entry_point", "free_entry_point", "free_entry_point", "regular"]
+    assert verdicts(r, "opens_conversation") == [False, False, True, False, False]
+    assert verdicts(r, "conversation_id") == [None, 0, 0, 0, None]
+    assert verdicts(r, "cost") == [0.0, 0.0, 0.0, 0.0, 0.0625]
+    c = r.conversations
+    assert (c.opened_by.tolist(), c.n_messages.tolist()) == ([2], [3])
+    assert c.start.tolist() == [pd.Timestamp("2025-08-04 01:00", tz="UTC")]
+    assert c.end.tolist() == [pd.Timestamp("2025-08-07 01:00", tz="UTC")]
+    # CBP keeps delivery time: opened by the reply delivered first, at its delivery; the
+    # message delivered at 90 h is outside, the one delivered at 73 h inside.
+    r = waconv.classify(log("2024-03-04", *rows))
+    assert verdicts(r, "pricing_type") == [None, "free_entry_point", "free_entry_point", "regular", "free_entry_point"]
+    assert verdicts(r, "opens_conversation") == [False, True, False, True, False]
+    assert r.conversations.start[0] == pd.Timestamp("2024-03-04 03:00", tz="UTC")
 
 
 def test_csw_refreshing_column():
