@@ -333,3 +333,13 @@ def test_rate_card_currency_is_a_three_letter_code():
         waconv.RateCards([card, "USD"])
     with pytest.raises(waconv.InputError, match="a mapping of market"):
         waconv.RateCard(dt.date(2026, 7, 1), "PMP", "USD", {"India": 0.01})
+
+
+def test_sparse_columns_waconv_reads_are_read_densely():
+    # A Sparse message_id reached the tie-break's Arrow conversion, which raised ArrowTypeError.
+    frame = pd.concat([one_row(), one_row()], ignore_index=True).assign(
+        message_id=pd.Series(["m1", "m1"], dtype="Sparse[object]"),
+        direction=pd.Series(["inbound", "inbound"], dtype="Sparse[object]"))
+    messages = waconv.classify(frame, price=False).messages
+    assert messages["duplicate"].tolist() == [False, True]
+    assert isinstance(messages["message_id"].dtype, pd.SparseDtype)  # the input column comes back as given

@@ -144,6 +144,8 @@ def _column(frame: pd.DataFrame, name: Hashable) -> pd.Series:
     found = frame[name]
     if isinstance(found, pd.DataFrame):  # the name labels several columns: which one is meant is unknowable
         raise InputError(name, None, f"{found.shape[1]} columns have this name; keep one (rename or drop the others)")
+    if isinstance(found.dtype, pd.SparseDtype):  # every reader below expects dense values
+        found = found.sparse.to_dense()
     found = without_string_views(found)
     _check_values(found, name)
     return found
