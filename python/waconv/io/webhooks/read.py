@@ -124,8 +124,8 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     carries no ``metadata``: fill it before classifying; and a bare ``changes[]`` element
     (``{"field": "messages", "value": {...}}``). Where the WABA id is unknown (no
     ``entry[].id``: bare values and changes), ``waba`` is the one WABA the input shows for
-    that business phone number id, else SPEC's default, the business phone number id, so
-    classify takes the rows as they are. Changes of other
+    that business phone number id, else the business phone number id (the default of
+    docs/rules.md §Input columns), so classify takes the rows as they are. Changes of other
     fields (``account_update``, ...) and value-level ``errors`` carry no messages and are
     skipped. Anything else (analytics responses, bare pricing objects) is rejected.
     """
@@ -181,7 +181,7 @@ def _phones_of_bsuids(pairs: list[tuple[pa.Array, pa.Array]], *tables: dict[str,
     return dict(zip(smallest["bsuid"].to_pylist(), smallest["phone_min"].to_pylist()))
 
 
-# The user's ids and country as each row's own payload carries them (SPEC §2).
+# The user's ids and country as each row's own payload carries them (docs/rules.md §Identity).
 IDENTITY = ("user_phone", "user_bsuid", "user_country")
 
 
