@@ -343,3 +343,14 @@ def test_sparse_columns_waconv_reads_are_read_densely():
     messages = waconv.classify(frame, price=False).messages
     assert messages["duplicate"].tolist() == [False, True]
     assert isinstance(messages["message_id"].dtype, pd.SparseDtype)  # the input column comes back as given
+
+
+def test_an_all_null_text_delivery_column_leaves_the_naive_timestamps_as_given():
+    # Found by the long fuzz run: the empty delivered_at counted as text, so the naive
+    # timestamp column beside it came back localized to UTC.
+    naive = pd.Series(pd.arrays.ArrowExtensionArray(pa.array([946684800000] * 2, type=pa.timestamp("ms"))))
+    frame = pd.concat([one_row(), one_row()], ignore_index=True).assign(
+        timestamp=naive, delivered_at=object_column([None, None]))
+    messages = waconv.classify(frame, price=False).messages
+    pd.testing.assert_series_equal(messages["timestamp"], frame["timestamp"])
+    pd.testing.assert_series_equal(messages["delivered_at"], frame["delivered_at"])

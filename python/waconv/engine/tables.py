@@ -126,7 +126,10 @@ def time_columns(
     the messages can be classified again.
     """
     names = resolve_columns(frame, columns)
-    text = {name: _is_text(frame[names[name]]) for name in ("timestamp", "delivered_at") if name in names}
+    # An all-null text column holds no time to convert: it comes back as given, and does not
+    # force a naive datetime column beside it to UTC.
+    text = {name: _is_text(frame[names[name]]) and bool(frame[names[name]].notna().any())
+            for name in ("timestamp", "delivered_at") if name in names}
     if not any(text.values()):
         return {}
     out: dict[Hashable, Any] = {}
