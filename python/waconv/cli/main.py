@@ -151,11 +151,17 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if args.json:
         write_text(json.dumps(responses[0] if len(responses) == 1 else {r["id"]: r for r in responses}, indent=2),
                    args.output)
-    elif fmt is None:
+    else:
+        _show(table, args.output, fmt)
+    return 0
+
+
+def _show(table: Any, output: str | None, fmt: str | None) -> None:
+    """The table as printed text without -o, else in the format -o chose."""
+    if fmt is None:
         write_text(table_text(table), None)
     else:
-        write_output(table, args.output, fmt)
-    return 0
+        write_output(table, output, fmt)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -168,10 +174,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         advance(f"{len(events):,} rows", "compare")
         table = compare(events, rules=args.rules_list, **options)
         advance("done")
-    if fmt is None:
-        write_text(table_text(table), None)
-    else:
-        write_output(table, args.output, fmt)
+    _show(table, args.output, fmt)
     return 0
 
 
