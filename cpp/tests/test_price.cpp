@@ -28,8 +28,9 @@ PricingTables small_tables() {
   t.rate[t.cell(0, 0, 1)] = 0.0068;  // Brazil utility
   t.rate[t.cell(0, 1, 2)] = 0.0077;  // Other authentication
   t.rate[t.cell(0, 1, 3)] = 0.0280;  // Other authentication-international
-  t.bands.resize(2 * 5);
+  t.bands.resize(2 * 5);  // one band set
   t.bands[0 * 5 + 1] = {{0, 2, 0.01, 0}, {3, std::numeric_limits<std::int64_t>::max(), 0.005, 1}};
+  t.band_set_of = {0, 0};  // in force in both periods
   return t;
 }
 

@@ -1,8 +1,10 @@
 """Volume tiers for PMP utility and authentication messages (docs/rules.md §Volume tiers).
 
-waconv ships Meta's own USD table effective 2026-04-01 (``data/volume_tiers/``; not applied
-by default yet, see docs/rules.md §Volume tiers). You pass a table, as a CSV file or a
-DataFrame with these columns (one row per band), or Meta's file as it is (below)::
+waconv ships Meta's own USD table effective 2026-04-01 (``data/volume_tiers/``) and applies
+it by default from that date (``volume_tiers=True``); no table of Meta's before it is public.
+``volume_tiers=None`` (or False) turns tiers off. You may pass your own table instead, as a
+CSV file or a DataFrame with these columns (one row per band), or Meta's file as it is
+(below); it then applies at every date::
 
     Market,Category,Tier,Rate
     India,utility,0:750000,0.0014
@@ -28,11 +30,15 @@ are not read: the Rate column is the rate.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from os import PathLike
+from pathlib import Path
 from typing import Any, Union
 
 from waconv._errors import InputError
@@ -42,6 +48,7 @@ from waconv.pricing.rate_cards import (
     check_source,
     check_unique_header,
     csv_rows,
+    currency_code,
     parse_rate,
     read_source,
     shown,
@@ -275,3 +282,39 @@ def as_tier_table(value: Any) -> TierTable | None:
         return TierTable.from_csv(value)
     raise InputError("volume_tiers", None, "expected a CSV path, a text stream, a pandas DataFrame or a TierTable, "
                      f"got {_type_name(value)}")
+
+
+def tier_choice(value: Any) -> TierTable | bool:
+    """volume_tiers= as True (Meta's shipped tables, by date), False (no tiers) or a user table."""
+    if value is True:
+        return True
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float)):  # volume_tiers=1 is a slip, not a table or a switch
+        raise InputError("volume_tiers", None, f"expected True, False/None or a tier table, got {value!r}")
+    table = as_tier_table(value)
+    assert table is not None
+    return table
+
+
+@dataclass(frozen=True)
+class DatedTiers:
+    """A shipped tier table: Meta's bands for one currency from its effective date (WABA-local)."""
+
+    currency: str
+    effective: dt.date
+    table: TierTable
+
+
+@lru_cache(maxsize=1)
+def shipped_tiers() -> tuple[DatedTiers, ...]:
+    """The tables in ``data/volume_tiers/``, named ``<currency>_<YYYY-MM-DD>.csv``, by date."""
+    folder = resources.files("waconv.pricing") / "data" / "volume_tiers"
+    found = []
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"([a-z]{3})_(\d{4}-\d{2}-\d{2})\.csv", entry.name)
+        if match:
+            table = TierTable.from_csv(Path(str(folder / entry.name)))
+            found.append(DatedTiers(currency_code(match.group(1), "currency"), dt.date.fromisoformat(match.group(2)),
+                                    table))
+    return tuple(sorted(found, key=lambda d: (d.currency, d.effective)))
