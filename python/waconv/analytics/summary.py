@@ -166,6 +166,18 @@ def summary(
     return out
 
 
+def costs_by_currency(messages: pd.DataFrame) -> pd.Series:
+    """The bill of a messages table per currency, sorted by code (charged units with no rate,
+    cost NaN, are left out as ``messages.cost.sum()`` leaves them out; pricing warned of them).
+    Costs of two currencies are never added: waconv does not convert."""
+    if "cost" not in messages.columns or "currency" not in messages.columns:
+        return pd.Series(dtype=np.float64)
+    known = messages["currency"].notna().to_numpy()
+    cost = messages["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[known]
+    currency = messages["currency"].astype("str").to_numpy()[known]
+    return pd.Series(cost).groupby(currency, sort=True).sum().rename_axis("currency").rename("cost")
+
+
 def requested_dimensions(dimensions: Iterable[str] | str) -> set[str]:
     """The dimension names asked for, upper-cased and checked."""
     if isinstance(dimensions, str):
