@@ -120,3 +120,21 @@ def test_command_line_currency_option(tmp_path):
                           "--currency", "waba-in=rupee"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert "option --currency: expected a 3-letter currency code" in bad.stderr
+
+
+def test_daily_cost_refuses_to_stack_two_currencies():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = pd.concat([sends("waba-in", "2026-11-03", *TRAFFIC), sends("waba-us", "2026-11-04", *TRAFFIC)],
+                      ignore_index=True)
+    r = waconv.classify(frame, currencies={"waba-in": "INR"})
+    with pytest.raises(waconv.InputError, match=r"several currencies \(INR, USD\).*currency='INR'"):
+        r.plot.daily_cost()
+    ax = r.plot.daily_cost(currency="INR")
+    heights = sum(p.get_height() for p in ax.patches)
+    assert heights == pytest.approx(r.messages.cost[r.messages.waba == "waba-in"].sum())
+    assert ax.get_ylabel() == "cost (INR)"
+    plt.close("all")
