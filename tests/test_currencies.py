@@ -94,11 +94,21 @@ def test_an_unknown_waba_key_warns_like_timezones():
     assert (m.currency == "USD").all()
 
 
-def test_inr_wabas_get_no_usd_tiers():
-    # The USD table's rates are dollars: an INR WABA is tiered only by an INR table.
-    frame = sends("waba-in", "2026-11-03", (INDIA, "utility"))
+def test_inr_wabas_are_tiered_by_the_inr_table_from_its_date():
+    # INR tiers ship from 2026-10-01 (North America utility: 0.2491 to 80,000, then 0.2366).
+    # The USD table's rates are dollars: before that date an INR WABA is not tiered at all.
+    us = "+12025550123"
+    october = pd.Timestamp("2026-10-05", tz="UTC") + pd.to_timedelta(range(0, 80_001 * 2, 2), unit="s")
+    frame = pd.DataFrame({"business": "b", "waba": "waba-in", "user": us, "timestamp": october,
+                          "direction": "outbound", "template_category": "utility", "delivered_at": october,
+                          "message_id": [f"m{k}" for k in range(len(october))]})
+    m = waconv.classify(frame, currencies={"waba-in": "INR"}).messages
+    assert (m.cost[:80_000] == 0.2491).all() and (m.tier[:80_000] == "0:80000").all()
+    assert m.cost.iloc[-1] == 0.2366 and m.tier.iloc[-1] == "80001:750000"
+    assert (m.currency == "INR").all()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", waconv.WaconvWarning)
+        frame = sends("waba-in", "2026-09-03", (INDIA, "utility"))
         usd = waconv.classify(frame).messages
         inr = waconv.classify(frame, currencies={"waba-in": "INR"}).messages
     assert usd.tier.iloc[0] == "0:25000000" and usd.cost.iloc[0] == 0.0014

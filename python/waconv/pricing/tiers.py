@@ -26,6 +26,10 @@ last five columns once per section; one row per band, the market named on its fi
 only, bounds with thousands separators (``"100,001"``), ``--`` for an open top band and
 ``n/a`` in every cell of a section that does not apply. "Rate type" and "vs. List rate"
 are not read: the Rate column is the rate.
+
+A long layout, one row per band numbered from 0 with its inclusive upper bound (blank for
+the open top band), is read too: ``market,currency,category,band,up_to,rate`` (the INR
+table of 2026-10-01 shipped in ``data/volume_tiers/`` is in it).
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ class TierTable:
         if meta is not None:
             return cls(_meta_bands(rows, meta, name), name)
         (header_line, header), body = rows[0], rows[1:]
+        if {cell.strip().lower() for cell in header} >= set(_LONG):
+            return cls(_long_bands(header, header_line, body, name), name)
         return cls(_bands(header, header_line, body, name), name)
 
     @classmethod
@@ -155,6 +161,48 @@ def _bands(header: list[str], header_line: int | None, body: list[tuple[int, lis
         label = f"{lower}:{'MAX' if upper == MAX else upper}"
         bands.append((line, Band(cells["market"], category, lower, upper, rate, label)))
     _check_overlaps(bands, name)
+    return tuple(b for _, b in bands)
+
+
+_LONG = ("market", "category", "band", "up_to", "rate")
+
+
+def _long_bands(header: list[str], header_line: int, body: list[tuple[int, list[str]]],
+                name: str) -> tuple[Band, ...]:
+    """Bands numbered 0, 1, ... per market and category, each from the last one's bound + 1."""
+    columns = [cell.strip().lower() for cell in header]
+    check_unique_header(columns, header_line, name)
+    position = {column: columns.index(column) for column in _LONG}
+    markets = set(market_reference().markets)
+    last: dict[tuple[str, str], tuple[int, int]] = {}  # (market, category) -> (band, upper)
+    bands: list[tuple[int, Band]] = []
+    for line, row in body:
+        check_row_width(row, header, line, name)
+        cells = {column: (row[i].strip() if i < len(row) else "") for column, i in position.items()}
+        market, category = cells["market"], _category(cells["category"])
+        if market not in markets:
+            raise InputError("market", line, f"unknown market {shown(market)}", file=name)
+        if category not in CATEGORIES:
+            raise InputError("category", line, f"tiers apply to {', '.join(CATEGORIES)}, not "
+                             f"{shown(cells['category'])}", file=name)
+        number, upper_previous = last.get((market, category), (-1, -1))
+        if upper_previous == MAX:
+            raise InputError("band", line, f"a band after the open top band of {market} {category}", file=name)
+        if cells["band"] != str(number + 1):
+            raise InputError("band", line, f"band {shown(cells['band'])} of {market} {category}: expected "
+                             f"{number + 1} (bands are numbered from 0 in order)", file=name)
+        lower = upper_previous + 1 if number >= 0 else 0
+        upper = MAX if not cells["up_to"] else _bound(cells["up_to"], cells["up_to"], name, line)
+        if upper < max(lower, 1):
+            raise InputError("up_to", line, f"band {number + 1} of {market} {category} ends at {upper}, before it "
+                             f"starts ({lower})", file=name)
+        rate = parse_rate(cells["rate"], name, line, "rate")
+        if math.isnan(rate):
+            raise InputError("rate", line, f"rate {shown(cells['rate'])}: a tier band needs a rate", file=name)
+        last[(market, category)] = (number + 1, upper)
+        bands.append((line, Band(market, category, lower, upper, rate, f"{lower}:{'MAX' if upper == MAX else upper}")))
+    if not bands:
+        raise InputError(None, header_line, "no tier band below the header", file=name)
     return tuple(b for _, b in bands)
 
 
