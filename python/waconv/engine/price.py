@@ -111,7 +111,8 @@ def _build_plan(sets: list[RateCards], tiers: TierTable | bool, extra_countries:
             for p, day in enumerate(starts):
                 in_force = [i for i in of_model if card_list[i].effective <= day]
                 # Before a model's first card its earliest card applies (what-if pricing of old
-                # logs), in the default currency only: a local card must be in force (SPEC §6).
+                # logs), in the default currency only: a local card must be in force, never
+                # stood in for (docs/rules.md §Rate cards).
                 chosen = in_force[-1] if in_force else (of_model[0] if of_model and k == 0 else -1)
                 card_of[(k * len(MODELS) + m) * len(starts) + p] = chosen
         rate, source = _rates_with_fallback(cards, markets)
