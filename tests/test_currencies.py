@@ -148,3 +148,17 @@ def test_daily_cost_refuses_to_stack_two_currencies():
     assert heights == pytest.approx(r.messages.cost[r.messages.waba == "waba-in"].sum())
     assert ax.get_ylabel() == "cost (INR)"
     plt.close("all")
+
+
+def test_a_free_entry_point_window_of_an_inr_waba_is_in_inr():
+    # A click-to-WhatsApp entry opens a free entry point window: a conversation row in the
+    # PMP eras too, whose card (for its currency) is a per-message one, not a CBP card.
+    start = pd.Timestamp("2026-11-03", tz="UTC")
+    times = [start, start + pd.Timedelta(minutes=5)]
+    frame = pd.DataFrame({"business": "b", "waba": "waba-in", "user": INDIA, "timestamp": times,
+                          "direction": ["inbound", "outbound"], "template_category": [None, "marketing"],
+                          "delivered_at": [pd.NaT, times[1]], "referral": [True, False]})
+    r = waconv.classify(frame, currencies={"waba-in": "INR"})
+    assert r.messages.pricing_type.iloc[1] == "free_entry_point"
+    assert r.messages.currency.iloc[1] == "INR"
+    assert r.conversations.currency.tolist() == ["INR"] and r.conversations.cost.tolist() == [0.0]

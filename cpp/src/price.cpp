@@ -186,9 +186,12 @@ std::vector<ConversationCharge> price_conversations(const Pricer& p, Classificat
       }
       const bool regular = c.pricing_type[i] == code(PricingType::regular);
       const std::int8_t currency = p.currency(row);
-      const std::int16_t card = p.card(period, PricingModel::cbp, currency);
+      // Free entry point windows of the PMP eras are conversations too: their card (for the
+      // currency; they cost nothing) is a per-message one.
+      const PricingModel model = model_of(static_cast<Era>(c.era[i]));
+      const std::int16_t card = p.card(period, model, currency);
       const auto [rate, source] = regular ? p.list_rate(card, market, static_cast<PricingCategory>(c.category[i]),
-                                                        PricingModel::cbp)
+                                                        model)
                                           : std::pair<double, std::int16_t>{0.0, -1};
       out.market[i] = static_cast<std::int8_t>(market);
       out.currency[i] = currency_of(card, currency);
