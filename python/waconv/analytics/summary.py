@@ -126,7 +126,8 @@ def summary(
     where the input has a ``business_display_phone`` column, else the ``business`` id),
     ``volume`` (messages or conversations)
     and ``cost`` (NaN when the result was classified with ``price=False``, or when a
-    charged unit in the group had no rate). Charged PMP messages outside any volume-tier
+    charged unit in the group had no rate), in the row's WABA's currency: rows are per WABA
+    and each WABA is billed in one currency (classify's ``currencies``), so no row adds two. Charged PMP messages outside any volume-tier
     band have tier ``"0:MAX"``, as Meta reports marketing. COUNTRY and TIER need a priced
     result. Rows are ordered by analytics, waba, start and the dimension values (text order,
     nulls last). Value spellings: docs/analytics.md.
