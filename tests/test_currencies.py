@@ -162,3 +162,17 @@ def test_a_free_entry_point_window_of_an_inr_waba_is_in_inr():
     assert r.messages.pricing_type.iloc[1] == "free_entry_point"
     assert r.messages.currency.iloc[1] == "INR"
     assert r.conversations.currency.tolist() == ["INR"] and r.conversations.cost.tolist() == [0.0]
+
+
+def test_a_user_tier_table_is_for_the_default_currency_only():
+    # Its rates are dollars: the INR WABA keeps the INR table (North America 0.2491 to 80,000).
+    table = "Market,Category,Tier,Rate\nNorth America,utility,0:MAX,0.001\n"
+    frame = pd.concat([sends("waba-in", "2026-11-03", ("+12025550123", "utility")),
+                       sends("waba-us", "2026-11-03", ("+12025550123", "utility"))], ignore_index=True)
+    import io
+
+    m = waconv.classify(frame, currencies={"waba-in": "INR"}, volume_tiers=io.StringIO(table)).messages
+    assert m.cost.tolist() == [0.2491, 0.001]
+    assert m.tier.tolist() == ["0:80000", "0:MAX"]
+    off = waconv.classify(frame, currencies={"waba-in": "INR"}, volume_tiers=None).messages
+    assert off.tier.isna().all() and off.cost.tolist() == [0.2491, 0.0034]

@@ -92,7 +92,10 @@ def _build_plan(sets: list[RateCards], tiers: TierTable | bool, extra_countries:
     countries = sorted(set(reference.countries) | extra_countries)
     markets = reference.markets
     currencies = [s.currency for s in sets]
-    dated = [d for d in shipped_tiers() if d.currency in currencies] if tiers is True else []
+    # A user table stands in for the default currency's shipped tables only (its rates are in
+    # that currency); tiers=False turns every table off.
+    tiered = currencies if tiers is True else currencies[1:] if tiers is not False else []
+    dated = [d for d in shipped_tiers() if d.currency in tiered]
     switches = sorted(reference.switch_dates() | {c.effective for s in sets for c in s.cards}
                       | {d.effective for d in dated})
     starts = [BEGINNING, *switches]
@@ -170,9 +173,10 @@ def _dated_bands(tiers: TierTable | bool, dated: list[DatedTiers], currencies: l
     if isinstance(tiers, TierTable):
         for p in range(len(starts)):
             band_set_of[p] = band_set(tiers, frozenset())
-        return bands or [[] for _ in range(slots)], band_set_of, labels
     pmp = MODELS.index("PMP")
     for k, currency in enumerate(currencies):
+        if k == 0 and isinstance(tiers, TierTable):
+            continue
         own = [d for d in dated if d.currency == currency]
         for p, day in enumerate(starts):
             in_force = [d for d in own if d.effective <= day]
