@@ -76,6 +76,11 @@ def test_a_currency_without_a_card_in_force_is_an_input_error():
     with pytest.raises(waconv.InputError, match=r"column 'currencies', row 3: WABA 'waba-in' is billed in INR, "
                                                 r"but no INR card is in force on 2025-09-10"):
         waconv.classify(frame, currencies={"waba-in": "INR"})
+    # 02:00 UTC on the card's day is still September 30 in Sao Paulo: the date is the WABA's.
+    late = sends("waba-br", "2025-10-01 02:00", (BRAZIL, "marketing"))
+    with pytest.raises(waconv.InputError, match=r"no INR card is in force on 2025-09-30 \(America/Sao_Paulo;"):
+        waconv.classify(late, currencies={"waba-br": "INR"}, timezones={"waba-br": "America/Sao_Paulo"})
+    assert waconv.classify(late, currencies={"waba-br": "INR"}).messages.cost.iloc[0] == 4.5808
     cbp = sends("waba-in", "2024-11-04", (INDIA, "marketing"))  # no INR card of the CBP eras
     with pytest.raises(waconv.InputError, match="no INR card is in force on 2024-11-04"):
         waconv.classify(cbp, currencies={"waba-in": "INR"})

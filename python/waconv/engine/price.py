@@ -391,12 +391,13 @@ def check_cards_in_force(plan: PricingPlan, gaps: Mapping[str, Any], canonical: 
             continue
         currency = plan.currencies[code]
         delivered = int(canonical.delivered_at[row])
+        zone = canonical.time_zones[int(canonical.waba[row])]  # cards switch at WABA-local midnight
         when = pd.Timestamp(delivered if delivered != np.iinfo(np.int64).min else int(canonical.timestamp[row]),
-                            tz="UTC")
+                            tz="UTC").tz_convert(zone)
         waba = canonical.waba_values[int(canonical.waba[row])]
         dates = ", ".join(sorted({c.effective.isoformat() for c in plan.cards if c.currency == currency}))
         raise InputError("currencies", row, f"WABA {waba!r} is billed in {currency}, but no {currency} card is in "
-                         f"force on {when:%Y-%m-%d} (waconv ships {currency} cards effective {dates}; "
+                         f"force on {when:%Y-%m-%d} ({zone}; waconv ships {currency} cards effective {dates}; "
                          "it never converts from another currency)")
 
 
