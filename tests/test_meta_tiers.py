@@ -104,3 +104,32 @@ def test_shipped_meta_tier_table_is_meta_file():
     digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
     assert digest == "78245f8a0115201b988a2f9e1d0ffae020532b130b98de3b90a016bb47a82127"
     assert TierTable.from_csv(shipped).bands == TierTable.from_csv(META_TIERS).bands
+
+
+LONG = Path(__file__).resolve().parent / "fixtures" / "rate_cards" / "inr_volume_tiers_2026-10-01_long.csv"
+
+
+def test_reads_the_long_tier_layout_band_by_band():
+    # market,currency,category,band,up_to,rate: band n starts after band n-1's up_to.
+    with LONG.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    table = TierTable.from_csv(LONG)
+    assert len(table.bands) == len(rows) == 672
+    for row, band in zip(rows, table.bands):
+        assert (band.market, band.category.replace("_", "-"), band.rate) == (row["market"], row["category"],
+                                                                            float(row["rate"]))
+        assert band.upper == (int(row["up_to"]) if row["up_to"] else MAX)
+    india = [(b.label, b.rate) for b in table.bands if (b.market, b.category) == ("India", "utility")]
+    assert india[:2] == [("0:25000000", 0.115), ("25000001:50000000", 0.1081)]
+    assert india[-1] == ("300000001:MAX", 0.0805)
+    shipped = Path(waconv.__file__).parent / "pricing" / "data" / "volume_tiers" / "inr_2026-10-01.csv"
+    assert shipped.read_bytes() == LONG.read_bytes()
+
+
+def test_long_layout_errors_name_line_and_column():
+    text = LONG.read_text(encoding="utf-8").replace("Argentina,INR,utility,2,", "Argentina,INR,utility,3,", 1)
+    with pytest.raises(InputError, match=r"line 4, column 'band': band '3' of Argentina utility: expected 2"):
+        TierTable.from_csv(io.StringIO(text))
+    text = LONG.read_text(encoding="utf-8").replace("Argentina,INR,utility,1,1000000", "Argentina,INR,utility,1,50", 1)
+    with pytest.raises(InputError, match=r"line 3, column 'up_to': band 1 of Argentina utility ends at 50"):
+        TierTable.from_csv(io.StringIO(text))

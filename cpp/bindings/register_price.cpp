@@ -63,7 +63,9 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
                const Column<std::uint8_t>& auth_international, const Column<std::int16_t>& card_of,
                std::int32_t card_count, const Column<double>& rate, const Column<std::int16_t>& rate_source,
                const std::vector<std::vector<Band>>& bands, const Column<std::int16_t>& auth_primary_country,
-               const Column<std::int64_t>& auth_start, const Column<std::int64_t>& card_effective, int threads) {
+               const Column<std::int64_t>& auth_start, const Column<std::int64_t>& card_effective,
+               std::int32_t currency_count, const Column<std::int16_t>& band_set_of,
+               const std::optional<Column<std::int8_t>>& waba_currency, int threads) {
   const std::size_t n = result.messages.era.size();
   waconv::EventColumns events;
   events.size = n;
@@ -74,7 +76,8 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   const auto users = static_cast<std::size_t>(user_country.size());
   waconv::PricingInputs inputs{data_of<std::int16_t>(user_country, users, "user_country", "user"),
                                data_of<std::int16_t>(country_override, n, "user_country"),
-                               data_of<std::int32_t>(portfolio, n, "portfolio"), static_cast<std::int32_t>(users)};
+                               data_of<std::int32_t>(portfolio, n, "portfolio"), static_cast<std::int32_t>(users),
+                               data_of<std::int8_t>(waba_currency, time_zones.size(), "waba_currency", "WABA")};
 
   waconv::PricingTables tables;
   for (const auto& [y, m, d] : switches) tables.switches.push_back({y, m, d});
@@ -88,6 +91,8 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   tables.rate = to_vector(rate);
   tables.rate_source = to_vector(rate_source);
   tables.card_effective = to_vector(card_effective);
+  tables.currency_count = currency_count;
+  tables.band_set_of = to_vector(band_set_of);
   for (const auto& list : bands) {
     auto& out = tables.bands.emplace_back();
     for (const auto& [lower, upper, value, label] : list) out.push_back({lower, upper, value, label});
@@ -119,6 +124,8 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   gaps["before_first_card"] = prices.gaps.before_first_card;
   gaps["borrowed"] = prices.gaps.borrowed;
   gaps["borrowed_from"] = to_numpy(std::move(prices.gaps.borrowed_from));
+  gaps["borrowed_by_card_cell"] = to_numpy(std::move(prices.gaps.borrowed_by_card_cell));
+  gaps["first_without_card"] = to_numpy(std::move(prices.gaps.first_without_card));
   gaps["unknown_by_category_market"] = to_numpy(std::move(prices.gaps.unknown_by_category_market));
   py::dict out;
   out["messages"] = messages;
@@ -146,6 +153,7 @@ void register_price(py::module_& m) {
         py::arg("country_count"), py::arg("market_count"), py::arg("other_market"), py::arg("market_of"),
         py::arg("auth_international"), py::arg("card_of"), py::arg("card_count"), py::arg("rate"),
         py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),
-        py::arg("card_effective"), py::arg("threads") = 0,
+        py::arg("card_effective"), py::arg("currency_count"), py::arg("band_set_of"),
+        py::arg("waba_currency") = py::none(), py::arg("threads") = 0,
         "Phase 2: markets, rate cards, tiers and costs; rewrites authentication_international categories.");
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <tuple>
 
 #include "parallel.hpp"
@@ -46,8 +47,13 @@ class Pricer {
 
   std::int16_t country(std::size_t row) const { return in_.country(e_, row); }
 
-  std::int16_t card(std::size_t period, PricingModel model) const {
-    return t_.card_of[static_cast<std::size_t>(model) * t_.periods() + period];
+  std::int8_t currency(std::size_t row) const {
+    return in_.waba_currency != nullptr ? in_.waba_currency[static_cast<std::uint32_t>(e_.waba[row])] : 0;
+  }
+
+  std::int16_t card(std::size_t period, PricingModel model, std::int8_t currency) const {
+    const auto currency_model = static_cast<std::size_t>(currency) * 2 + static_cast<std::size_t>(model);
+    return t_.card_of[currency_model * t_.periods() + period];
   }
 
   // SPEC §6: authentication templates to listed countries other than the primary business
@@ -68,8 +74,15 @@ class Pricer {
     return {t_.rate[cell], t_.rate_source[cell]};
   }
 
-  const std::vector<TierBand>& bands(std::int16_t market, std::int8_t column) const {
-    return t_.bands[static_cast<std::size_t>(market) * kRateColumnCount + static_cast<std::size_t>(column)];
+  static constexpr std::size_t kNoBands = static_cast<std::size_t>(-1);
+
+  // Index into t_.bands of the tier bands in force, kNoBands where there are none.
+  std::size_t band_slot(std::int8_t currency, std::size_t period, std::int16_t market, std::int8_t column) const {
+    const std::int16_t set = t_.band_set_of[static_cast<std::size_t>(currency) * t_.periods() + period];
+    if (set < 0 || column == kNoRateColumn) return kNoBands;
+    const std::size_t slot = static_cast<std::size_t>(set) * t_.band_slots() +
+                             static_cast<std::size_t>(market) * kRateColumnCount + static_cast<std::size_t>(column);
+    return t_.bands[slot].empty() ? kNoBands : slot;
   }
 
   const EventColumns& e_;
@@ -82,9 +95,9 @@ class Pricer {
 constexpr std::int8_t code(PricingCategory c) { return static_cast<std::int8_t>(c); }
 constexpr std::int8_t code(PricingType t) { return static_cast<std::int8_t>(t); }
 
-// The currency code of a row or conversation: 0 (the tables' one currency) where a card is
-// in force, -1 (null) where none is.
-constexpr std::int8_t currency_of(std::int16_t card) { return card >= 0 ? 0 : -1; }
+// The currency code of a row or conversation: its WABA's where a card is in force, -1
+// (null) where none is.
+constexpr std::int8_t currency_of(std::int16_t card, std::int8_t currency) { return card >= 0 ? currency : -1; }
 
 // What the rows of one CBP conversation need from it, in one 16-byte record so that a row
 // reading its (randomly placed) conversation costs one cache miss, not five.
@@ -93,6 +106,7 @@ struct ConversationCharge {
   std::int16_t card;
   std::int16_t rate_source;
   std::int8_t category;  // after the authentication-international rewrite
+  std::int8_t currency;  // the opening row's WABA's
   bool regular;
 };
 
@@ -101,6 +115,9 @@ class GapCounter {
  public:
   explicit GapCounter(const PricingTables& t) : t_(t) {
     gaps.borrowed_from.assign(static_cast<std::size_t>(t.card_count), 0);
+    gaps.borrowed_by_card_cell.assign(
+        static_cast<std::size_t>(t.card_count) * static_cast<std::size_t>(t.market_count) * kPricingCategoryCount, 0);
+    gaps.first_without_card.assign(static_cast<std::size_t>(t.currency_count), -1);
     gaps.unknown_by_category_market.assign(kPricingCategoryCount * static_cast<std::size_t>(t.market_count), 0);
   }
 
@@ -120,11 +137,22 @@ class GapCounter {
     } else if (rate_source >= 0 && rate_source != card) {
       ++gaps.borrowed;
       ++gaps.borrowed_from[static_cast<std::size_t>(rate_source)];
+      if (card >= 0 && market >= 0 && market < t_.market_count && category >= 0) {
+        const std::size_t cell = static_cast<std::size_t>(card) * static_cast<std::size_t>(t_.market_count) +
+                                 static_cast<std::size_t>(market);
+        ++gaps.borrowed_by_card_cell[cell * kPricingCategoryCount + static_cast<std::size_t>(category)];
+      }
     }
     if (card >= 0 && static_cast<std::size_t>(card) < t_.card_effective.size() &&
         t_.card_effective[static_cast<std::size_t>(card)] > t + kSlack) {
       ++gaps.before_first_card;
     }
+  }
+
+  // `row` has a pricing type but its currency has no card in force.
+  void without_card(std::size_t row, std::int8_t currency) {
+    std::int64_t& first = gaps.first_without_card[static_cast<std::size_t>(currency)];
+    if (first < 0 || static_cast<std::int64_t>(row) < first) first = static_cast<std::int64_t>(row);
   }
 
   PricingGaps gaps;
@@ -157,15 +185,19 @@ std::vector<ConversationCharge> price_conversations(const Pricer& p, Classificat
         c.category[i] = code(PricingCategory::authentication_international);
       }
       const bool regular = c.pricing_type[i] == code(PricingType::regular);
-      const std::int16_t card = p.card(period, PricingModel::cbp);
+      const std::int8_t currency = p.currency(row);
+      // Free entry point windows of the PMP eras are conversations too: their card (for the
+      // currency; they cost nothing) is a per-message one.
+      const PricingModel model = model_of(static_cast<Era>(c.era[i]));
+      const std::int16_t card = p.card(period, model, currency);
       const auto [rate, source] = regular ? p.list_rate(card, market, static_cast<PricingCategory>(c.category[i]),
-                                                        PricingModel::cbp)
+                                                        model)
                                           : std::pair<double, std::int16_t>{0.0, -1};
       out.market[i] = static_cast<std::int8_t>(market);
-      out.currency[i] = currency_of(card);
+      out.currency[i] = currency_of(card, currency);
       out.cost[i] = rate;
       out.rate_source[i] = source;
-      charges[i] = {rate, card, source, c.category[i], regular};
+      charges[i] = {rate, card, source, c.category[i], currency, regular};
     }
   });
   return charges;
@@ -179,6 +211,7 @@ struct TieredMessage {
   std::int32_t month;
   Instant at;
   std::size_t row;
+  std::size_t bands;  // index into PricingTables::bands: the table in force at the row's delivery
   std::int16_t card;
 
   friend bool operator<(const TieredMessage& a, const TieredMessage& b) {
@@ -239,7 +272,8 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
         // conversation, charged once, on the row that opened it.
         const ConversationCharge& charge = charges[static_cast<std::size_t>(conversation_id[row])];
         pricing_category[row] = charge.category;
-        out.currency = currency_of(charge.card);
+        out.currency = currency_of(charge.card, charge.currency);
+        if (charge.card < 0) gaps.without_card(row, charge.currency);
         if (opens[row] && charge.regular) {
           out.rate = out.cost = charge.cost;
           out.rate_source = charge.rate_source;
@@ -250,8 +284,10 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
             p.international(row, country, period, t)) {
           pricing_category[row] = code(PricingCategory::authentication_international);
         }
-        const std::int16_t card = p.card(period, PricingModel::pmp);
-        out.currency = currency_of(card);
+        const std::int8_t currency = p.currency(row);
+        const std::int16_t card = p.card(period, PricingModel::pmp, currency);
+        out.currency = currency_of(card, currency);
+        if (card < 0) gaps.without_card(row, currency);
         if (regular) {
           const auto category = static_cast<PricingCategory>(pricing_category[row]);
           const auto [rate, source] = p.list_rate(card, market, category, PricingModel::pmp);
@@ -260,10 +296,13 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
           const bool tier_category = category == PricingCategory::utility ||
                                      category == PricingCategory::authentication ||
                                      category == PricingCategory::authentication_international;
-          if (tier_category && !p.bands(market, rate_column(category, PricingModel::pmp)).empty()) {
+          const std::size_t bands =
+              tier_category ? p.band_slot(currency, period, market, rate_column(category, PricingModel::pmp))
+                            : Pricer::kNoBands;
+          if (bands != Pricer::kNoBands) {
             const std::int8_t group = category == PricingCategory::utility ? 0 : 1;
             const std::int32_t month = clocks[static_cast<std::size_t>(events.waba[row])].calendar.month_of(t);
-            tiered.push_back({p.in_.portfolio[row], market, group, month, t, row, card});  // counted once tiered
+            tiered.push_back({p.in_.portfolio[row], market, group, month, t, row, bands, card});  // counted once tiered
           } else {
             gaps.count(row, t, pricing_category[row], card, out.market, out.cost, out.rate_source);
           }
@@ -281,7 +320,7 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
 }
 
 // Graduated volume tiers: the n-th message of a (portfolio, market, category group, local
-// month) count is priced at the band holding n.
+// month) count is priced at the band holding n, in the table in force at its delivery.
 void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMessage>& tiered, MessagePrices& m,
                  GapCounter& gaps) {
   std::sort(tiered.begin(), tiered.end());
@@ -289,8 +328,7 @@ void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMe
   for (std::size_t k = 0; k < tiered.size(); ++k) {
     const TieredMessage& message = tiered[k];
     count = k > 0 && tiered[k - 1].same_count(message) ? count + 1 : 1;
-    const auto category = static_cast<PricingCategory>(v.pricing_category[message.row]);
-    for (const TierBand& band : p.bands(message.market, rate_column(category, PricingModel::pmp))) {
+    for (const TierBand& band : p.t_.bands[message.bands]) {
       if (count >= std::max<std::int64_t>(band.lower, 1) && count <= band.upper) {
         m.tier[message.row] = static_cast<std::int16_t>(band.label);
         m.rate[message.row] = band.rate;
@@ -314,6 +352,13 @@ void PricingGaps::add(const PricingGaps& other) {
   before_first_card += other.before_first_card;
   borrowed += other.borrowed;
   for (std::size_t c = 0; c < borrowed_from.size(); ++c) borrowed_from[c] += other.borrowed_from[c];
+  for (std::size_t c = 0; c < borrowed_by_card_cell.size(); ++c) {
+    borrowed_by_card_cell[c] += other.borrowed_by_card_cell[c];
+  }
+  for (std::size_t c = 0; c < first_without_card.size(); ++c) {
+    const std::int64_t row = other.first_without_card[c];
+    if (row >= 0 && (first_without_card[c] < 0 || row < first_without_card[c])) first_without_card[c] = row;
+  }
   for (std::size_t c = 0; c < unknown_by_category_market.size(); ++c) {
     unknown_by_category_market[c] += other.unknown_by_category_market[c];
   }
@@ -323,6 +368,13 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
              const PricingTables& tables, const AuthInternational& auth_international, Classification& result,
              int threads) {
   tables.check();
+  if (inputs.waba_currency != nullptr) {
+    for (std::size_t w = 0; w < clocks.size(); ++w) {
+      if (inputs.waba_currency[w] < 0 || inputs.waba_currency[w] >= tables.currency_count) {
+        throw std::invalid_argument("WABA currency code out of range");
+      }
+    }
+  }
   const Pricer p(events, inputs, clocks, tables, auth_international);
   const std::size_t n = events.size;
   Prices out;

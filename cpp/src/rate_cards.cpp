@@ -28,11 +28,20 @@ void PricingTables::check() const {
   if (market_of.size() != p * countries || auth_international.size() != p * countries) {
     throw std::invalid_argument("market and auth-international tables need one entry per period and country");
   }
-  if (card_of.size() != 2 * p) throw std::invalid_argument("card table needs one entry per model and period");
+  if (currency_count < 1 || currency_count > 127) throw std::invalid_argument("1 to 127 currencies (codes are int8)");
+  const auto currencies = static_cast<std::size_t>(currency_count);
+  if (card_of.size() != currencies * 2 * p) {
+    throw std::invalid_argument("card table needs one entry per currency, model and period");
+  }
   const std::size_t cells = static_cast<std::size_t>(card_count) * static_cast<std::size_t>(market_count) * kRateColumnCount;
   if (rate.size() != cells || rate_source.size() != cells) throw std::invalid_argument("rate table has the wrong size");
-  if (bands.size() != static_cast<std::size_t>(market_count) * kRateColumnCount) {
-    throw std::invalid_argument("tier bands need one list per market and rate column");
+  if (band_slots() == 0 || bands.size() % band_slots() != 0) {
+    throw std::invalid_argument("tier bands need one list per band set, market and rate column");
+  }
+  if (band_set_of.size() != currencies * p) throw std::invalid_argument("band sets need one entry per currency and period");
+  const auto sets = static_cast<std::int64_t>(bands.size() / band_slots());
+  for (auto s : band_set_of) {
+    if (s < -1 || s >= sets) throw std::invalid_argument("band set code out of range");
   }
   if (market_count > 127) throw std::invalid_argument("at most 127 markets (market codes are int8)");
   if (card_count > 32767) throw std::invalid_argument("at most 32767 cards");

@@ -28,8 +28,9 @@ PricingTables small_tables() {
   t.rate[t.cell(0, 0, 1)] = 0.0068;  // Brazil utility
   t.rate[t.cell(0, 1, 2)] = 0.0077;  // Other authentication
   t.rate[t.cell(0, 1, 3)] = 0.0280;  // Other authentication-international
-  t.bands.resize(2 * 5);
+  t.bands.resize(2 * 5);  // one band set
   t.bands[0 * 5 + 1] = {{0, 2, 0.01, 0}, {3, std::numeric_limits<std::int64_t>::max(), 0.005, 1}};
+  t.band_set_of = {0, 0};  // in force in both periods
   return t;
 }
 
@@ -206,4 +207,95 @@ TEST_CASE("the pricing pass counts charged units without an exact rate") {
   std::vector<std::int64_t> unknown(kPricingCategoryCount * 2, 0);
   unknown[static_cast<std::size_t>(PricingCategory::authentication) * 2 + 0] = 2;  // both in Brazil
   CHECK(p.gaps.unknown_by_category_market == unknown);
+}
+
+TEST_CASE("tier tables are dated: the band set in force at each row's delivery") {
+  // Period 0 (before 2025-07-01) has no tiers, period 1 the small table: the same four
+  // utility messages a month apart in June and August are tiered only in August.
+  const Instant june = ZoneCalendar("UTC").start_of_day({2025, 6, 10});
+  const Instant august = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  for (int k = 0; k < 3; ++k) log.outbound(june + k * kHour, june + k * kHour, TemplateCategory::utility);
+  for (int k = 0; k < 3; ++k) log.outbound(august + k * kHour, august + k * kHour, TemplateCategory::utility);
+  ClassifyOptions pmp;
+  pmp.forced_era = Era::pmp_v1;
+  Classification r = log.run(pmp);
+  PricingTables tables = small_tables();
+  tables.card_of = {-1, -1, 0, 0};
+  tables.band_set_of = {-1, 0};
+  const std::vector<std::int16_t> user_country{0};
+  const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const Prices p = price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 1}, clocks, tables, none, r);
+  CHECK(std::vector<double>(p.messages.cost.begin(), p.messages.cost.end()) ==
+        std::vector<double>{0.0068, 0.0068, 0.0068, 0.01, 0.01, 0.005});
+  CHECK(std::vector<std::int16_t>(p.messages.tier.begin(), p.messages.tier.end()) ==
+        std::vector<std::int16_t>{-1, -1, -1, 0, 0, 1});
+  tables.band_set_of = {-1, 2};
+  CHECK_THROWS_WITH(price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 1}, clocks, tables, none, r),
+                    Catch::Contains("band set"));
+}
+
+TEST_CASE("each WABA is priced by the cards of its currency; none in force is reported") {
+  // Currency 1 has its own card 1 (Brazil marketing 4.58) from period 1 and no CBP card.
+  const Instant june = ZoneCalendar("UTC").start_of_day({2025, 6, 10});
+  const Instant august = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  log.zones = {"UTC", "UTC"};
+  log.outbound(august, august, TemplateCategory::marketing, /*user=*/0, /*business=*/0);
+  log.outbound(august + kHour, august + kHour, TemplateCategory::marketing, /*user=*/1, /*business=*/1);
+  log.outbound(june, june, TemplateCategory::marketing, /*user=*/2, /*business=*/1);  // before currency 1's card
+  log.waba = {0, 1, 1};
+  ClassifyOptions pmp;
+  pmp.forced_era = Era::pmp_v1;
+  Classification r = log.run(pmp);
+  PricingTables t = small_tables();
+  t.currency_count = 2;
+  t.card_count = 2;
+  t.card_of = {-1, -1, -1, 0, -1, -1, -1, 1};  // [(currency * 2 + model) * periods + period]
+  t.rate.resize(2 * 2 * 5, std::nan(""));
+  t.rate_source.resize(2 * 2 * 5, 1);
+  t.rate[t.cell(1, 0, 0)] = 4.5808;
+  t.band_set_of = {0, 0, -1, -1};
+  const std::vector<std::int16_t> user_country{0, 0, 0};
+  const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
+  const std::vector<std::int8_t> waba_currency{0, 1};
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC"), AccountClock("UTC")};
+  PricingInputs inputs{user_country.data(), nullptr, portfolio.data(), 3, waba_currency.data()};
+  const Prices p = price(log.columns(), inputs, clocks, t, none, r);
+  CHECK(p.messages.cost[0] == Approx(0.0625));
+  CHECK(p.messages.cost[1] == Approx(4.5808));
+  CHECK(std::vector<std::int8_t>(p.messages.currency.begin(), p.messages.currency.end()) ==
+        std::vector<std::int8_t>{0, 1, -1});
+  CHECK(p.gaps.first_without_card == std::vector<std::int64_t>{-1, 2});
+  const std::vector<std::int8_t> out_of_range{0, 2};
+  inputs.waba_currency = out_of_range.data();
+  CHECK_THROWS_WITH(price(log.columns(), inputs, clocks, t, none, r), Catch::Contains("currency"));
+}
+
+TEST_CASE("borrowed rates are counted per card in force, market and category") {
+  const Instant august = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  EventLog log;
+  log.outbound(august, august, TemplateCategory::marketing);
+  log.outbound(august + kHour, august + kHour, TemplateCategory::marketing);
+  ClassifyOptions pmp;
+  pmp.forced_era = Era::pmp_v1;
+  Classification r = log.run(pmp);
+  PricingTables t = small_tables();
+  t.card_count = 2;
+  t.card_of = {-1, -1, 1, 1};  // card 1 in force, its Brazil marketing taken from card 0
+  t.rate.resize(2 * 2 * 5, std::nan(""));
+  t.rate_source.assign(2 * 2 * 5, 0);
+  t.rate[t.cell(1, 0, 0)] = 0.0625;
+  const std::vector<std::int16_t> user_country{0};
+  const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const Prices p = price(log.columns(), {user_country.data(), nullptr, portfolio.data(), 1}, clocks, t, none, r);
+  CHECK(p.gaps.borrowed == 2);
+  std::vector<std::int64_t> expected(2 * 2 * kPricingCategoryCount, 0);
+  expected[(1 * 2 + 0) * kPricingCategoryCount + static_cast<std::size_t>(PricingCategory::marketing)] = 2;
+  CHECK(p.gaps.borrowed_by_card_cell == expected);
 }

@@ -91,6 +91,9 @@ def price(
     auth_primary_country: npt.NDArray[np.int16],
     auth_start: npt.NDArray[np.int64],
     card_effective: npt.NDArray[np.int64],
+    currency_count: int,
+    band_set_of: npt.NDArray[np.int16],
+    waba_currency: npt.NDArray[np.int8] | None = None,
     threads: int = 0,
 ) -> dict[str, Any]: ...
 def instants(

@@ -27,7 +27,7 @@ from waconv.result import Result, ResultTables, export
 # pricing.tiers.as_tier_table): paths as text or os.PathLike, text streams, lists of cards.
 CardSource = Union[str, os.PathLike[str], io.TextIOBase]
 RateCardArgument = Union[RateCards, RateCard, CardSource, Sequence[Union[RateCard, CardSource]], None]
-TierArgument = Union[TierTable, CardSource, pd.DataFrame, None]
+TierArgument = Union[TierTable, CardSource, pd.DataFrame, bool, None]
 
 # WABA and portfolio ids are matched by value or by their text (engine.canonical._zones_for),
 # so any key type is accepted: Mapping[Any, ...], since Mapping is invariant in its key and
@@ -50,6 +50,7 @@ def classify(
     price: bool = ...,
     rate_card: RateCardArgument = ...,
     volume_tiers: TierArgument = ...,
+    currencies: Mapping[Any, str] | None = ...,
     auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
     threads: int = ...,
     output: Literal["pandas"] = ...,
@@ -72,6 +73,7 @@ def classify(
     price: bool = ...,
     rate_card: RateCardArgument = ...,
     volume_tiers: TierArgument = ...,
+    currencies: Mapping[Any, str] | None = ...,
     auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
     threads: int = ...,
     output: Literal["arrow", "polars"],
@@ -92,7 +94,8 @@ def classify(
     free_tier_conversations: int = 1000,
     price: bool = True,
     rate_card: RateCardArgument = None,
-    volume_tiers: TierArgument = None,
+    volume_tiers: TierArgument = True,
+    currencies: Mapping[Any, str] | None = None,
     auth_international: Mapping[Any, Mapping[str, object]] | None = None,
     threads: int = 0,
     output: str = "pandas",
@@ -118,7 +121,13 @@ def classify(
     price: run phase 2 (markets, rate cards, tiers, cost); False returns classification only.
     rate_card: a RateCards set, a RateCard, a path to a card in Meta's CSV layout, or a list of
     those (default: the USD cards shipped with waconv).
-    volume_tiers: tier table for PMP utility/authentication (CSV path, DataFrame or TierTable).
+    volume_tiers: PMP utility/authentication volume tiers. True (the default): Meta's tables
+    shipped with waconv, by date (USD from 2026-04-01; no public table is older); None or
+    False: no tiers; a table (CSV path, DataFrame or TierTable) replaces them for the
+    default currency at every date.
+    currencies: WABA id -> currency code (``{"waba-in": "INR"}``): those WABAs are priced by
+    the cards (and tiers) waconv ships in that currency; others in rate_card's currency (USD).
+    No card of that currency in force at a row's delivery is an InputError (no conversion).
     auth_international: portfolio id -> {"primary_country": "IN", "start": "2025-02-01"}.
     threads: worker threads for the scan and pricing (0 = one per core, fewer for logs under
     100,000 rows per core; an explicit number is used as given).
@@ -146,6 +155,7 @@ def classify(
         price=price,
         rate_card=rate_card,
         volume_tiers=volume_tiers,
+        currencies=currencies,
         auth_international=auth_international,
         threads=threads,
     )

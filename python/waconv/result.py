@@ -33,11 +33,13 @@ class PlotAccessor:
     def __init__(self, result: Tables) -> None:
         self._result = result
 
-    def daily_cost(self, ax: Axes | None = None, tz: str | None = None, freq: str = "auto") -> Axes:
+    def daily_cost(self, ax: Axes | None = None, tz: str | None = None, freq: str = "auto",
+                   currency: str | None = None) -> Axes:
         """Cost per day, week or month (in `tz`, an IANA zone; default UTC), stacked by pricing
         category, era switches marked. freq: ``"D"``, ``"W"``, ``"M"`` or ``"auto"`` (days up to
-        92 days of charges, weeks up to two years, months beyond)."""
-        return daily_cost(self._result, ax=ax, tz=tz, freq=freq)
+        92 days of charges, weeks up to two years, months beyond). currency: the one to plot
+        where WABAs are billed in several (required then: currencies never add up)."""
+        return daily_cost(self._result, ax=ax, tz=tz, freq=freq, currency=currency)
 
     def by_type(self, ax: Axes | None = None) -> Axes:
         """CBP conversations and PMP messages per pricing category, stacked by pricing type, in

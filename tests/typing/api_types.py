@@ -57,6 +57,9 @@ cards = waconv.RateCards.default() + card
 assert_type(cards, waconv.RateCards)
 waconv.classify(log, rate_card=Path("rates.csv"), volume_tiers=Path("tiers.csv"))
 waconv.classify(log, rate_card=[card, "rates.csv", Path("more.csv")], volume_tiers=io.StringIO("..."))
+waconv.classify(log, volume_tiers=False, currencies={"waba-in": "INR"})
+waconv.classify(log, volume_tiers=None, currencies={12345: "INR"})
+waconv.classify(log, currencies={"waba-in": 356})  # E: Dict entry 0 has incompatible type
 waconv.classify(log, rate_card=3)  # E: No overload variant of "classify" matches argument types
 assert_type(waconv.TierTable.from_csv("tiers.csv"), waconv.TierTable)
 

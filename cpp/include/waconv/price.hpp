@@ -20,6 +20,7 @@ struct PricingInputs {
   const std::int16_t* country_override = nullptr;  // optional, per row: the row's own country, -1 none
   const std::int32_t* portfolio = nullptr;         // per row, index into AuthInternational
   std::int32_t user_count = 0;                     // entries of user_country
+  const std::int8_t* waba_currency = nullptr;      // per WABA code (one per clock); null: all currency 0
 
   std::int16_t country(const EventColumns& events, std::size_t row) const {
     if (country_override != nullptr && country_override[row] >= 0) return country_override[row];
@@ -39,7 +40,7 @@ struct MessagePrices {
   RowBuffer<std::int16_t> tier;       // label index, -1 none
   RowBuffer<double> rate;             // NaN unless the row triggers a charge
   RowBuffer<double> cost;             // 0 for free rows; NaN when no rate is known
-  RowBuffer<std::int8_t> currency;    // 0 (the tables' one currency) where a card is in force, else -1
+  RowBuffer<std::int8_t> currency;    // the WABA's currency where a card is in force, else -1
   RowBuffer<std::int16_t> rate_source;  // card the rate came from, -1 none
 };
 
@@ -59,6 +60,12 @@ struct PricingGaps {
   std::int64_t before_first_card = 0;    // 14 h or more before its card takes effect (UTC)
   std::int64_t borrowed = 0;             // rate taken from another card than the one in force
   std::vector<std::int64_t> borrowed_from;  // per card: how many of those it supplied
+  // Borrowed rates per card in force, market and pricing category:
+  // [(card * market_count + market) * kPricingCategoryCount + category].
+  std::vector<std::int64_t> borrowed_by_card_cell;
+  // Per currency: the first priced row (a row with a pricing type) with no card of that
+  // currency in force, -1 none. The caller names WABA, currency and date.
+  std::vector<std::int64_t> first_without_card;
   // Unknown rates per (pricing category, market): [category * market_count + market].
   std::vector<std::int64_t> unknown_by_category_market;
 

@@ -91,6 +91,23 @@ def charges(result: Tables) -> tuple[np.ndarray, pd.DatetimeIndex]:
     return rows, to_utc_index(charge_times(result, message_columns(result), rows))
 
 
+def _of_currency(m: pd.DataFrame, rows: np.ndarray, when: pd.DatetimeIndex,
+                 currency: str | None) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """The charges in `currency`; refuses to mix currencies when none is named."""
+    if "currency" not in m.columns:
+        return rows, when
+    of_rows = m["currency"].take(rows)
+    present = sorted(of_rows.dropna().astype(str).unique())
+    if currency is None:
+        if len(present) > 1:
+            raise InputError("currency", None, f"several currencies ({', '.join(present)}); costs of two "
+                             "currencies do not add up: plot one, e.g. daily_cost(currency="
+                             f"{present[0]!r})")
+        return rows, when
+    keep = of_rows.astype(str).eq(str(currency)).to_numpy()
+    return rows[keep], when[keep]
+
+
 # The eras' first days (cpp/src/rules.cpp; each WABA switches at its own local midnight).
 ERA_STARTS = {"cbp_v2": "2023-06-01", "pmp_v1": "2025-07-01", "pmp_v2": "2026-10-01"}
 FREQUENCIES = {"D": "Daily", "W": "Weekly", "M": "Monthly"}  # freq -> title
@@ -136,26 +153,31 @@ def mark_switches(ax: Axes, switches: list[tuple[str, pd.Timestamp]], first: pd.
                     va="top", fontsize="small", gid="era_switch")
 
 
-def daily_cost(result: Tables, ax: Axes | None = None, tz: str | None = None, freq: str = "auto") -> Axes:
+def daily_cost(result: Tables, ax: Axes | None = None, tz: str | None = None, freq: str = "auto",
+               currency: str | None = None) -> Axes:
     """Cost per calendar day, week or month (in `tz`, default UTC), bars stacked by pricing
     category, with a dashed line at each era switch inside the range.
 
     freq: ``"D"``, ``"W"`` (weeks from Monday), ``"M"`` or ``"auto"``: days for up to 92 days
     of charges, weeks for up to two years, months beyond. Each bar spans its bucket from its
     first day, so a switch line falls between the last bar of one era and the first of the next.
+    currency: the one currency to plot where WABAs are billed in several (costs of two
+    currencies are never stacked); needed then.
     """
     if freq not in ("auto", *FREQUENCIES):
         raise InputError("freq", None, f"unknown freq {freq!r}; use 'auto', 'D', 'W' or 'M'")
-    ax = new_axes(ax, (9, 4))
     rows, when = charges(result)
     m = result.messages
+    rows, when = _of_currency(m, rows, when, currency)
+    ax = new_axes(ax, (9, 4))
     buckets, freq = cost_buckets(when.tz_convert(tz or "UTC").normalize().tz_localize(None), freq)
     table = pd.DataFrame({
         "bucket": buckets,
         "category": m["pricing_category"].take(rows).astype(str).to_numpy(),
         "cost": m["cost"].to_numpy(dtype=float)[rows],
     }).pivot_table(index="bucket", columns="category", values="cost", aggfunc="sum", fill_value=0.0)
-    currency = m["currency"].dropna().iloc[0] if "currency" in m.columns and m["currency"].notna().any() else ""
+    if currency is None:
+        currency = m["currency"].dropna().iloc[0] if "currency" in m.columns and m["currency"].notna().any() else ""
     unit = {"D": "days", "W": "weeks from Monday", "M": "months"}[freq]
     if table.empty:
         ax.text(0.5, 0.5, "no charges", transform=ax.transAxes, ha="center", va="center")

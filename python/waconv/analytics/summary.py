@@ -126,7 +126,8 @@ def summary(
     where the input has a ``business_display_phone`` column, else the ``business`` id),
     ``volume`` (messages or conversations)
     and ``cost`` (NaN when the result was classified with ``price=False``, or when a
-    charged unit in the group had no rate). Charged PMP messages outside any volume-tier
+    charged unit in the group had no rate), in the row's WABA's currency: rows are per WABA
+    and each WABA is billed in one currency (classify's ``currencies``), so no row adds two. Charged PMP messages outside any volume-tier
     band have tier ``"0:MAX"``, as Meta reports marketing. COUNTRY and TIER need a priced
     result. Rows are ordered by analytics, waba, start and the dimension values (text order,
     nulls last). Value spellings: docs/analytics.md.
@@ -164,6 +165,18 @@ def summary(
     for column in dimension_columns:
         out[column] = out[column].astype("str")  # a part without the column leaves it all-NaN object
     return out
+
+
+def costs_by_currency(messages: pd.DataFrame) -> pd.Series:
+    """The bill of a messages table per currency, sorted by code (charged units with no rate,
+    cost NaN, are left out as ``messages.cost.sum()`` leaves them out; pricing warned of them).
+    Costs of two currencies are never added: waconv does not convert."""
+    if "cost" not in messages.columns or "currency" not in messages.columns:
+        return pd.Series(dtype=np.float64)
+    known = messages["currency"].notna().to_numpy()
+    cost = messages["cost"].to_numpy(dtype=np.float64, na_value=np.nan)[known]
+    currency = messages["currency"].astype("str").to_numpy()[known]
+    return pd.Series(cost).groupby(currency, sort=True).sum().rename_axis("currency").rename("cost")
 
 
 def requested_dimensions(dimensions: Iterable[str] | str) -> set[str]:

@@ -6,6 +6,7 @@ import warnings
 
 import pandas as pd
 
+from waconv.analytics.summary import costs_by_currency
 from waconv.api import classify
 from waconv.engine.tables import charged_units
 from waconv.examples import TIMEZONES as EXAMPLE_TIMEZONES
@@ -45,17 +46,22 @@ def demo_report(result) -> str:
     return "\n".join(lines)
 
 
+def bill_text(messages: pd.DataFrame, digits: int = 2) -> str:
+    """The bill per currency, "12.34 USD + 560.00 INR": costs of two currencies never add up."""
+    totals = costs_by_currency(messages)
+    return " + ".join(f"{total:,.{digits}f} {currency}" for currency, total in totals.items()) or f"{0:.{digits}f}"
+
+
 def what_if_line(log: pd.DataFrame, result) -> str:
     """'This log cost X under the rules in force; Y under per-message pricing' (what-if
     across eras, docs/rules.md §Eras)."""
-    currency = result.messages.currency.dropna().iloc[0] if result.messages.currency.notna().any() else ""
     parts = []
     for rules in ("cbp_v2", "pmp_v1", "pmp_v2"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the same gaps were reported for the real run
             other = classify(log, timezones=EXAMPLE_TIMEZONES, rules=rules)
-        parts.append(f"{other.messages.cost.sum():,.2f} as {rules}")
-    return (f"This log cost {result.messages.cost.sum():,.2f} {currency} under the rules in force; "
+        parts.append(f"{bill_text(other.messages)} as {rules}")
+    return (f"This log cost {bill_text(result.messages)} under the rules in force; "
             f"under one model for the whole log: {'; '.join(parts)}.")
 
 
@@ -74,7 +80,7 @@ def webhook_report(events: pd.DataFrame, result, reconciliation) -> str:
         "Charged units (a CBP conversation or a PMP message) by era and category:",
         _table(pd.crosstab(m.era[charged], m.pricing_category[charged])),
         "",
-        f"Bill: {m.cost.sum():,.4f} {m.currency.dropna().iloc[0] if m.currency.notna().any() else ''}",
+        f"Bill: {bill_text(m, digits=4)}",
         "",
         f"Against Meta's own verdict in the webhooks: {reconciliation.compared:,} messages compared, "
         + (f"{reconciliation.agreement:.1%} agree." if reconciliation.compared else "nothing to agree on."),

@@ -19,8 +19,8 @@ from typing import Any
 from waconv import __version__, _core
 from waconv.api import classify
 from waconv import examples
-from waconv.cli.demo import EXAMPLE_TIMEZONES, demo_report, example_log, webhook_report, what_if_line
-from waconv.cli.options import OptionError, bucket_zone, column_names, options_named, waba_timezones
+from waconv.cli.demo import EXAMPLE_TIMEZONES, bill_text, demo_report, example_log, webhook_report, what_if_line
+from waconv.cli.options import OptionError, bucket_zone, column_names, options_named, waba_currencies, waba_timezones
 from waconv.cli.output import FILE_FORMATS, STDOUT, file_format, table_text, write_output, write_text
 from waconv.cli.stdin import read_inputs
 from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, write_table
@@ -45,6 +45,11 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
         options["rate_card"] = args.rate_card if len(args.rate_card) > 1 else args.rate_card[0]
     if args.volume_tiers:
         options["volume_tiers"] = args.volume_tiers
+    if args.no_volume_tiers:
+        options["volume_tiers"] = None
+    currencies = waba_currencies(args.currency)
+    if currencies:
+        options["currencies"] = currencies
     return options
 
 
@@ -117,7 +122,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         advance("written")
     report = sys.stderr if to_stdout else sys.stdout
     print(f"{len(result.messages):,} messages, {len(result.conversations):,} conversations, "
-          f"{len(result.windows):,} windows" + (f"; bill {result.messages.cost.sum():,.2f}" if not args.no_price else ""),
+          f"{len(result.windows):,} windows" + (f"; bill {bill_text(result.messages)}" if not args.no_price else ""),
           file=report)
     for path in written:
         print(f"  {path}")
@@ -255,7 +260,14 @@ def _add_input_options(parser: argparse.ArgumentParser, *, one_model: bool = Tru
     parser.add_argument("--anchor", choices=("delivered", "sent"), default="delivered",
                         help="when CBP conversations start (default: delivery)")
     parser.add_argument("--rate-card", action="append", metavar="CSV", help="a rate card in Meta's CSV layout")
-    parser.add_argument("--volume-tiers", metavar="CSV", help="a volume tier table (Market,Category,Tier,Rate)")
+    tiers = parser.add_mutually_exclusive_group()
+    tiers.add_argument("--volume-tiers", metavar="CSV",
+                       help="your volume tier table (Market,Category,Tier,Rate, or Meta's layout) instead of "
+                            "Meta's tables shipped with waconv (applied by default from 2026-04-01)")
+    tiers.add_argument("--no-volume-tiers", action="store_true", help="no volume tiers: every message at list rate")
+    parser.add_argument("--currency", action="append", metavar="WABA=CODE",
+                        help="the currency a WABA is billed in, e.g. waba-in=INR: its rows are priced with the "
+                             "cards waconv ships in that currency (repeatable); default USD")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

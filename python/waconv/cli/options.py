@@ -56,6 +56,17 @@ def waba_timezones(values: list[str] | None) -> dict[str, str] | None:
     return zones or None
 
 
+def waba_currencies(values: list[str] | None) -> dict[str, str] | None:
+    """--currency WABA=CODE options, every CODE a 3-letter ISO 4217 currency code."""
+    currencies = pairs(values, "--currency")
+    for waba, code in currencies.items():
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise OptionError("--currency", f"expected a 3-letter currency code such as INR for WABA {waba!r}, "
+                                            f"got {code!r}")
+        currencies[waba] = code.upper()
+    return currencies or None
+
+
 def column_names(values: list[str] | None) -> dict[str, str] | None:
     """--column CANONICAL=YOURS options, every CANONICAL one of waconv's columns."""
     columns = pairs(values, "--column")

@@ -18,11 +18,13 @@ from waconv.engine.canonical import CswRefreshing, as_mapping, canonicalize
 from waconv.engine.strings import arrow_buffers
 from waconv.engine.price import (
     auth_international_arrays,
+    check_cards_in_force,
     make_plan,
     override_codes,
     report_gaps,
     us_flags,
     user_countries,
+    waba_currencies,
 )
 from waconv.pricing.rate_cards import RateCard, RateCards, as_rate_cards
 from waconv.engine.tables import (
@@ -35,7 +37,7 @@ from waconv.engine.tables import (
     pricing_categories,
     windows_table,
 )
-from waconv.pricing.tiers import TierTable, as_tier_table
+from waconv.pricing.tiers import TierTable, tier_choice
 
 _ANCHORS = ("delivered", "sent")
 _CBP_V1_FROM = pd.Timestamp("2022-02-01", tz="UTC").value
@@ -59,7 +61,8 @@ def classify_frame(
     free_tier_conversations: int = 1000,
     price: bool = True,
     rate_card: RateCards | RateCard | str | None = None,
-    volume_tiers: TierTable | str | pd.DataFrame | None = None,
+    volume_tiers: TierTable | str | pd.DataFrame | bool | None = True,
+    currencies: Mapping[Hashable, str] | None = None,
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
     threads: int = 0,
 ) -> Tables:
@@ -79,11 +82,12 @@ def classify_frame(
     price = _flag("price", price)  # price="no" would otherwise be true
 
     canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
-    plan = user_country = row_country = us_user = us_override = None
+    plan = user_country = row_country = us_user = us_override = waba_currency = None
     if price:
         cards, user_cards = as_rate_cards(rate_card)
+        other_currencies, waba_currency = waba_currencies(currencies, canonical.waba_values, cards.currency)
         override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
-        plan = make_plan(cards, as_tier_table(volume_tiers), set(override_values), user_cards)
+        plan = make_plan(cards, tier_choice(volume_tiers), set(override_values), user_cards, other_currencies)
         user_country, row_country = user_countries(canonical, plan, override, override_values)
         us_user, us_override = us_flags(plan, user_country, row_country)
     message_ids = _message_id_buffers(canonical.message_id)
@@ -130,11 +134,12 @@ def classify_frame(
                                   canonical.delivered_at, canonical.user, user_country, row_country,
                                   canonical.portfolio, canonical.time_zones,
                                   **plan.core_arguments(), auth_primary_country=primary, auth_start=start,
-                                  threads=threads)
+                                  waba_currency=waba_currency, threads=threads)
             added = message_columns(canonical, arrays["messages"], categories=False)
             conversations = conversations_table(canonical, arrays["conversations"], categories=False)
             window_frame = windows_table(canonical, arrays["windows"])
             priced, price_seconds = pricing.result()
+        check_cards_in_force(plan, priced["gaps"], canonical)
         added["pricing_category"] = pricing_categories(arrays["messages"]["pricing_category"])
         add_conversation_categories(conversations, arrays["conversations"]["category"])
         message_prices, conversation_prices = price_columns(plan, priced)

@@ -17,9 +17,9 @@ from waconv import _core
 from waconv._errors import InputError, WaconvWarning
 from waconv.engine.canonical import CanonicalEvents
 from waconv.pricing.markets import BEGINNING, OTHER, market_reference
-from waconv.pricing.rate_cards import COLUMNS, MODELS, RateCards
+from waconv.pricing.rate_cards import COLUMNS, MODELS, RateCard, RateCards, currency_code, shipped_currencies
 from waconv.engine.strings import arrow_buffers
-from waconv.pricing.tiers import TierTable
+from waconv.pricing.tiers import DatedTiers, TierTable, shipped_tiers
 
 
 @dataclass
@@ -29,11 +29,13 @@ class PricingPlan:
     switches: list[dt.date]
     market_of: np.ndarray  # int16 [period * countries + country]
     auth_international: np.ndarray  # uint8, same shape
-    card_of: np.ndarray  # int16 [model * periods + period]
-    cards: RateCards
+    currencies: list[str]  # currency codes of the core; 0 is the default (WABAs not in currencies=)
+    cards: list[RateCard]  # every currency's cards, one index space
+    card_of: np.ndarray  # int16 [(currency * models + model) * periods + period]
     rate: np.ndarray  # float64 [(card * markets + market) * 5 + column]
     rate_source: np.ndarray  # int16, same shape
-    bands: list[list[tuple[int, int, float, int]]]
+    bands: list[list[tuple[int, int, float, int]]]  # [band set * markets * 5 + market * 5 + column]
+    band_set_of: np.ndarray  # int16 [currency * periods + period], -1: no tiers
     tier_labels: list[str]
     user_cards: bool
 
@@ -46,52 +48,83 @@ class PricingPlan:
             market_of=self.market_of,
             auth_international=self.auth_international,
             card_of=self.card_of,
-            card_count=len(self.cards.cards),
+            card_count=len(self.cards),
             rate=self.rate,
             rate_source=self.rate_source,
             bands=self.bands,
-            card_effective=np.array([pd.Timestamp(c.effective, tz="UTC").value for c in self.cards.cards], np.int64),
+            card_effective=np.array([pd.Timestamp(c.effective, tz="UTC").value for c in self.cards], np.int64),
+            currency_count=len(self.currencies),
+            band_set_of=self.band_set_of,
         )
 
 
-_PLANS: dict[tuple, tuple[RateCards, PricingPlan]] = {}
+_PLANS: dict[tuple, tuple[tuple[RateCards, ...], PricingPlan]] = {}
 
 
-def make_plan(cards: RateCards, tiers: TierTable | None, extra_countries: set[str], user_cards: bool) -> PricingPlan:
-    """The dense tables for these cards and tiers; cached, as most calls reuse the defaults."""
-    key = (tuple(id(c) for c in cards.cards), tiers, frozenset(extra_countries), user_cards)
+def make_plan(cards: RateCards, tiers: TierTable | bool, extra_countries: set[str], user_cards: bool,
+              currencies: tuple[str, ...] = ()) -> PricingPlan:
+    """The dense tables for these cards and tiers; cached, as most calls reuse the defaults.
+
+    cards: the default currency's; currencies: the other currencies WABAs are billed in,
+    priced by the cards (and tiers) waconv ships for them. tiers: True = Meta's shipped
+    tables by date, False = none, a table = the user's for the default currency."""
+    sets = [cards, *(_shipped_cards_of(c) for c in currencies)]
+    key = (tuple(id(c) for s in sets for c in s.cards), tiers, frozenset(extra_countries), user_cards, currencies)
     if key not in _PLANS:
         if len(_PLANS) >= 8:
             _PLANS.pop(next(iter(_PLANS)))
-        # The cached entry holds `cards`, so the ids in the key stay theirs.
-        _PLANS[key] = (cards, _build_plan(cards, tiers, extra_countries, user_cards))
+        # The cached entry holds the cards, so the ids in the key stay theirs.
+        _PLANS[key] = (tuple(sets), _build_plan(sets, tiers, extra_countries, user_cards))
     return _PLANS[key][1]
 
 
-def _build_plan(cards: RateCards, tiers: TierTable | None, extra_countries: set[str], user_cards: bool) -> PricingPlan:
+def _shipped_cards_of(currency: str) -> RateCards:
+    found = RateCards.shipped(currency)
+    if found is None:
+        raise InputError("currencies", None, f"waconv ships no {currency} rate card (it never converts currencies); "
+                         f"shipped: {', '.join(shipped_currencies())}")
+    return found
+
+
+def _build_plan(sets: list[RateCards], tiers: TierTable | bool, extra_countries: set[str],
+                user_cards: bool) -> PricingPlan:
     reference = market_reference()
     countries = sorted(set(reference.countries) | extra_countries)
     markets = reference.markets
-    switches = sorted(reference.switch_dates() | {c.effective for c in cards.cards})
+    currencies = [s.currency for s in sets]
+    # A user table stands in for the default currency's shipped tables only (its rates are in
+    # that currency); tiers=False turns every table off.
+    tiered = currencies if tiers is True else currencies[1:] if tiers is not False else []
+    dated = [d for d in shipped_tiers() if d.currency in tiered]
+    switches = sorted(reference.switch_dates() | {c.effective for s in sets for c in s.cards}
+                      | {d.effective for d in dated})
     starts = [BEGINNING, *switches]
     market_index = {m: i for i, m in enumerate(markets)}
     market_of = np.array([market_index[reference.market(c, day)] for day in starts for c in countries], np.int16)
     auth = np.array([reference.is_auth_international(c, day) for day in starts for c in countries], np.uint8)
 
-    card_list = cards.cards
-    card_of = np.full(len(MODELS) * len(starts), -1, np.int16)
-    for m, model in enumerate(MODELS):
-        of_model = [i for i, c in enumerate(card_list) if c.model == model]
-        for p, day in enumerate(starts):
-            in_force = [i for i in of_model if card_list[i].effective <= day]
-            # Before a model's first card, its earliest card applies (what-if pricing of old logs).
-            chosen = in_force[-1] if in_force else (of_model[0] if of_model else -1)
-            card_of[m * len(starts) + p] = chosen
-
-    rate, source = _rates_with_fallback(cards, markets)
-    bands, labels = _bands(tiers, markets)
-    return PricingPlan(countries, markets, switches, market_of, auth, card_of, cards, rate, source, bands, labels,
-                       user_cards)
+    card_list: list[RateCard] = []
+    card_of = np.full(len(sets) * len(MODELS) * len(starts), -1, np.int16)
+    rates, sources = [], []
+    for k, cards in enumerate(sets):
+        offset = len(card_list)
+        card_list += cards.cards
+        for m, model in enumerate(MODELS):
+            of_model = [offset + i for i, c in enumerate(cards.cards) if c.model == model]
+            for p, day in enumerate(starts):
+                in_force = [i for i in of_model if card_list[i].effective <= day]
+                # Before a model's first card its earliest card applies (what-if pricing of old
+                # logs), in the default currency only: a local card must be in force, never
+                # stood in for (docs/rules.md §Rate cards).
+                chosen = in_force[-1] if in_force else (of_model[0] if of_model and k == 0 else -1)
+                card_of[(k * len(MODELS) + m) * len(starts) + p] = chosen
+        rate, source = _rates_with_fallback(cards, markets)
+        rates.append(rate)
+        sources.append(np.where(source >= 0, source + offset, -1).astype(np.int16))
+    rate, source = np.concatenate(rates), np.concatenate(sources)
+    bands, band_set_of, labels = _dated_bands(tiers, dated, currencies, starts, markets, card_of, rate)
+    return PricingPlan(countries, markets, switches, market_of, auth, currencies, card_list, card_of, rate, source,
+                       bands, band_set_of, labels, user_cards)
 
 
 def _rates_with_fallback(cards: RateCards, markets: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -114,17 +147,69 @@ def _rates_with_fallback(cards: RateCards, markets: list[str]) -> tuple[np.ndarr
     return rate, source
 
 
-def _bands(tiers: TierTable | None, markets: list[str]) -> tuple[list[list[tuple[int, int, float, int]]], list[str]]:
-    bands: list[list[tuple[int, int, float, int]]] = [[] for _ in range(len(markets) * len(COLUMNS))]
+def _dated_bands(tiers: TierTable | bool, dated: list[DatedTiers], currencies: list[str], starts: list[dt.date],
+                 markets: list[str], card_of: np.ndarray, rate: np.ndarray):
+    """Band sets and the one in force per currency and period.
+
+    A user table applies to the default currency at every date. A shipped table applies to
+    its currency from its date, in the cells where its first band ("List rate") is the list
+    rate of the card in force: where a later card changed that rate (USD Peru, Pakistan and
+    South Africa utility and authentication on 2026-10-01) the table's bands are not Meta's
+    any more, and no public table gives the new ones, so those cells are priced untiered."""
+    slots = len(markets) * len(COLUMNS)
     labels: list[str] = []
-    for band in tiers.bands if tiers else ():
+    bands: list[list[tuple[int, int, float, int]]] = []
+    band_set_of = np.full(len(currencies) * len(starts), -1, np.int16)
+    known: dict[tuple, int] = {}
+
+    def band_set(table: TierTable, dropped: frozenset[int]) -> int:
+        key = (id(table), dropped)
+        if key not in known:
+            known[key] = len(bands) // slots
+            lists = _bands(table, markets, labels)
+            bands.extend([] if slot in dropped else lst for slot, lst in enumerate(lists))
+        return known[key]
+
+    if isinstance(tiers, TierTable):
+        for p in range(len(starts)):
+            band_set_of[p] = band_set(tiers, frozenset())
+    pmp = MODELS.index("PMP")
+    for k, currency in enumerate(currencies):
+        if k == 0 and isinstance(tiers, TierTable):
+            continue
+        own = [d for d in dated if d.currency == currency]
+        for p, day in enumerate(starts):
+            in_force = [d for d in own if d.effective <= day]
+            if not in_force:
+                continue
+            table = in_force[-1].table
+            card = int(card_of[(k * len(MODELS) + pmp) * len(starts) + p])
+            dropped = frozenset(slot for slot, lst in enumerate(_bands(table, markets, labels))
+                                if lst and not _lists_rate_of(lst, rate, card, slot, slots))
+            band_set_of[k * len(starts) + p] = band_set(table, dropped)
+    return bands or [[] for _ in range(slots)], band_set_of, labels
+
+
+def _lists_rate_of(bands: list[tuple[int, int, float, int]], rate: np.ndarray, card: int, slot: int,
+                   slots: int) -> bool:
+    """Whether a cell's first band is the card's list rate there."""
+    if card < 0:
+        return False
+    lower, _, first, _ = bands[0]
+    listed = rate[card * slots + slot]
+    return lower <= 1 and not math.isnan(listed) and abs(listed - first) < 1e-9
+
+
+def _bands(tiers: TierTable, markets: list[str], labels: list[str]) -> list[list[tuple[int, int, float, int]]]:
+    bands: list[list[tuple[int, int, float, int]]] = [[] for _ in range(len(markets) * len(COLUMNS))]
+    for band in tiers.bands:
         if band.label not in labels:
             labels.append(band.label)
         slot = markets.index(band.market) * len(COLUMNS) + COLUMNS.index(band.category)
         bands[slot].append((band.lower, band.upper, band.rate, labels.index(band.label)))
     for slot in bands:
         slot.sort()
-    return bands, labels
+    return bands
 
 
 def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.ndarray | None,
@@ -269,6 +354,53 @@ def _start_nanoseconds(portfolio: Hashable, value: Any) -> int:
                           f"({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d})") from None
 
 
+def waba_currencies(config: Any, waba_values: pd.Index, default: str) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """currencies= as the other currencies (sorted) and each WABA's code (0: the default).
+
+    Keys match WABA ids by value or by their text, as timezones= does; a key naming no WABA
+    of the log warns (a misspelt id would silently bill that WABA in the default currency)."""
+    if config is None:
+        return (), None
+    if isinstance(config, pd.Series):
+        config = config.to_dict()
+    if not isinstance(config, Mapping):
+        raise InputError("currencies", None, f"expected a mapping of WABA id to currency code such as "
+                         f"{{'waba-in': 'INR'}}, got {type(config).__name__}")
+    chosen = {key: currency_code(value, "currencies") for key, value in config.items()}
+    others = tuple(sorted({c for c in chosen.values() if c != default}))
+    codes = {default: 0, **{c: i + 1 for i, c in enumerate(others)}}
+    by_text = {str(key): value for key, value in chosen.items()}
+    per_waba = np.array([codes[chosen.get(w, by_text.get(str(w), default))] for w in waba_values.tolist()], np.int8)
+    texts = {str(w) for w in waba_values.tolist()}
+    wabas = set(waba_values.tolist())
+    unused = [key for key in chosen if key not in wabas and str(key) not in texts]
+    if unused:
+        more = f" (and {len(unused) - 1} more)" if len(unused) > 1 else ""
+        warnings.warn(f"currencies key {unused[0]!r}{more} names no WABA of the log: its currency is not used",
+                      WaconvWarning, stacklevel=4)
+    return others, per_waba
+
+
+def check_cards_in_force(plan: PricingPlan, gaps: Mapping[str, Any], canonical: CanonicalEvents) -> None:
+    """A WABA billed in a currency with no card in force is an error: no rate may be
+    converted from another currency (Meta publishes local cards, not exchange rates)."""
+    first = np.asarray(gaps["first_without_card"])
+    for code in range(1, len(plan.currencies)):  # the default currency falls back to its earliest card
+        row = int(first[code])
+        if row < 0:
+            continue
+        currency = plan.currencies[code]
+        delivered = int(canonical.delivered_at[row])
+        zone = canonical.time_zones[int(canonical.waba[row])]  # cards switch at WABA-local midnight
+        when = pd.Timestamp(delivered if delivered != np.iinfo(np.int64).min else int(canonical.timestamp[row]),
+                            tz="UTC").tz_convert(zone)
+        waba = canonical.waba_values[int(canonical.waba[row])]
+        dates = ", ".join(sorted({c.effective.isoformat() for c in plan.cards if c.currency == currency}))
+        raise InputError("currencies", row, f"WABA {waba!r} is billed in {currency}, but no {currency} card is in "
+                         f"force on {when:%Y-%m-%d} ({zone}; waconv ships {currency} cards effective {dates}; "
+                         "it never converts from another currency)")
+
+
 def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame) -> None:
     """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate.
 
@@ -280,7 +412,7 @@ def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFra
         if plan.user_cards:
             category, market = messages["pricing_category"].iloc[first], messages["market"].iloc[first]
             card = int(gaps["first_unknown_card"])
-            label = plan.cards.cards[card].source if card >= 0 else "the rate cards"
+            label = plan.cards[card].source if card >= 0 else "the rate cards"
             raise InputError(None, None, f"no rate for {category} in {market} (first needed by row {first})",
                              file=label)
         by_cell = np.asarray(gaps["unknown_by_category_market"]).reshape(len(_core.PRICING_CATEGORIES), -1)
@@ -293,6 +425,41 @@ def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFra
         warnings.warn(f"{int(gaps['before_first_card']):,} charged units predate every card of their pricing "
                       "model and use its earliest card", WaconvWarning, stacklevel=4)
     if gaps["borrowed"]:
-        labels = sorted(plan.cards.cards[s].label for s in np.flatnonzero(gaps["borrowed_from"]))
-        warnings.warn(f"{int(gaps['borrowed']):,} charged units use a rate from another card where their card "
-                      f"has none ({', '.join(labels)})", WaconvWarning, stacklevel=4)
+        warnings.warn(borrowed_line(plan, gaps), WaconvWarning, stacklevel=4)
+
+
+def borrowed_line(plan: PricingPlan, gaps: Mapping[str, Any]) -> str:
+    """One line: which periods and markets are priced from another card than the one in force."""
+    categories = _core.PRICING_CATEGORIES
+    by_cell = np.asarray(gaps["borrowed_by_card_cell"]).reshape(len(plan.cards), len(plan.markets), len(categories))
+    parts = []
+    for card in np.flatnonzero(by_cell.sum(axis=(1, 2))):
+        counts = by_cell[card].sum(axis=1)
+        markets = sorted(np.flatnonzero(counts), key=lambda m: (-counts[m], plan.markets[m]))
+        names = [plan.markets[m] for m in markets]
+        shown_names = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        sources = {_rate_source(plan, int(card), int(m), categories[c]) for m in markets
+                   for c in np.flatnonzero(by_cell[card, m])}
+        labels = sorted(plan.cards[s].label for s in sources if s >= 0)
+        parts.append(f"{_validity(plan, int(card))} {shown_names} (rates of {', '.join(labels)})")
+    return (f"{int(gaps['borrowed']):,} charged units are priced from another card where the card in force has no "
+            f"rate: {'; '.join(parts)}")
+
+
+def _rate_source(plan: PricingPlan, card: int, market: int, category: str) -> int:
+    """The card that supplied a category's rate in a market at a card (the core's rate_column)."""
+    column = {"marketing_lite": "marketing"}.get(category, category)
+    if category == "service" and plan.cards[card].model == "PMP":
+        column = "utility"  # pmp_v2 service messages cost the utility rate
+    if column not in COLUMNS:
+        return -1
+    return int(plan.rate_source[(card * len(plan.markets) + market) * len(COLUMNS) + COLUMNS.index(column)])
+
+
+def _validity(plan: PricingPlan, card: int) -> str:
+    """A card's period, 'CBP 2023-06..2024-09' style, ended by the next card of its model and currency."""
+    this = plan.cards[card]
+    later = sorted(c.effective for c in plan.cards
+                   if c.model == this.model and c.currency == this.currency and c.effective > this.effective)
+    end = f"..{later[0] - dt.timedelta(days=1):%Y-%m}" if later else " onwards"
+    return f"{this.currency} {this.model} {this.effective:%Y-%m}{end}:"

@@ -229,8 +229,8 @@ def price_columns(plan, priced: dict) -> tuple[dict[str, Any], dict[str, Any]]:
     """The phase 2 columns (docs/rules.md §Output columns) of the messages and of the
     conversations tables."""
     m, c = priced["messages"], priced["conversations"]
-    currency = [plan.cards.currency]  # the core's currency codes: 0 where a card is in force
-    card_labels = [card.label for card in plan.cards.cards]
+    currency = plan.currencies  # the core's currency codes: each WABA's where a card is in force
+    card_labels = [card.label for card in plan.cards]
     messages = {
         "country": _categorical(m["country"], plan.countries),
         "market": _categorical(m["market"], plan.markets),

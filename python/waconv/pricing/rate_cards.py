@@ -61,7 +61,7 @@ class RateCard:
         object.__setattr__(self, "effective", _as_day(self.effective, "effective", self.source, None))
         if self.model not in MODELS:
             raise InputError("model", None, f"model must be 'CBP' or 'PMP', got {self.model!r}", file=self.source)
-        object.__setattr__(self, "currency", _currency_code(self.currency, "currency", self.source, None))
+        object.__setattr__(self, "currency", currency_code(self.currency, "currency", self.source, None))
         if not isinstance(self.rates, Mapping) or not all(isinstance(row, Mapping) for row in self.rates.values()):
             raise InputError("rates", None, "expected a mapping of market to a mapping of column to rate",
                              file=self.source)
@@ -124,7 +124,7 @@ def _parse(text: str, name: str, effective, model, currency) -> RateCard:
         if market in rates:
             raise InputError("Market", line, f"market {market!r} appears twice", file=name)
         if cells.get("currency"):
-            currencies.add(_currency_code(cells["currency"], "Currency", name, line))
+            currencies.add(currency_code(cells["currency"], "Currency", name, line))
         rates[market] = {column: parse_rate(cells.get(column, "n/a"), name, line, column) for column in COLUMNS}
     if header is None:
         raise InputError(None, None, "no header line starting with 'Market'", file=name)
@@ -313,7 +313,7 @@ def _model(given, intro: str, name: str) -> str:
     raise InputError(None, 1, "preamble says neither 'per conversation' nor 'per message'; pass model=", file=name)
 
 
-def _currency_code(value: object, column: str, name: str, line: int | None) -> str:
+def currency_code(value: object, column: str, name: str | None = None, line: int | None = None) -> str:
     """A currency as its ISO 4217 code: three letters (any case; Meta's "$" spellings are USD)."""
     if isinstance(value, str) and value.isascii():  # not "uſd", whose upper case is "USD"
         code = _CURRENCY_SPELLINGS.get(value.strip(), value.strip().upper())
@@ -326,7 +326,7 @@ def _currency_code(value: object, column: str, name: str, line: int | None) -> s
 
 def _currency(given, found: set[str], name: str) -> str:
     if given is not None:
-        return _currency_code(given, "currency", name, None)
+        return currency_code(given, "currency", name, None)
     if len(found) > 1:
         raise InputError("Currency", None, f"one card, one currency; found {sorted(found)}", file=name)
     return found.pop() if found else "USD"
@@ -355,15 +355,19 @@ class RateCards:
     def default(cls) -> RateCards:
         """The USD cards shipped with waconv (sources and gaps: waconv/pricing/data/rate_cards/README.md).
 
-        Only the USD cards: the local-currency cards shipped beside them (``local/``) are
-        read with ``RateCard.from_csv`` by whoever prices a WABA billed in that currency."""
+        Only the USD cards: the local-currency cards shipped beside them (``local/``) price
+        the WABAs that ``classify(..., currencies=...)`` bills in their currency
+        (:meth:`shipped`)."""
         return _default_cards()
 
     @classmethod
+    def shipped(cls, currency: str) -> RateCards | None:
+        """The cards of `currency` shipped with waconv (USD: :meth:`default`), None if none is."""
+        return _shipped_cards().get(currency_code(currency, "currency"))
+
+    @classmethod
     def _read_default(cls) -> RateCards:
-        folder = resources.files("waconv.pricing") / "data" / "rate_cards"
-        return cls(RateCard.from_csv(Path(str(folder / entry.name))) for entry in folder.iterdir()
-                   if entry.name.startswith("usd_") and entry.name.endswith(".csv"))
+        return _shipped_cards()["USD"]
 
     @property
     def currency(self) -> str:
@@ -389,6 +393,24 @@ class RateCards:
 @lru_cache(maxsize=1)
 def _default_cards() -> RateCards:
     return RateCards._read_default()
+
+
+def shipped_currencies() -> list[str]:
+    """The currencies waconv ships rate cards of."""
+    return list(_shipped_cards())
+
+
+@lru_cache(maxsize=1)
+def _shipped_cards() -> dict[str, RateCards]:
+    """Every shipped card (``usd_*.csv`` and ``local/*.csv``), one set per currency."""
+    folder = resources.files("waconv.pricing") / "data" / "rate_cards"
+    files = [folder / entry.name for entry in folder.iterdir() if entry.name.endswith(".csv")]
+    files += [folder / "local" / entry.name for entry in (folder / "local").iterdir() if entry.name.endswith(".csv")]
+    by_currency: dict[str, list[RateCard]] = {}
+    for path in files:
+        card = RateCard.from_csv(Path(str(path)))
+        by_currency.setdefault(card.currency, []).append(card)
+    return {currency: RateCards(cards) for currency, cards in sorted(by_currency.items())}
 
 
 def as_rate_cards(value: RateCards | RateCard | Source | Sequence | None) -> tuple[RateCards, bool]:

@@ -1,8 +1,10 @@
 """Volume tiers for PMP utility and authentication messages (docs/rules.md §Volume tiers).
 
-waconv ships Meta's own USD table effective 2026-04-01 (``data/volume_tiers/``; not applied
-by default yet, see docs/rules.md §Volume tiers). You pass a table, as a CSV file or a
-DataFrame with these columns (one row per band), or Meta's file as it is (below)::
+waconv ships Meta's own USD table effective 2026-04-01 (``data/volume_tiers/``) and applies
+it by default from that date (``volume_tiers=True``); no table of Meta's before it is public.
+``volume_tiers=None`` (or False) turns tiers off. You may pass your own table instead, as a
+CSV file or a DataFrame with these columns (one row per band), or Meta's file as it is
+(below); it then applies at every date::
 
     Market,Category,Tier,Rate
     India,utility,0:750000,0.0014
@@ -24,15 +26,23 @@ last five columns once per section; one row per band, the market named on its fi
 only, bounds with thousands separators (``"100,001"``), ``--`` for an open top band and
 ``n/a`` in every cell of a section that does not apply. "Rate type" and "vs. List rate"
 are not read: the Rate column is the rate.
+
+A long layout, one row per band numbered from 0 with its inclusive upper bound (blank for
+the open top band), is read too: ``market,currency,category,band,up_to,rate`` (the INR
+table of 2026-10-01 shipped in ``data/volume_tiers/`` is in it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from os import PathLike
+from pathlib import Path
 from typing import Any, Union
 
 from waconv._errors import InputError
@@ -42,6 +52,7 @@ from waconv.pricing.rate_cards import (
     check_source,
     check_unique_header,
     csv_rows,
+    currency_code,
     parse_rate,
     read_source,
     shown,
@@ -79,6 +90,8 @@ class TierTable:
         if meta is not None:
             return cls(_meta_bands(rows, meta, name), name)
         (header_line, header), body = rows[0], rows[1:]
+        if {cell.strip().lower() for cell in header} >= set(_LONG):
+            return cls(_long_bands(header, header_line, body, name), name)
         return cls(_bands(header, header_line, body, name), name)
 
     @classmethod
@@ -148,6 +161,48 @@ def _bands(header: list[str], header_line: int | None, body: list[tuple[int, lis
         label = f"{lower}:{'MAX' if upper == MAX else upper}"
         bands.append((line, Band(cells["market"], category, lower, upper, rate, label)))
     _check_overlaps(bands, name)
+    return tuple(b for _, b in bands)
+
+
+_LONG = ("market", "category", "band", "up_to", "rate")
+
+
+def _long_bands(header: list[str], header_line: int, body: list[tuple[int, list[str]]],
+                name: str) -> tuple[Band, ...]:
+    """Bands numbered 0, 1, ... per market and category, each from the last one's bound + 1."""
+    columns = [cell.strip().lower() for cell in header]
+    check_unique_header(columns, header_line, name)
+    position = {column: columns.index(column) for column in _LONG}
+    markets = set(market_reference().markets)
+    last: dict[tuple[str, str], tuple[int, int]] = {}  # (market, category) -> (band, upper)
+    bands: list[tuple[int, Band]] = []
+    for line, row in body:
+        check_row_width(row, header, line, name)
+        cells = {column: (row[i].strip() if i < len(row) else "") for column, i in position.items()}
+        market, category = cells["market"], _category(cells["category"])
+        if market not in markets:
+            raise InputError("market", line, f"unknown market {shown(market)}", file=name)
+        if category not in CATEGORIES:
+            raise InputError("category", line, f"tiers apply to {', '.join(CATEGORIES)}, not "
+                             f"{shown(cells['category'])}", file=name)
+        number, upper_previous = last.get((market, category), (-1, -1))
+        if upper_previous == MAX:
+            raise InputError("band", line, f"a band after the open top band of {market} {category}", file=name)
+        if cells["band"] != str(number + 1):
+            raise InputError("band", line, f"band {shown(cells['band'])} of {market} {category}: expected "
+                             f"{number + 1} (bands are numbered from 0 in order)", file=name)
+        lower = upper_previous + 1 if number >= 0 else 0
+        upper = MAX if not cells["up_to"] else _bound(cells["up_to"], cells["up_to"], name, line)
+        if upper < max(lower, 1):
+            raise InputError("up_to", line, f"band {number + 1} of {market} {category} ends at {upper}, before it "
+                             f"starts ({lower})", file=name)
+        rate = parse_rate(cells["rate"], name, line, "rate")
+        if math.isnan(rate):
+            raise InputError("rate", line, f"rate {shown(cells['rate'])}: a tier band needs a rate", file=name)
+        last[(market, category)] = (number + 1, upper)
+        bands.append((line, Band(market, category, lower, upper, rate, f"{lower}:{'MAX' if upper == MAX else upper}")))
+    if not bands:
+        raise InputError(None, header_line, "no tier band below the header", file=name)
     return tuple(b for _, b in bands)
 
 
@@ -275,3 +330,39 @@ def as_tier_table(value: Any) -> TierTable | None:
         return TierTable.from_csv(value)
     raise InputError("volume_tiers", None, "expected a CSV path, a text stream, a pandas DataFrame or a TierTable, "
                      f"got {_type_name(value)}")
+
+
+def tier_choice(value: Any) -> TierTable | bool:
+    """volume_tiers= as True (Meta's shipped tables, by date), False (no tiers) or a user table."""
+    if value is True:
+        return True
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float)):  # volume_tiers=1 is a slip, not a table or a switch
+        raise InputError("volume_tiers", None, f"expected True, False/None or a tier table, got {value!r}")
+    table = as_tier_table(value)
+    assert table is not None
+    return table
+
+
+@dataclass(frozen=True)
+class DatedTiers:
+    """A shipped tier table: Meta's bands for one currency from its effective date (WABA-local)."""
+
+    currency: str
+    effective: dt.date
+    table: TierTable
+
+
+@lru_cache(maxsize=1)
+def shipped_tiers() -> tuple[DatedTiers, ...]:
+    """The tables in ``data/volume_tiers/``, named ``<currency>_<YYYY-MM-DD>.csv``, by date."""
+    folder = resources.files("waconv.pricing") / "data" / "volume_tiers"
+    found = []
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"([a-z]{3})_(\d{4}-\d{2}-\d{2})\.csv", entry.name)
+        if match:
+            table = TierTable.from_csv(Path(str(folder / entry.name)))
+            found.append(DatedTiers(currency_code(match.group(1), "currency"), dt.date.fromisoformat(match.group(2)),
+                                    table))
+    return tuple(sorted(found, key=lambda d: (d.currency, d.effective)))
