@@ -108,6 +108,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.exact:
         waconv.io.webhooks.read.read_columns = lambda path: None  # every file takes the fallback path
+        waconv.io.webhooks.read.read_native = lambda path: None
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "statuses.jsonl"

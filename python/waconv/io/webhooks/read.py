@@ -20,7 +20,8 @@ from waconv.io.webhooks.events import (
     resolve_users,
     strings,
 )
-from waconv.io.webhooks.sources import Rejections, Source, WebhookRead, documents
+from waconv.io.webhooks.native import read_native
+from waconv.io.webhooks.sources import Rejections, Source, WebhookRead, documents, is_json_lines
 from waconv.io.webhooks.walk import MESSAGE_FIELDS, STATUS_FIELDS, Walker
 
 Sends = Union[Mapping[str, Any], pd.Series, pd.DataFrame, None]
@@ -133,9 +134,15 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     lookup = sends_lookup(sends)
     walker = Walker(rejections)
     batches = []  # columns read by Arrow from JSON-lines files
-    for part in documents(source, line_files=True):
+    for part in documents(source, files=True):
         if isinstance(part, Path):
-            columns = read_columns(part)
+            native = read_native(part)
+            if native is not None:
+                batches.extend(native.batches)
+                for document in native.fallback:  # the lines the C++ reader leaves to the walker
+                    walker.document(document)
+                continue
+            columns = read_columns(part) if is_json_lines(part) else None
             if columns is not None:
                 batches.append(columns)
                 continue
