@@ -96,9 +96,9 @@ void read_share(std::string_view text, bool file_start, Share& share) {
     if (blank(json)) continue;  // not a payload, and no error either
     simdjson::dom::element payload;
     const bool readable = !parser.parse(json.data(), json.size(), false).get(payload) && reader.read(payload, share.batch);
-    if (!readable) {
+    if (!readable) {  // with its newline, as Python's file iteration yields it (error positions count it)
       share.fallback_lines.push_back(share.lines);
-      share.fallback_text.push_back(line);
+      share.fallback_text.push_back(std::string_view(line.data(), line.size() + (newline != nullptr)));
     }
   }
 }

@@ -98,7 +98,7 @@ struct WebhookBatch {
 };
 
 // Lines (or, for one-document files, nothing: the whole file is refused) left to the
-// exact reader: their 1-based line numbers and their bytes, as read (no newline).
+// exact reader: their 1-based line numbers and their bytes, as read (with the newline).
 struct WebhookFallback {
   std::vector<std::int64_t> lines;
   TextColumn text;
