@@ -1,10 +1,14 @@
-// Webhook files: read (and gunzipped) into one padded buffer, cut at line boundaries into
+// Webhook files: mapped (or gunzipped into one padded buffer), cut at line boundaries into
 // one share per thread, each line parsed by simdjson's DOM parser (which validates the whole
 // line: UTF-8, syntax, numbers, nesting) and taken apart by PayloadReader, or kept aside for
 // the exact reader.
 #include "waconv/webhooks.hpp"
 
+#include <fcntl.h>
 #include <simdjson.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -76,14 +80,22 @@ struct Share {
   std::int64_t lines = 0;
 };
 
-// The lines of [begin, end) (whole lines; padding readable after end).
-void read_share(std::string_view text, bool file_start, Share& share) {
+// The lines of `text` (whole lines). simdjson may read SIMDJSON_PADDING bytes past a line:
+// lines that close to `readable_end` are parsed from a padded copy.
+void read_share(std::string_view text, bool file_start, const char* readable_end, Share& share) {
   simdjson::dom::parser parser;
   if (!prepared(parser, std::min<std::size_t>(text.size(), 1 << 16))) throw std::bad_alloc();
   detail::PayloadReader reader;
   const char* p = text.data();
   const char* const end = p + text.size();
+  // After the first ~1/64 of the share (at least 1 MiB), room for all of it, with a margin.
+  const std::size_t sample = std::max<std::size_t>(text.size() / 64, 1 << 20);
+  bool reserved = text.size() <= sample;
   while (p < end) {
+    if (!reserved && static_cast<std::size_t>(p - text.data()) >= sample) {
+      reserved = true;
+      share.batch.reserve(1.1 * static_cast<double>(text.size()) / static_cast<double>(p - text.data()));
+    }
     const char* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const char* stop = newline ? newline : end;
     std::string_view line(p, static_cast<std::size_t>(stop - p));
@@ -95,7 +107,8 @@ void read_share(std::string_view text, bool file_start, Share& share) {
     }
     if (blank(json)) continue;  // not a payload, and no error either
     simdjson::dom::element payload;
-    const bool readable = !parser.parse(json.data(), json.size(), false).get(payload) && reader.read(payload, share.batch);
+    const bool padded = json.data() + json.size() + simdjson::SIMDJSON_PADDING <= readable_end;
+    const bool readable = !parser.parse(json.data(), json.size(), !padded).get(payload) && reader.read(payload, share.batch);
     if (!readable) {  // with its newline, as Python's file iteration yields it (error positions count it)
       share.fallback_lines.push_back(share.lines);
       share.fallback_text.push_back(std::string_view(line.data(), line.size() + (newline != nullptr)));
@@ -103,8 +116,9 @@ void read_share(std::string_view text, bool file_start, Share& share) {
   }
 }
 
-WebhookRead read_lines(const PaddedBuffer& buffer, int threads) {
-  const std::string_view text = buffer.view();
+// `padded`: SIMDJSON_PADDING bytes after the text are readable.
+WebhookRead read_lines(std::string_view text, bool padded, int threads) {
+  const char* readable_end = text.data() + text.size() + (padded ? simdjson::SIMDJSON_PADDING : 0);
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   std::size_t count = threads > 0 ? static_cast<std::size_t>(threads)
                                   : std::min(cores, std::max<std::size_t>(1, text.size() / kBytesPerThread));
@@ -120,7 +134,7 @@ WebhookRead read_lines(const PaddedBuffer& buffer, int threads) {
   std::vector<Share> shares(count);
   detail::parallel_chunks(count, count, [&](std::size_t first, std::size_t last) {
     for (std::size_t k = first; k < last; ++k) {
-      read_share(text.substr(starts[k], starts[k + 1] - starts[k]), k == 0, shares[k]);
+      read_share(text.substr(starts[k], starts[k + 1] - starts[k]), k == 0, readable_end, shares[k]);
     }
   });
   WebhookRead out;
@@ -143,15 +157,15 @@ WebhookRead not_read(std::string reason) {
   return out;
 }
 
-WebhookRead read_document(const PaddedBuffer& buffer) {
-  std::string_view text = buffer.view();
+WebhookRead read_document(std::string_view text, bool padded) {
+  const std::size_t bytes = text.size();
   if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
   simdjson::dom::parser parser;
   if (!prepared(parser, text.size())) throw std::bad_alloc();
   simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size(), false).get(root)) return not_read("not one JSON document");
+  if (parser.parse(text.data(), text.size(), !padded).get(root)) return not_read("not one JSON document");
   WebhookRead out;
-  out.bytes = static_cast<std::int64_t>(buffer.size());
+  out.bytes = static_cast<std::int64_t>(bytes);
   out.batches.emplace_back();
   detail::PayloadReader reader;
   if (root.type() == simdjson::dom::element_type::ARRAY) {
@@ -167,26 +181,52 @@ WebhookRead read_document(const PaddedBuffer& buffer) {
   return out;
 }
 
-// The whole file into `buffer`; false if it cannot be read (the exact reader reports it).
-bool read_plain(const std::string& path, PaddedBuffer& buffer) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return false;
-  if (std::fseek(file.get(), 0, SEEK_END) != 0) return false;
-  const long size = std::ftell(file.get());
-  if (size < 0 || std::fseek(file.get(), 0, SEEK_SET) != 0) return false;
-  buffer.resize(static_cast<std::size_t>(size));
-  return std::fread(buffer.data(), 1, buffer.size(), file.get()) == buffer.size() && std::fgetc(file.get()) == EOF;
-}
+// A file mapped read-only (the page cache itself, no copy); empty for an empty file.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat info {};
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+      size_ = static_cast<std::size_t>(info.st_size);
+      ok_ = true;
+      if (size_ > 0) {
+        void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (mapped == MAP_FAILED) {
+          ok_ = false;
+          size_ = 0;
+        } else {
+          data_ = static_cast<const char*>(mapped);
+          ::madvise(mapped, size_, MADV_SEQUENTIAL);
+        }
+      }
+    }
+    ::close(fd);
+  }
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  bool ok() const { return ok_; }
+  std::string_view view() const { return {data_ == nullptr ? "" : data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  bool ok_ = false;
+};
 
 // Inflates a gzip file (one member or several in a row) into `buffer`. false: corrupt,
 // truncated or followed by anything but another member (the exact reader names the file).
 bool read_gzip(const std::string& path, PaddedBuffer& buffer) {
-  PaddedBuffer packed;
-  if (!read_plain(path, packed) || packed.size() == 0) return false;
+  const MappedFile file(path);
+  const std::string_view packed = file.view();
+  if (!file.ok() || packed.empty()) return false;
   z_stream stream{};
   if (inflateInit2(&stream, 15 + 16) != Z_OK) return false;
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&stream, &inflateEnd);
-  stream.next_in = reinterpret_cast<Bytef*>(packed.data());
   buffer.resize(0);
   buffer.reserve(std::max<std::size_t>(packed.size() * 4, 1 << 16));
   std::size_t written = 0;
@@ -197,7 +237,7 @@ bool read_gzip(const std::string& path, PaddedBuffer& buffer) {
       buffer.resize(written);
       buffer.reserve(buffer.capacity() * 2);
     }
-    stream.next_in = reinterpret_cast<Bytef*>(packed.data() + consumed);
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data() + consumed));
     stream.avail_in = static_cast<uInt>(std::min(packed.size() - consumed, kStep));
     stream.next_out = reinterpret_cast<Bytef*>(buffer.data() + written);
     stream.avail_out = static_cast<uInt>(std::min(buffer.capacity() - written, kStep));
@@ -221,6 +261,38 @@ bool read_gzip(const std::string& path, PaddedBuffer& buffer) {
 
 }  // namespace
 
+void TextColumn::reserve(double factor) {
+  const auto scaled = [factor](std::size_t n) { return static_cast<std::size_t>(static_cast<double>(n) * factor); };
+  offsets.reserve(scaled(offsets.size()));
+  data.reserve(scaled(data.size()));
+  valid.reserve(scaled(valid.size()));
+}
+
+void WebhookBatch::reserve(double factor) {
+  const auto scaled = [factor](auto& vector) {
+    vector.reserve(static_cast<std::size_t>(static_cast<double>(vector.size()) * factor));
+  };
+  WebhookStatuses& s = statuses;
+  scaled(s.value), scaled(s.status), scaled(s.time);
+  for (TextColumn* text : {&s.message_id, &s.business, &s.waba, &s.phone, &s.bsuid, &s.conversation_id,
+                           &s.conversation_origin, &s.pricing_model, &s.pricing_category, &s.pricing_type,
+                           &s.cost_currency}) {
+    text->reserve(factor);
+  }
+  s.conversation_expiration.reserve(factor), s.billable.reserve(factor), s.cost.reserve(factor);
+  s.error_code.reserve(factor);
+  WebhookMessages& m = messages;
+  scaled(m.value), scaled(m.time), scaled(m.referral);
+  for (TextColumn* text : {&m.message_id, &m.business, &m.waba, &m.phone, &m.bsuid, &m.message_type}) {
+    text->reserve(factor);
+  }
+  scaled(contacts.value);
+  for (TextColumn* text : {&contacts.bsuid, &contacts.phone, &contacts.country, &pair_bsuid, &pair_phone,
+                           &display_business, &display_phone}) {
+    text->reserve(factor);
+  }
+}
+
 void TextColumn::push(std::string_view value) {
   if (data.size() + value.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw std::length_error("webhooks: a text column of one thread's share exceeds 2 GiB");
@@ -235,26 +307,19 @@ void TextColumn::push_null() {
   valid.push_back(0);
 }
 
-WebhookRead read_webhook_lines(std::string_view text, int threads) {
-  PaddedBuffer buffer;
-  buffer.resize(text.size());
-  if (!text.empty()) std::memcpy(buffer.data(), text.data(), text.size());
-  return read_lines(buffer, threads);
-}
+WebhookRead read_webhook_lines(std::string_view text, int threads) { return read_lines(text, false, threads); }
 
-WebhookRead read_webhook_document(std::string_view text) {
-  PaddedBuffer buffer;
-  buffer.resize(text.size());
-  if (!text.empty()) std::memcpy(buffer.data(), text.data(), text.size());
-  return read_document(buffer);
-}
+WebhookRead read_webhook_document(std::string_view text) { return read_document(text, false); }
 
 WebhookRead read_webhook_file(const std::string& path, bool json_lines, bool gzipped, int threads) {
-  PaddedBuffer buffer;
-  if (gzipped ? !read_gzip(path, buffer) : !read_plain(path, buffer)) {
-    return not_read(gzipped ? "not a readable gzip file" : "not a readable file");
+  if (!gzipped) {
+    const MappedFile file(path);
+    if (!file.ok()) return not_read("not a readable file");
+    return json_lines ? read_lines(file.view(), false, threads) : read_document(file.view(), false);
   }
-  return json_lines ? read_lines(buffer, threads) : read_document(buffer);
+  PaddedBuffer buffer;
+  if (!read_gzip(path, buffer)) return not_read("not a readable gzip file");
+  return json_lines ? read_lines(buffer.view(), true, threads) : read_document(buffer.view(), true);
 }
 
 }  // namespace waconv

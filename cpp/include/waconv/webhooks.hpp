@@ -26,6 +26,7 @@ struct TextColumn {
   std::vector<std::uint8_t> valid;
 
   std::size_t size() const { return valid.size(); }
+  void reserve(double factor);  // room for `factor` times what it holds
   void push(std::string_view value);
   void push_null();
   std::string_view at(std::size_t row) const {
@@ -39,6 +40,10 @@ struct OptionalColumn {
   std::vector<T> values;
   std::vector<std::uint8_t> valid;
 
+  void reserve(double factor) {
+    values.reserve(static_cast<std::size_t>(static_cast<double>(values.size()) * factor));
+    valid.reserve(values.capacity());
+  }
   void push(T value) {
     values.push_back(value);
     valid.push_back(1);
@@ -95,6 +100,10 @@ struct WebhookBatch {
   TextColumn display_business, display_phone;  // metadata with a display_phone_number
   std::int64_t values = 0;  // value objects numbered so far (rows' `value` is below this)
   std::int64_t payloads = 0;
+
+  // Room in every column for `factor` times the rows read so far: a share of a file sized
+  // from its first lines grows without copying its columns again and again.
+  void reserve(double factor);
 };
 
 // Lines (or, for one-document files, nothing: the whole file is refused) left to the
