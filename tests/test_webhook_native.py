@@ -220,3 +220,27 @@ def test_cpp_reader_takes_the_common_shapes_without_fallback(tmp_path, gzipped):
     assert row.meta_cost == 0.0125 and row.user_country == "BR" and row.waba == "2000000001"
     assert events.set_index("message_id").loc["wamid.S2", "error_code"] == 131049
     assert_same_as_reference(path)
+
+
+def test_gzip_blocks_read_like_the_plain_file(tmp_path):
+    """A gzip dump larger than the reader's 8 MiB blocks, in two members, with a line longer
+    than a block and a bad line: read while inflating, it equals the plain file's read."""
+    lines = [line for line in EXAMPLE_DUMP.read_bytes().split(b"\n") if line.strip()]
+    long_line = orjson.dumps({**json.loads(lines[0]), "pad": "x" * (9 << 20)})
+    body = lines * (12_000_000 // sum(map(len, lines)) + 1)
+    middle = len(body) // 2
+    dump = body[:middle] + [long_line, b"{not json"] + body[middle:]
+    plain = write_lines(tmp_path / "dump.jsonl", dump)
+    data = plain.read_bytes()
+    packed = tmp_path / "dump.jsonl.gz"
+    packed.write_bytes(gzip.compress(data[: len(data) // 3]) + gzip.compress(data[len(data) // 3:]))
+    expected, read = read_native(plain), read_native(packed)
+    assert len(read.batches) >= 3  # one per block of lines
+    assert read.payloads == expected.payloads == len(dump) - 1
+    assert [d.line for d in read.fallback] == [d.line for d in expected.fallback] == [middle + 2]
+    assert sum(b["changes"] for b in read.batches) == sum(b["changes"] for b in expected.batches)
+    events, rejected, raised = outcome(plain)
+    fast_events, fast_rejected, fast_raised = outcome(packed)
+    pd.testing.assert_frame_equal(fast_events, events)
+    pd.testing.assert_frame_equal(fast_rejected.drop(columns="file"), rejected.drop(columns="file"))
+    assert len(rejected) == 1 and raised.replace(str(plain), str(packed)) == fast_raised
