@@ -235,7 +235,7 @@ def test_gzip_blocks_read_like_the_plain_file(tmp_path):
     packed = tmp_path / "dump.jsonl.gz"
     packed.write_bytes(gzip.compress(data[: len(data) // 3]) + gzip.compress(data[len(data) // 3:]))
     expected, read = read_native(plain), read_native(packed)
-    assert len(read.batches) >= 3  # one per block of lines
+    assert len(read.batches) >= 2  # one per block of lines
     assert read.payloads == expected.payloads == len(dump) - 1
     assert [d.line for d in read.fallback] == [d.line for d in expected.fallback] == [middle + 2]
     assert sum(b["changes"] for b in read.batches) == sum(b["changes"] for b in expected.batches)
