@@ -244,3 +244,22 @@ def test_gzip_blocks_read_like_the_plain_file(tmp_path):
     pd.testing.assert_frame_equal(fast_events, events)
     pd.testing.assert_frame_equal(fast_rejected.drop(columns="file"), rejected.drop(columns="file"))
     assert len(rejected) == 1 and raised.replace(str(plain), str(packed)) == fast_raised
+
+
+def test_statuses_tied_across_paths_combine_in_line_order(tmp_path):
+    """Two copies of one status, same time, different pricing: the first line's wins. The
+    second is read by the walker (its timestamp is a float string), yet the result is the one
+    reading the file line by line gives."""
+    def line(category: str, timestamp: str) -> bytes:
+        item = {"id": "wamid.T", "status": "delivered", "timestamp": timestamp, "recipient_id": "15550000001",
+                "pricing": {"billable": True, "pricing_model": "PMP", "category": category, "type": "regular"}}
+        value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1000000001"}, "statuses": [item]}
+        return orjson.dumps({"object": "whatsapp_business_account",
+                             "entry": [{"id": "2000000001", "changes": [{"value": value, "field": "messages"}]}]})
+
+    path = write_lines(tmp_path / "dump.jsonl", [line("utility", "1760000000"), line("marketing", "1760000000.0")])
+    read = read_native(path)
+    assert read.payloads == 1 and [d.line for d in read.fallback] == [2]
+    events, _, _ = outcome(path)
+    assert list(events["meta_pricing_category"]) == ["utility"]
+    assert_same_as_reference(path)

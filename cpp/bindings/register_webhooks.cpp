@@ -32,6 +32,7 @@ py::tuple optional(waconv::OptionalColumn<T>&& column) {
 py::dict statuses(waconv::WebhookStatuses&& s) {
   py::dict out;
   out["change"] = to_numpy(std::move(s.value));
+  out["line"] = to_numpy(std::move(s.line));
   out["message_id"] = text(std::move(s.message_id));
   out["status"] = to_numpy(std::move(s.status));
   out["time"] = to_numpy(std::move(s.time));
@@ -55,6 +56,7 @@ py::dict statuses(waconv::WebhookStatuses&& s) {
 py::dict messages(waconv::WebhookMessages&& m) {
   py::dict out;
   out["change"] = to_numpy(std::move(m.value));
+  out["line"] = to_numpy(std::move(m.line));
   out["message_id"] = text(std::move(m.message_id));
   out["time"] = to_numpy(std::move(m.time));
   out["referral"] = to_numpy(std::move(m.referral));

@@ -61,7 +61,7 @@ void read_share(std::string_view text, bool file_start, const char* readable_end
     if (blank(json)) continue;  // not a payload, and no error either
     simdjson::dom::element payload;
     const bool padded = json.data() + json.size() + simdjson::SIMDJSON_PADDING <= readable_end;
-    const bool readable = !parser.parse(json.data(), json.size(), !padded).get(payload) && reader.read(payload, share.batch);
+    const bool readable = !parser.parse(json.data(), json.size(), !padded).get(payload) && reader.read(payload, share.batch, share.lines);
     if (!readable) {  // with its newline, as Python's file iteration yields it (error positions count it)
       share.fallback_lines.push_back(share.lines);
       share.fallback_text.push(std::string_view(line.data(), line.size() + (newline != nullptr)));
@@ -79,6 +79,8 @@ WebhookRead joined(std::vector<Share>&& shares, std::int64_t bytes) {
       out.fallback.lines.push_back(out.lines + share.fallback_lines[i]);
       out.fallback.text.push(share.fallback_text.at(i));
     }
+    for (std::int64_t& line : share.batch.statuses.line) line += out.lines;
+    for (std::int64_t& line : share.batch.messages.line) line += out.lines;
     out.lines += share.lines;
     out.batches.push_back(std::move(share.batch));
   }

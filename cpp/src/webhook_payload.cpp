@@ -275,7 +275,7 @@ void Text::set_integer(std::uint64_t value) {
                                       digits_.data());
 }
 
-bool PayloadReader::read(element payload, WebhookBatch& batch) {
+bool PayloadReader::read(element payload, WebhookBatch& batch, std::int64_t line) {
   statuses_.clear();
   messages_.clear();
   contacts_.clear();
@@ -323,7 +323,7 @@ bool PayloadReader::read(element payload, WebhookBatch& batch) {
       if (!this->value(value_fields, waba)) return false;
     }
   }
-  commit(batch);
+  commit(batch, line);
   return true;
 }
 
@@ -509,11 +509,12 @@ bool PayloadReader::contact(object item) {
   return true;
 }
 
-void PayloadReader::commit(WebhookBatch& batch) const {
+void PayloadReader::commit(WebhookBatch& batch, std::int64_t line) const {
   const std::int64_t first = batch.values;
   for (const StatusRow& row : statuses_) {
     WebhookStatuses& out = batch.statuses;
     out.value.push_back(first + row.value);
+    out.line.push_back(line);
     push(out.message_id, row.message_id);
     out.status.push_back(row.status);
     out.time.push_back(row.time);
@@ -535,6 +536,7 @@ void PayloadReader::commit(WebhookBatch& batch) const {
   for (const MessageRow& row : messages_) {
     WebhookMessages& out = batch.messages;
     out.value.push_back(first + row.value);
+    out.line.push_back(line);
     push(out.message_id, row.message_id);
     out.time.push_back(row.time);
     out.referral.push_back(row.referral ? 1 : 0);

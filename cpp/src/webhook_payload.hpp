@@ -67,16 +67,17 @@ struct ContactRow {
 
 class PayloadReader {
  public:
-  // Appends the payload's rows to `batch` and returns true, or returns false and leaves
-  // `batch` as it was. The DOM's strings must stay alive until the call returns.
-  bool read(simdjson::dom::element payload, WebhookBatch& batch);
+  // Appends the payload's rows to `batch` (with `line`, where the payload is in its file)
+  // and returns true, or returns false and leaves `batch` as it was. The DOM's strings must
+  // stay alive until the call returns.
+  bool read(simdjson::dom::element payload, WebhookBatch& batch, std::int64_t line);
 
  private:
   bool value(simdjson::dom::object value, const Text& waba);
   bool status(simdjson::dom::object item, const Text& business, const Text& waba);
   bool message(simdjson::dom::object item, const Text& business, const Text& waba);
   bool contact(simdjson::dom::object item);
-  void commit(WebhookBatch& batch) const;
+  void commit(WebhookBatch& batch, std::int64_t line) const;
 
   // What the payload read so far holds, kept until it is known to be readable as a whole.
   std::vector<StatusRow> statuses_;

@@ -76,10 +76,11 @@ WebhookRead read_document(std::string_view text, bool padded) {
   if (root.type() == simdjson::dom::element_type::ARRAY) {
     simdjson::dom::array payloads;
     if (root.get_array().get(payloads)) return not_read("not an array");
+    std::int64_t position = 0;
     for (const simdjson::dom::element payload : payloads) {
-      if (!reader.read(payload, out.batches.back())) return not_read("an element the exact reader must read");
+      if (!reader.read(payload, out.batches.back(), ++position)) return not_read("an element the exact reader must read");
     }
-  } else if (!reader.read(root, out.batches.back())) {
+  } else if (!reader.read(root, out.batches.back(), 1)) {
     return not_read("a payload the exact reader must read");
   }
   out.read = true;
@@ -137,7 +138,7 @@ void WebhookBatch::reserve(double factor) {
     vector.reserve(static_cast<std::size_t>(static_cast<double>(vector.size()) * factor));
   };
   WebhookStatuses& s = statuses;
-  scaled(s.value), scaled(s.status), scaled(s.time);
+  scaled(s.value), scaled(s.line), scaled(s.status), scaled(s.time);
   for (TextColumn* text : {&s.message_id, &s.business, &s.waba, &s.phone, &s.bsuid, &s.conversation_id,
                            &s.conversation_origin, &s.pricing_model, &s.pricing_category, &s.pricing_type,
                            &s.cost_currency}) {
@@ -146,7 +147,7 @@ void WebhookBatch::reserve(double factor) {
   s.conversation_expiration.reserve(factor), s.billable.reserve(factor), s.cost.reserve(factor);
   s.error_code.reserve(factor);
   WebhookMessages& m = messages;
-  scaled(m.value), scaled(m.time), scaled(m.referral);
+  scaled(m.value), scaled(m.line), scaled(m.time), scaled(m.referral);
   for (TextColumn* text : {&m.message_id, &m.business, &m.waba, &m.phone, &m.bsuid, &m.message_type}) {
     text->reserve(factor);
   }

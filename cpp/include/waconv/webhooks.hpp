@@ -58,6 +58,7 @@ struct OptionalColumn {
 // that contacts[] beside it can complete its ids (see WebhookBatch::values).
 struct WebhookStatuses {
   std::vector<std::int64_t> value;
+  std::vector<std::int64_t> line;  // of the payload in its file (a JSON array's element: its 1-based position)
   TextColumn message_id;
   std::vector<std::int8_t> status;  // sent, delivered, read, played, failed = 0..4
   std::vector<std::int64_t> time;   // epoch seconds
@@ -76,6 +77,7 @@ struct WebhookStatuses {
 // One row per messages[] item (inbound).
 struct WebhookMessages {
   std::vector<std::int64_t> value;
+  std::vector<std::int64_t> line;
   TextColumn message_id;
   std::vector<std::int64_t> time;
   std::vector<std::uint8_t> referral;
