@@ -17,8 +17,10 @@ every measurement alike), times:
 - ``pipeline``: ``read_webhooks`` then ``waconv.classify`` (priced), from the file to results.
 
 Each is reported as a range over the rounds (fastest - slowest): payloads/s (lines read),
-MB/s of uncompressed JSON, and the peak RSS increase during the call (the peak is reset
-before each call through ``/proc/self/clear_refs`` where Linux allows it). ``--exact``
+MB/s of uncompressed JSON, the CPU seconds the process used (all threads: on a loaded
+machine, the figure that does not depend on what else runs), and the peak RSS increase
+during the call (the peak is reset before each call through ``/proc/self/clear_refs``
+where Linux allows it; the mapped file counts in it). ``--exact``
 also times the payload-by-payload orjson path that reads what the fast paths cannot.
 """
 
@@ -114,21 +116,24 @@ def _measure(label: str, call, size_mb: float, lines: int) -> dict:
     gc.collect()
     baseline = _rss_mb()
     reset = _reset_peak()
+    cpu = time.process_time()
     started = time.perf_counter()
     result = call()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     peak = _peak_mb()
     del result
     return {"label": label, "seconds": seconds, "payloads_per_s": lines / seconds, "mb_per_s": size_mb / seconds,
-            "peak_mb": peak - baseline, "reset": reset}
+            "peak_mb": peak - baseline, "reset": reset, "cpu": cpu}
 
 
 def _report(label: str, runs: list[dict]) -> None:
     low, high = min(runs, key=lambda r: r["seconds"]), max(runs, key=lambda r: r["seconds"])
-    peaks = [r["peak_mb"] for r in runs]
-    print(f"{label:<34} {low['seconds']:6.2f} - {high['seconds']:6.2f} s   "
+    peaks, cpu = [r["peak_mb"] for r in runs], [r["cpu"] for r in runs]
+    print(f"{label:<38} {low['seconds']:6.2f} - {high['seconds']:6.2f} s   "
           f"{high['payloads_per_s'] / 1e6:5.2f} - {low['payloads_per_s'] / 1e6:5.2f} M payloads/s   "
-          f"{high['mb_per_s']:5.0f} - {low['mb_per_s']:5.0f} MB/s   peak +{min(peaks):,.0f} - {max(peaks):,.0f} MB"
+          f"{high['mb_per_s']:5.0f} - {low['mb_per_s']:5.0f} MB/s   CPU {min(cpu):5.2f} - {max(cpu):5.2f} s   "
+          f"peak +{min(peaks):,.0f} - {max(peaks):,.0f} MB"
           + ("" if all(r["reset"] for r in runs) else "  [peak since process start]"))
 
 
@@ -187,7 +192,7 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.1f} after the runs; {args.repeat} rounds; ranges are fastest - slowest")
         for label, measured in runs.items():
             _report(label, measured)
-        print(f"{'orjson.loads alone, one thread':<34} {parse:6.2f} s   {lines / parse / 1e6:5.2f} M payloads/s   "
+        print(f"{'orjson.loads alone, one thread':<38} {parse:6.2f} s   {lines / parse / 1e6:5.2f} M payloads/s   "
               f"{size_mb / parse:5.0f} MB/s")
 
 
