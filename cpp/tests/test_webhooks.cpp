@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -115,7 +116,9 @@ TEST_CASE("a JSON array is read only if every element is") {
 TEST_CASE("gzip files are inflated in the same pass; corrupt ones are left whole") {
   std::string lines;
   for (int i = 0; i < 2000; ++i) lines += status_line("wamid." + std::to_string(i), "sent") + "\n";
-  const auto path = std::filesystem::temp_directory_path() / "waconv_test_webhooks.jsonl.gz";
+  // One name per process: two suites (Release, sanitizers) may run at once.
+  const auto path =
+      std::filesystem::temp_directory_path() / ("waconv_test_webhooks_" + std::to_string(::getpid()) + ".jsonl.gz");
   gzFile file = gzopen(path.c_str(), "wb");
   REQUIRE(file != nullptr);
   REQUIRE(gzwrite(file, lines.data(), static_cast<unsigned>(lines.size())) == static_cast<int>(lines.size()));
