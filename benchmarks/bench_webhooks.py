@@ -1,25 +1,38 @@
-"""Benchmark waconv.read_webhooks on a JSON-lines dump of status webhooks.
+"""Benchmark reading webhook dumps: the C++ reader, read_webhooks, and read_webhooks + classify.
 
-    python benchmarks/bench_webhooks.py --statuses 1000000
+    python benchmarks/bench_webhooks.py --statuses 1000000 --repeat 3
 
 Writes ``--statuses`` status webhooks (one Cloud API payload per line, as a webhook
-receiver would log them) to a temporary file: messages with ``sent`` + ``delivered`` +
-``read`` statuses carrying PMP ``pricing`` and per-message ``conversation`` objects, ~3 %
-failed with an error code, ~1 % of webhooks delivered twice, arrival slightly out of order.
-Then times ``read_webhooks(path)`` (fastest of ``--repeat`` runs) and reports statuses/s,
-output rows/s, MB/s and peak RSS. ``orjson.loads`` alone over the same lines is timed too,
-to show how much of the total is JSON parsing. ``--exact`` disables the columnar (Arrow)
-path, to time the payload-by-payload orjson path used for other inputs. Peak RSS is reset before reading where Linux
-allows it (``/proc/self/clear_refs``), else it is ``ru_maxrss`` since process start.
+receiver would log them) to a temporary JSON-lines file, and the same file gzipped:
+messages with ``sent`` + ``delivered`` + ``read`` statuses carrying PMP ``pricing`` and
+per-message ``conversation`` objects, ~3 % failed with an error code, ~1 % of webhooks
+delivered twice, arrival slightly out of order. Then, in ``--repeat`` interleaved rounds in
+this one process (timings on a shared machine drift; interleaving spreads the drift over
+every measurement alike), times:
+
+- ``cpp``: ``waconv._core.read_webhook_file`` alone, the C++ reader (simdjson on every core,
+  zlib for the gzipped file) producing the per-status columns;
+- ``read_webhooks``: the whole public call (C++ reader, then the per-message aggregation in
+  Arrow / NumPy and the pandas frame);
+- ``pipeline``: ``read_webhooks`` then ``waconv.classify`` (priced), from the file to results.
+
+Each is reported as a range over the rounds (fastest - slowest): payloads/s (lines read),
+MB/s of uncompressed JSON, the CPU seconds the process used (all threads: on a loaded
+machine, the figure that does not depend on what else runs), and the peak RSS increase
+during the call (the peak is reset before each call through ``/proc/self/clear_refs``
+where Linux allows it; the mapped file counts in it). ``--exact``
+also times the payload-by-payload orjson path that reads what the fast paths cannot.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import gzip
 import os
 import random
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -99,50 +112,88 @@ def write_dump(path: Path, n_statuses: int, seed: int = 0) -> int:
     return messages
 
 
+def _measure(label: str, call, size_mb: float, lines: int) -> dict:
+    gc.collect()
+    baseline = _rss_mb()
+    reset = _reset_peak()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    result = call()
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    peak = _peak_mb()
+    del result
+    return {"label": label, "seconds": seconds, "payloads_per_s": lines / seconds, "mb_per_s": size_mb / seconds,
+            "peak_mb": peak - baseline, "reset": reset, "cpu": cpu}
+
+
+def _report(label: str, runs: list[dict]) -> None:
+    low, high = min(runs, key=lambda r: r["seconds"]), max(runs, key=lambda r: r["seconds"])
+    peaks, cpu = [r["peak_mb"] for r in runs], [r["cpu"] for r in runs]
+    print(f"{label:<38} {low['seconds']:6.2f} - {high['seconds']:6.2f} s   "
+          f"{high['payloads_per_s'] / 1e6:5.2f} - {low['payloads_per_s'] / 1e6:5.2f} M payloads/s   "
+          f"{high['mb_per_s']:5.0f} - {low['mb_per_s']:5.0f} MB/s   CPU {min(cpu):5.2f} - {max(cpu):5.2f} s   "
+          f"peak +{min(peaks):,.0f} - {max(peaks):,.0f} MB"
+          + ("" if all(r["reset"] for r in runs) else "  [peak since process start]"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--statuses", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--statuses", type=int, default=1_000_000, help="status webhooks (payloads, lines) to write")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--exact", action="store_true", help="payload by payload (orjson), no Arrow fast path")
+    parser.add_argument("--threads", type=int, default=0, help="threads of the C++ reader (0: one per core)")
+    parser.add_argument("--exact", action="store_true", help="also time the payload-by-payload orjson path")
     args = parser.parse_args()
-    if args.exact:
-        waconv.io.webhooks.read.read_columns = lambda path: None  # every file takes the fallback path
+
+    import waconv
+    from waconv import _core
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "statuses.jsonl"
         started = time.perf_counter()
         messages = write_dump(path, args.statuses, args.seed)
+        packed = path.with_name("statuses.jsonl.gz")
+        with open(path, "rb") as source, gzip.open(packed, "wb", compresslevel=6) as target:
+            shutil.copyfileobj(source, target, 1 << 24)
         lines = sum(1 for _ in open(path, "rb"))
         size_mb = os.path.getsize(path) / 2**20
-        print(f"dump: {args.statuses:,} statuses ({lines:,} lines with duplicates, {messages:,} messages), "
-              f"{size_mb:,.0f} MB, written in {time.perf_counter() - started:.1f} s")
+        print(f"dump: {args.statuses:,} statuses ({lines:,} payloads, one per line, with duplicates; {messages:,} "
+              f"messages), {size_mb:,.0f} MB of JSON lines, {os.path.getsize(packed) / 2**20:,.0f} MB gzipped; "
+              f"written in {time.perf_counter() - started:.1f} s")
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the runs")
 
+        def cpp(file: Path):
+            return lambda: _core.read_webhook_file(str(file), json_lines=True, gzipped=file.suffix == ".gz",
+                                                   threads=args.threads)
+
+        def pipeline(file: Path):
+            return lambda: waconv.classify(read_webhooks(file))
+
+        steps = [("cpp reader, JSON lines", cpp(path)), ("cpp reader, gzip", cpp(packed)),
+                 ("read_webhooks, JSON lines", lambda: read_webhooks(path)),
+                 ("read_webhooks, gzip", lambda: read_webhooks(packed)),
+                 ("read_webhooks + classify, JSON lines", pipeline(path))]
+        read_webhooks(path)  # warm up: imports, the page cache
+        runs: dict[str, list[dict]] = {label: [] for label, _ in steps}
+        for _ in range(args.repeat):
+            for label, call in steps:
+                runs[label].append(_measure(label, call, size_mb, lines))
+        if args.exact:
+            saved = waconv.io.webhooks.read.read_columns, waconv.io.webhooks.read.read_native
+            waconv.io.webhooks.read.read_columns = waconv.io.webhooks.read.read_native = lambda path: None
+            runs["read_webhooks, exact path"] = [_measure("exact", lambda: read_webhooks(path), size_mb, lines)]
+            waconv.io.webhooks.read.read_columns, waconv.io.webhooks.read.read_native = saved
         started = time.perf_counter()
         with open(path, "rb") as handle:
             for line in handle:
                 orjson.loads(line)
         parse = time.perf_counter() - started
-
-        gc.collect()
-        baseline = _rss_mb()
-        reset = _reset_peak()
-        best = float("inf")
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            events = read_webhooks(path)
-            best = min(best, time.perf_counter() - started)
-            rows = len(events)
-            del events
-            gc.collect()
-        peak = _peak_mb()
-
-    print(f"orjson.loads alone: {parse:.2f} s ({lines / parse:,.0f} lines/s)")
-    path_name = "payload by payload (orjson)" if args.exact else "columnar (Arrow JSON reader)"
-    print(f"read_webhooks, {path_name}: {best:.2f} s  ->  {lines / best:,.0f} status webhooks/s, {rows / best:,.0f} output rows/s "
-          f"({rows:,} rows), {size_mb / best:,.0f} MB/s")
-    print(f"memory: RSS before {baseline:,.0f} MB, peak {peak:,.0f} MB (+{peak - baseline:,.0f} MB)"
-          + ("" if reset else " [peak since process start: /proc/self/clear_refs unavailable]"))
+        print(f"load average {os.getloadavg()[0]:.1f} after the runs; {args.repeat} rounds; ranges are fastest - slowest")
+        for label, measured in runs.items():
+            _report(label, measured)
+        print(f"{'orjson.loads alone, one thread':<38} {parse:6.2f} s   {lines / parse / 1e6:5.2f} M payloads/s   "
+              f"{size_mb / parse:5.0f} MB/s")
 
 
 if __name__ == "__main__":

@@ -359,13 +359,13 @@ def test_a_byte_order_mark_before_json_text_is_not_taken_for_a_path(tmp_path):
 
 
 def exact_path(reader, *args, **kwargs):
-    """`reader` with the Arrow fast path switched off (every file payload by payload)."""
-    original = webhooks_read.read_columns
-    webhooks_read.read_columns = lambda path: None
+    """`reader` with the fast paths (C++ and Arrow) switched off (every file payload by payload)."""
+    original = webhooks_read.read_columns, webhooks_read.read_native
+    webhooks_read.read_columns = webhooks_read.read_native = lambda path: None
     try:
         return reader(*args, **kwargs)
     finally:
-        webhooks_read.read_columns = original
+        webhooks_read.read_columns, webhooks_read.read_native = original
 
 
 def test_lone_surrogates_are_rejected_by_name_and_shown():

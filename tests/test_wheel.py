@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # CMake build directory, so a second run rebuilds only what changed (seconds, not minutes).
 CACHE = Path(tempfile.gettempdir()) / "waconv-test-wheel"
 BUNDLED = "libdate-tz.so.3"
+# The webhook reader's libraries, bundled the same way (simdjson: Debian ships no static
+# library; zlib's static one is not position-independent).
+ALSO_BUNDLED = ("libsimdjson.so.14", "libz.so.1")
 # What any Linux with a C++ runtime provides; everything else must be in the wheel.
 BASE_LIBRARY = re.compile(r"(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s)\.so\.\d+|ld-linux[-\w.]*\.so\.\d+")
 CLASSIFIED_IN = re.compile(r"^Classified in [\d.]+ ms\.$", re.MULTILINE)
@@ -93,6 +96,9 @@ def test_wheel_installs_into_a_clean_venv_and_runs_the_demo_with_its_own_libdate
     names = zipfile.ZipFile(wheel).namelist()
     assert f"waconv/{BUNDLED}" in names, names
     assert any(n.endswith(".dist-info/licenses/date-LICENSE") for n in names), names
+    for library, notice in zip(ALSO_BUNDLED, ("simdjson-LICENSE", "zlib-LICENSE")):
+        assert f"waconv/{library}" in names, names
+        assert any(n.endswith(f".dist-info/licenses/{notice}") for n in names), names
 
     # A clean venv (no system site-packages, so not the development .pth either); pip fetches
     # the wheel's runtime dependencies.
@@ -125,6 +131,9 @@ def test_wheel_installs_into_a_clean_venv_and_runs_the_demo_with_its_own_libdate
         assert (package_dir / name).is_file() or BASE_LIBRARY.fullmatch(name), name
     bundled_needed, _, _ = dynamic_section(package_dir / BUNDLED)
     assert bundled_needed and all(BASE_LIBRARY.fullmatch(n) for n in bundled_needed), bundled_needed
+    for library in ALSO_BUNDLED:
+        assert library in needed, needed
+        assert all(BASE_LIBRARY.fullmatch(n) for n in dynamic_section(package_dir / library)[0]), library
 
     # And the loader agrees: ldd resolves libdate-tz into the wheel, whatever the system has.
     resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", run("ldd", extension).stdout, re.MULTILINE))

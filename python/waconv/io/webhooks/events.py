@@ -85,7 +85,7 @@ def _message_codes(ids: Column) -> tuple[np.ndarray, pa.Array]:
 
 def aggregate_statuses(
     ids: Column, status: Column, time: Column,
-    objects: Mapping[str, Column], numeric: Mapping[str, Column],
+    objects: Mapping[str, Column], numeric: Mapping[str, Column], *, order: Column | None = None,
 ) -> dict[str, Any]:
     """One row per outbound message id from its statuses.
 
@@ -94,12 +94,14 @@ def aggregate_statuses(
     status: the furthest delivery status reached, else `failed`, else `sent`. Every other
     field is taken from the most trusted status that carries it: a `delivered` status first,
     then the latest status (ties: the furthest status). `objects` come back as Arrow string
-    arrays, `numeric` as float64 with NaN.
+    arrays, `numeric` as float64 with NaN. `order`: each row's place in the input, the last
+    tie-break (default: the rows' own order).
     """
     codes, uniques = _message_codes(ids)
     status = integers(status, np.int8)
     time = integers(time)
-    order = np.lexsort((-status, -time, (status != DELIVERED).astype(np.int8), codes))
+    keys = (-status, -time, (status != DELIVERED).astype(np.int8), codes)
+    order = np.lexsort(keys if order is None else (integers(order), *keys))
     starts = _groups(codes[order])
     out: dict[str, Any] = {"message_id": uniques.take(pa.array(codes[order][starts])) if len(starts) else uniques[:0]}
     if len(starts) == 0:
@@ -125,12 +127,13 @@ def aggregate_statuses(
     return out
 
 
-def aggregate_messages(ids: Column, time: Column, referral: Column, objects: Mapping[str, Column]) -> dict[str, Any]:
+def aggregate_messages(ids: Column, time: Column, referral: Column, objects: Mapping[str, Column], *,
+                       order: Column | None = None) -> dict[str, Any]:
     """One row per inbound message id: the earliest copy's time, referral if any copy has one,
-    other fields from the earliest copy that carries them."""
+    other fields from the earliest copy that carries them (`order` breaks ties, as above)."""
     codes, uniques = _message_codes(ids)
     time = integers(time)
-    order = np.lexsort((time, codes))
+    order = np.lexsort((time, codes) if order is None else (integers(order), time, codes))
     starts = _groups(codes[order])
     if len(starts) == 0:
         out = {"message_id": uniques[:0], "timestamp": np.empty(0, np.int64), "referral": np.empty(0, bool)}

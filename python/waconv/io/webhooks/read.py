@@ -20,7 +20,8 @@ from waconv.io.webhooks.events import (
     resolve_users,
     strings,
 )
-from waconv.io.webhooks.sources import Rejections, Source, WebhookRead, documents
+from waconv.io.webhooks.native import read_native
+from waconv.io.webhooks.sources import Rejections, Source, WebhookRead, documents, is_json_lines
 from waconv.io.webhooks.walk import MESSAGE_FIELDS, STATUS_FIELDS, Walker
 
 Sends = Union[Mapping[str, Any], pd.Series, pd.DataFrame, None]
@@ -111,11 +112,14 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     the messages carrying that ``conversation.id`` in the input) is its template; CBP
     ``service`` means free-form. Pass ``sends=`` for exact categories.
 
-    Speed: JSON-lines files are parsed by Arrow's JSON reader straight into columns (about
-    5x faster than payload by payload); a file it cannot read exactly as the payload walker
-    would (a bare value object, a malformed line, an unusual type, bytes that are not
-    UTF-8, nesting deeper than Arrow's parser copes with) is read payload by payload with
-    orjson instead, so results and error messages do not depend on the path.
+    Speed: files are read by a C++ reader (simdjson on every core; gzip inflated by zlib in
+    the same pass) straight into columns, no Python object per payload. It reads a line (or
+    a ``.json`` file's payloads) only where every field used has the shape the payload
+    walker accepts, to the same values; any other line (malformed, an unusual type, a bare
+    value object, deep nesting) is read payload by payload with orjson, with its own line
+    number, and a file it cannot take apart (a corrupt gzip stream, a ``.json`` file with
+    such a payload) is read that way whole, so results and error messages do not depend on
+    the path.
 
     Accepted shapes: Cloud API envelopes (``object``/``entry[]``/``changes[]``/``value``),
     also as relayed by BSPs with extra fields (e.g. Gupshup v3 ``gs_app_id``/``gs_id``); and a
@@ -132,16 +136,31 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     rejections = Rejections(errors)
     lookup = sends_lookup(sends)
     walker = Walker(rejections)
-    batches = []  # columns read by Arrow from JSON-lines files
-    for part in documents(source, line_files=True):
+    batches = []  # columns read by C++ or Arrow from files
+    # Every row carries its payload's place in the input (part << _LINE_BITS | line), the
+    # last tie-break when statuses are combined: rows read in C++ and rows of the lines it
+    # left to the walker then combine as if the whole file had been walked line by line.
+    for index, part in enumerate(documents(source, files=True)):
+        start = index << _LINE_BITS
         if isinstance(part, Path):
-            columns = read_columns(part)
-            if columns is not None:
-                batches.append(columns)
+            native = read_native(part)
+            if native is not None:
+                for batch in native.batches:
+                    _place(batch, start, None)
+                batches.extend(native.batches)
+                for document in native.fallback:  # the lines the C++ reader leaves to the walker
+                    walker.order = start + document.line
+                    walker.document(document)
                 continue
-            for document in documents(part):  # the exact, payload-by-payload path
+            columns = read_columns(part) if is_json_lines(part) else None
+            if columns is not None:
+                batches.append(_place(columns, start, "row"))
+                continue
+            for k, document in enumerate(documents(part)):  # the exact, payload-by-payload path
+                walker.order = start + k
                 walker.document(document)
         else:
+            walker.order = start
             walker.document(part)
     events = _events(walker, batches, lookup)
     if rejections.collect:
@@ -149,8 +168,22 @@ def read_webhooks(source: Source, *, sends: Sends = None, errors: str = "raise")
     return events
 
 
+_LINE_BITS = 40  # lines (or payloads) per input part, at most
+
+
+def _place(batch: dict, start: int, by: str | None) -> dict:
+    """Adds each row's place in the input: `start` plus its payload's line (by=None, the
+    C++ reader's "line"), or plus its row number (by="row": Arrow reads one row per line)."""
+    for kind in ("statuses", "messages"):
+        rows = batch[kind]
+        if rows is not None:
+            offset = rows["line"].to_numpy(zero_copy_only=False) if by is None else np.arange(len(rows["message_id"]))
+            rows["order"] = pa.array(offset + start, pa.int64())
+    return batch
+
+
 # Arrow types of the non-string columns; every other column is a string.
-_TYPES = {"status": pa.int8(), "time": pa.int64(), "referral": pa.bool_(), "meta_billable": pa.bool_(),
+_TYPES = {"status": pa.int8(), "time": pa.int64(), "order": pa.int64(), "referral": pa.bool_(), "meta_billable": pa.bool_(),
           "meta_conversation_expiration": pa.int64(), "error_code": pa.int64(), "meta_cost": pa.float64()}
 
 
@@ -272,20 +305,22 @@ def _keys(values: pa.Array, ids: pa.Array) -> pa.Array:
 
 
 def _events(walker: Walker, batches: list[dict], sends: dict[str, str | None] | None) -> pd.DataFrame:
-    statuses = _stack(walker.statuses, STATUS_FIELDS, [batch["statuses"] for batch in batches])
-    messages = _stack(walker.messages, MESSAGE_FIELDS, [batch["messages"] for batch in batches])
+    statuses = _stack([(*row, order) for row, order in zip(walker.statuses, walker.status_orders)],
+                      (*STATUS_FIELDS, "order"), [batch["statuses"] for batch in batches])
+    messages = _stack([(*row, order) for row, order in zip(walker.messages, walker.message_orders)],
+                      (*MESSAGE_FIELDS, "order"), [batch["messages"] for batch in batches])
     _identities(walker, batches, statuses, messages)
     pairs = [(strings([b for b, _ in walker.contact_pairs]), strings([p for _, p in walker.contact_pairs]))]
     pairs += [batch["pairs"] for batch in batches if batch["pairs"] is not None]
     phone_of = _phones_of_bsuids(pairs, statuses, messages)
     outbound = aggregate_statuses(
-        statuses["message_id"], statuses["status"], statuses["time"],
+        statuses["message_id"], statuses["status"], statuses["time"], order=statuses["order"],
         objects={name: statuses[name] for name in ("business", "waba", "phone", "bsuid", *IDENTITY, *META_STRINGS)},
         numeric={name: statuses[name] for name in ("meta_conversation_expiration", "meta_billable", "meta_cost",
                                                    "error_code")},
     )
     inbound = aggregate_messages(
-        messages["message_id"], messages["time"], messages["referral"],
+        messages["message_id"], messages["time"], messages["referral"], order=messages["order"],
         objects={name: messages[name] for name in ("business", "waba", "phone", "bsuid", *IDENTITY, "message_type")},
     )
     for rows in (outbound, inbound):

@@ -221,11 +221,11 @@ def seconds(value: Any, field: str) -> int:
     return result
 
 
-def documents(source: Source, *, line_files: bool = False) -> Iterator[Document | Path]:
-    """Every payload of `source`, in order, each with its file and line. With `line_files`,
-    JSON-lines files are yielded as their Path instead (for a columnar reader to try)."""
+def documents(source: Source, *, files: bool = False) -> Iterator[Document | Path]:
+    """Every payload of `source`, in order, each with its file and line. With `files`, each
+    file is yielded as its Path instead (for a columnar reader to try first)."""
     if isinstance(source, (str, os.PathLike)) and not _is_json_text(source):
-        yield from _from_path(Path(source), line_files)
+        yield from _from_path(Path(source), files)
         return
     if isinstance(source, (dict, str, bytes, bytearray)):
         source = [source]
@@ -237,7 +237,7 @@ def documents(source: Source, *, line_files: bool = False) -> Iterator[Document 
         elif isinstance(item, (str, bytes, bytearray)) and (_is_json_text(item) or not isinstance(item, str)):
             yield _parsed(None, position, bytes(item) if isinstance(item, bytearray) else item)
         elif isinstance(item, (str, os.PathLike)):
-            yield from _from_path(Path(item), line_files)
+            yield from _from_path(Path(item), files)
         else:
             yield Document(None, position, None, item, "")
 
@@ -369,6 +369,15 @@ def _gzipped(path: Path) -> bool:
     return path.name.lower().endswith(".gz")
 
 
+def is_json_lines(path: Path) -> bool:
+    """Whether the file holds one payload per line (``.jsonl``/``.ndjson``, gzipped or not)."""
+    return _suffix(path) in _LINE_SUFFIXES
+
+
+def is_gzipped(path: Path) -> bool:
+    return _gzipped(path)
+
+
 # What a corrupt gzip file raises while it is read: a bad header or CRC, a truncated stream,
 # bad deflate data.
 _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
@@ -378,15 +387,15 @@ def _corrupt(error: Exception) -> Bad:
     return Bad("gzip", f"not a readable gzip file: {error}")
 
 
-def _from_path(path: Path, line_files: bool = False) -> Iterator[Document | Path]:
+def _from_path(path: Path, files: bool = False) -> Iterator[Document | Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in _FILE_SUFFIXES)
+        found = sorted(p for p in path.iterdir() if p.is_file() and _suffix(p) in _FILE_SUFFIXES)
     elif path.is_file():
-        files = [path]
+        found = [path]
     else:
         raise InputError("source", None, f"no such file or directory: {str(path)!r}")
-    for file in files:
-        if line_files and _suffix(file) in _LINE_SUFFIXES:
+    for file in found:
+        if files:
             yield file
         else:
             yield from _from_file(file)
@@ -440,15 +449,21 @@ def _lines(path: Path, name: str) -> Iterator[Document]:
 
 
 def _lines_of(handle: Any, name: str) -> Iterator[Document]:
-    loads = orjson.loads
     with handle:
         for number, raw in enumerate(handle, 1):
-            if number == 1:
-                raw = _without_bom(raw)
-            try:
-                payload = loads(raw) if len(raw) <= DEEPEST else _loads(raw)  # short lines cannot be too deep
-            except (orjson.JSONDecodeError, _TooDeep) as error:
-                if raw.strip():  # blank lines are not payloads
-                    yield Document(name, number, raw, _unreadable(error), "")
-                continue
-            yield Document(name, number, raw, payload, "")
+            document = line_document(name, number, raw)
+            if document is not None:
+                yield document
+
+
+def line_document(name: str, number: int, raw: bytes) -> Document | None:
+    """Line `number` of JSON-lines file `name` as a Document; None for a blank line."""
+    if number == 1:
+        raw = _without_bom(raw)
+    try:
+        payload = orjson.loads(raw) if len(raw) <= DEEPEST else _loads(raw)  # short lines cannot be too deep
+    except (orjson.JSONDecodeError, _TooDeep) as error:
+        if raw.strip():  # blank lines are not payloads
+            return Document(name, number, raw, _unreadable(error), "")
+        return None
+    return Document(name, number, raw, payload, "")

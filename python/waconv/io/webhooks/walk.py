@@ -193,6 +193,8 @@ class Walker:
     Each `value` object read gets a number; `status_values` / `message_values` hold, for each
     row, the number of the value it came from, and `contacts` its contacts as (value number,
     BSUID, phone, country), so that a row's ids are completed from the contacts beside it.
+    `status_orders` / `message_orders` hold each row's `order`, the place of its payload in
+    the input, which the caller sets before each document (see read_webhooks).
     """
 
     def __init__(self, rejections: Rejections) -> None:
@@ -203,6 +205,9 @@ class Walker:
         self.values = 0  # value objects read so far
         self.status_values: list[int] = []
         self.message_values: list[int] = []
+        self.order = 0
+        self.status_orders: list[int] = []
+        self.message_orders: list[int] = []
         self.contacts: list[tuple[int, str | None, str | None, str | None]] = []
         self.display_phones: dict[str, str] = {}  # metadata.phone_number_id -> display_phone_number
 
@@ -301,10 +306,12 @@ class Walker:
             before = len(self.statuses)
             self._items(document, where, "statuses", statuses, status_row, self.statuses, business, waba)
             self.status_values.extend([number] * (len(self.statuses) - before))
+            self.status_orders.extend([self.order] * (len(self.statuses) - before))
         if messages is not None:
             before = len(self.messages)
             self._items(document, where, "messages", messages, message_row, self.messages, business, waba)
             self.message_values.extend([number] * (len(self.messages) - before))
+            self.message_orders.extend([self.order] * (len(self.messages) - before))
 
     def _contacts(self, document: Document, where: tuple[int, int] | str | None, contacts: Any, number: int) -> None:
         """(BSUID, phone) pairs and countries from `contacts[]`; a malformed contact is rejected,
