@@ -46,6 +46,8 @@ def classify(
     direct_billing: bool = False,
     service_free_allowance: int = 1000,
     threads: int = 0,
+    free_tier_used: list[tuple[int, int, int]] = ...,
+    service_used: list[tuple[int, int, int]] = ...,
 ) -> Classification: ...
 def resolve_countries(
     users: list[str],
@@ -92,6 +94,7 @@ def price(
     auth_start: npt.NDArray[np.int64],
     card_effective: npt.NDArray[np.int64],
     threads: int = 0,
+    tier_used: list[tuple[int, int, int, int, int]] = ...,
 ) -> dict[str, Any]: ...
 def instants(
     raw: npt.NDArray[np.int64], unit_ns: int, threads: int = 0

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from waconv.engine.canonical import CswRefreshing
 from waconv.engine.classify import classify_frame
+from waconv.engine.state import State
 from waconv.io.frames import as_pandas, check_names_for, check_output
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.pricing.tiers import TierTable
@@ -53,6 +54,7 @@ def classify(
     auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
     threads: int = ...,
     output: Literal["pandas"] = ...,
+    state: State | None = ...,
 ) -> Result: ...
 
 
@@ -75,6 +77,7 @@ def classify(
     auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
     threads: int = ...,
     output: Literal["arrow", "polars"],
+    state: State | None = ...,
 ) -> ResultTables: ...
 
 
@@ -96,6 +99,7 @@ def classify(
     auth_international: Mapping[Any, Mapping[str, object]] | None = None,
     threads: int = 0,
     output: str = "pandas",
+    state: State | None = None,
 ) -> Result | ResultTables:
     """Rebuild windows, conversations and each message's pricing category and type.
 
@@ -124,6 +128,9 @@ def classify(
     100,000 rows per core; an explicit number is used as given).
     output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
     pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
+    state: the ``result.state`` of the call before (daily runs, docs/rules.md §Daily runs):
+    this batch continues from it and gets the verdicts one call over both would give. Its
+    rows must not be older than the state's watermark; the options must be the state's.
 
     Raises InputError (a ValueError) naming the column, first bad row and reason.
     """
@@ -148,6 +155,7 @@ def classify(
         volume_tiers=volume_tiers,
         auth_international=auth_international,
         threads=threads,
+        state=state,
     )
     # Converting the input to pandas is part of preparing it.
     tables.timings["prepare"] += converted

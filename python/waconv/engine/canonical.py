@@ -20,7 +20,7 @@ import pandas as pd
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
-from waconv.engine.identity import resolve_users
+from waconv.engine.identity import ID_COLUMNS, resolve_users
 from waconv.engine.strings import encode_strings, factorize_strings, without_string_views
 
 NOT_DELIVERED = np.iinfo(np.int64).min
@@ -427,12 +427,17 @@ def canonicalize(
     columns: Mapping[str, str] | None = None,
     timezones: Mapping[Hashable, str] | None = None,
     csw_refreshing: CswRefreshing = None,
+    links: pd.DataFrame | None = None,
 ) -> CanonicalEvents:
+    """links: identity links an earlier call saw (carried state, engine.carry): rows of
+    user / user_phone / user_bsuid that take part in linking but are not events."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError("events", None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = resolve_columns(frame, columns)
     zones = as_mapping("timezones", timezones)
     col = {name: _column(frame, source) for name, source in names.items()}
+    if links is not None and len(links):
+        return _with_links(frame, col, names, zones, csw_refreshing, links)
 
     _no_nulls(col["business"], names["business"], "business")
     business, business_values = _factorize(col["business"], names["business"])
@@ -460,6 +465,43 @@ def canonicalize(
         business_values=business_values,
         user_values=users.values,
         user_key=users.key,
+        time_zones=time_zones,
+        user_country=col.get("user_country"),
+        user_country_column=names.get("user_country", "user_country"),
+        message_id=col.get("message_id"),
+        **rest,
+    )
+
+
+def _with_links(frame: pd.DataFrame, col: dict[str, pd.Series], names: dict[str, str],
+                zones: dict[Hashable, str], csw_refreshing: CswRefreshing, links: pd.DataFrame) -> CanonicalEvents:
+    """canonicalize with the carried links resolved beside the rows' own ids; the link rows
+    are dropped again (their users keep codes, without rows)."""
+    _no_nulls(col["business"], names["business"], "business")
+    business, business_values = _factorize(col["business"], names["business"])
+    n = len(frame)
+    ids, id_names = {}, {}
+    for name in ID_COLUMNS:
+        if name not in col and name not in links.columns:
+            continue
+        own = col[name].reset_index(drop=True) if name in col else pd.Series([None] * n, dtype=object)
+        extra = links[name] if name in links.columns else pd.Series([None] * len(links), dtype=object)
+        if own.dtype != extra.dtype:
+            own, extra = own.astype("string"), extra.astype("string")
+        ids[name] = pd.concat([own, extra.reset_index(drop=True)], ignore_index=True)
+        id_names[name] = names.get(name, name)
+    users = resolve_users(ids, id_names, _factorize)
+    if (users.codes[:n] < 0).any():
+        raise InputError("/".join(id_names.values()), _first(users.codes[:n] < 0), "the row has no user id")
+    rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
+    time_zones = _zones_for(rest["waba_values"], zones)
+    _warn_unused_zones(rest["waba_values"], zones)
+    return CanonicalEvents(
+        business=business,
+        user=users.codes[:n],
+        business_values=business_values,
+        user_values=users.values,
+        user_key=users.key[:n],
         time_zones=time_zones,
         user_country=col.get("user_country"),
         user_country_column=names.get("user_country", "user_country"),

@@ -46,6 +46,8 @@ class Tables:
     n_duplicates: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # Builds the carried state on first use (engine.carry.attach_state); None: none kept.
+    state_source: Any = field(default=None, repr=False, compare=False)
 
 
 def charged_units(messages: pd.DataFrame) -> np.ndarray:
