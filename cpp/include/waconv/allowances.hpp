@@ -12,7 +12,7 @@ namespace waconv {
 
 // Units of an allowance an earlier call already counted, for one (account, local month):
 // carried state (SPEC §9) hands over the counts of rows it no longer replays. `month` is
-// ZoneCalendar::month_of's index, the same in every call; `account` is this call's code.
+// ZoneCalendar::month_of's index (year * 12 + month - 1), the same in every call; `account` is this call's code.
 struct UsedAllowance {
   std::int32_t account = 0;
   std::int32_t month = 0;

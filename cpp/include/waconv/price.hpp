@@ -73,7 +73,7 @@ struct Prices {
 
 // Tiered messages an earlier call already counted for one (portfolio, market, category
 // group, local month): carried state (SPEC §9) starts that count there. `group`: 0 utility,
-// 1 authentication; `month`: ZoneCalendar::month_of's index; `portfolio`: this call's code.
+// 1 authentication; `month`: ZoneCalendar::month_of's index (year * 12 + month - 1); `portfolio`: this call's code.
 struct TierUsed {
   std::int32_t portfolio = 0;
   std::int16_t market = 0;

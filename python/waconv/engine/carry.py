@@ -70,7 +70,6 @@ _KEPT = ("business", *ID_COLUMNS, "direction", "template_category", "referral", 
 _OUTPUTS = ("conversation_id", "opens_conversation", "pricing_type", "pricing_category", "era", "pricing_model",
             "market")
 _TIER_CATEGORIES = {"utility": 0, "authentication": 1, "authentication_international": 1}
-_FIRST_YEAR = 1990  # ZoneCalendar's first month
 PRICING_OPTION = "rate_card and volume_tiers"
 
 
@@ -210,8 +209,7 @@ class Continuation:
                  if name not in own}
         if "conversation_id" in added:
             local = combined.messages["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)[n_old:]
-            added["conversation_id"] = pd.arrays.IntegerArray(np.where(local >= 0, ids[np.maximum(local, 0)], 0),
-                                                              local < 0)
+            added["conversation_id"] = pd.arrays.IntegerArray(_by_conversation(ids, local, 0), local < 0)
         view = dataclasses.replace(canonical, timestamp=canonical.timestamp[n_old:],
                                    delivered_at=canonical.delivered_at[n_old:], direction=canonical.direction[n_old:])
         messages = messages_table(events, added, view, columns)
@@ -259,10 +257,9 @@ class Continuation:
         messages = combined.messages
         conversation = messages["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)
         conversation_end = combined.conversations["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        done = np.maximum(effective + _CSW_REACH,
-                          np.where(conversation >= 0, conversation_end[np.maximum(conversation, 0)], 0))
+        done = np.maximum(effective + _CSW_REACH, _by_conversation(conversation_end, conversation, 0))
         ids = self.conversation_ids(combined.conversations)
-        global_conversation = np.where(conversation >= 0, ids[np.maximum(conversation, 0)], -1)
+        global_conversation = _by_conversation(ids, conversation, -1)
 
         kind, month, market, group = self._units(canonical, messages, combined.conversations, tiered, effective)
         if self.old is not None:  # carried rows keep the units they used when they were a batch
@@ -349,7 +346,7 @@ class Continuation:
         if watermark is not None and len(new):
             # No later row falls in a month that ended before the watermark's (UTC) month began.
             stamp = pd.Timestamp(watermark, tz="UTC")
-            oldest = (stamp.year - _FIRST_YEAR) * 12 + stamp.month - 1 - 1  # local months lag UTC by < 1 day
+            oldest = stamp.year * 12 + stamp.month - 1 - 1  # local months lag UTC by < 1 day
             new = new[new["month"] >= oldest]
         new["market"] = new["market"].astype(object).where(new["market"].notna(), "")
         summed = new.groupby(["kind", "account", "market", "group", "month"], as_index=False, sort=True)["used"].sum()
@@ -424,6 +421,13 @@ class Continuation:
         return InputError(error.column, error.row - self.n_old, error.reason)
 
 
+def _by_conversation(values: np.ndarray, conversation: np.ndarray, missing: int) -> np.ndarray:
+    """values[conversation] per row, `missing` where the row has none (-1)."""
+    if not len(values):
+        return np.full(len(conversation), missing, np.int64)
+    return np.where(conversation >= 0, values[np.maximum(conversation, 0)], missing)
+
+
 def message_hashes(canonical: CanonicalEvents) -> tuple[np.ndarray, np.ndarray]:
     """A 64-bit hash of each row's (message_id as text, direction), and where an id is given."""
     ids = canonical.message_id
@@ -451,19 +455,21 @@ def _carried(business: np.ndarray, user: np.ndarray, sent: np.ndarray, done: np.
     before_row[0:1] = np.iinfo(np.int64).min
     before_row[1:] = running[:-1]
     before_row[first] = np.iinfo(np.int64).min
+    lowest = np.iinfo(np.int64).min
+    # `before` itself is quiet when every row sent before it is done by then; else the latest
+    # quiet instant is the send time of a row that every earlier row is done by.
+    open_at_cut = pd.Series((s < before) & (d > before)).groupby(pair).transform("any").to_numpy()
     quiet = (before_row <= s) & (s <= before)
-    pair_done = pd.Series(d).groupby(pair).transform("max").to_numpy() <= before
-    # The pair's latest quiet instant: the largest quiet `sent` (candidates of later pairs never mix in).
-    cut = pd.Series(np.where(quiet, s, np.iinfo(np.int64).min)).groupby(pair).transform("max").to_numpy()
+    latest = pd.Series(np.where(quiet, s, lowest)).groupby(pair).transform("max").to_numpy()
     pair_start = pd.Series(s).groupby(pair).transform("min").to_numpy()
-    cut = np.where(cut == np.iinfo(np.int64).min, pair_start, cut)
+    cut = np.where(~open_at_cut, before, np.where(latest == lowest, pair_start, latest))
     keep = np.zeros(len(rows), bool)
-    keep[order] = ~pair_done & (s >= cut)
+    keep[order] = s >= cut
     return keep
 
 
 def _local_months(instants: np.ndarray, canonical: CanonicalEvents, rows: np.ndarray) -> np.ndarray:
-    """ZoneCalendar's month index (months since 1990-01, local) of each instant, in its row's WABA zone."""
+    """ZoneCalendar's month index (year * 12 + month - 1, local) of each instant, in its row's WABA zone."""
     out = np.zeros(len(instants), np.int32)
     if not len(instants):
         return out
@@ -471,7 +477,7 @@ def _local_months(instants: np.ndarray, canonical: CanonicalEvents, rows: np.nda
     for zone in pd.unique(zones):
         where = zones == zone
         local = pd.DatetimeIndex(instants[where].astype("datetime64[ns]")).tz_localize("UTC").tz_convert(zone)
-        out[where] = (local.year - _FIRST_YEAR) * 12 + local.month - 1
+        out[where] = local.year * 12 + local.month - 1
     return out
 
 

@@ -37,7 +37,7 @@ _COUNTER_SCHEMA = pa.schema([
     ("account", pa.string()),
     ("market", pa.string()),  # tier only
     ("group", pa.int8()),  # tier only: 0 utility, 1 authentication
-    ("month", pa.int32()),  # months since 1990-01 in the WABA's time zone (the core's month index)
+    ("month", pa.int32()),  # year * 12 + month - 1 in the WABA's time zone (the core's month index)
     ("used", pa.int64()),
 ])
 _SEEN_SCHEMA = pa.schema([("hash", pa.uint64()), ("at", pa.int64())])
