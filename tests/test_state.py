@@ -246,3 +246,18 @@ def test_command_line_writes_and_reads_the_state(tmp_path, capsys):
     log("2025-08-02", (0, "in", None, "new")).to_csv(day2, index=False)
     assert main(["classify", str(day2), "-o", str(tmp_path / "out3"), "--state-in", str(state), "-q"]) != 0
     assert "before the state's watermark" in capsys.readouterr().err
+
+
+def test_a_late_delivery_sees_the_window_of_a_row_kept_for_it():
+    # The batch's reply was sent 14 h after the user wrote, inside the window, but delivered
+    # 71 h later, after the watermark. The state must keep the user's row for it, though that
+    # row's own window closed long before the watermark.
+    other = log("2025-08-04", (12, "in", None), user="+5511987000099")
+    day1 = pd.concat([log("2025-08-01", (0, "in", None)), other], ignore_index=True)
+    state = waconv.classify(day1).state
+    reply = log("2025-08-01", (14, "out", None))
+    reply["delivered_at"] = reply["timestamp"] + pd.Timedelta(hours=71)
+    messages = waconv.classify(reply, state=state).messages
+    assert messages.policy_violation.tolist() == [False]
+    whole = waconv.classify(pd.concat([day1, reply], ignore_index=True)).messages
+    assert not whole.policy_violation.iloc[-1]  # as one call over both says

@@ -1,7 +1,12 @@
 """SPEC §9's guarantee for carried state: cut a log at instants T1 < T2 (by effective time),
 classify the first part, then each later part with the state of the call before (through its
-bytes), and every row of the later parts gets the per-message result one classify of the
-whole log gives it. Conversation ids need only be consistent: one id per conversation."""
+bytes), and every row of the last part gets the per-message result one classify of the whole
+log gives it. Conversation ids need only be consistent: one id per conversation.
+
+Only the last part is compared: a middle part's verdicts may be revised by a later one, where
+PMP's free entry point window opens at the first reply *sent* and a reply sent before a cut is
+delivered after it (docs/rules.md §Daily runs); the state replays such rows, so the part after
+is exact."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import waconv
+from waconv.engine.carry import LATE_SEND
 from random_logs import TIMEZONES, random_log
 
 # Small bands, so that a month's count crosses them within a few hundred rows.
@@ -53,6 +59,15 @@ def with_identities(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     return out
 
 
+def with_late_deliveries(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Some deliveries up to LATE_SEND after their send: the oldest rows a later batch may hold."""
+    late = frame["delivered_at"].notna().to_numpy() & (rng.random(len(frame)) < 0.05)
+    delay = pd.to_timedelta(rng.integers(24 * 3600, LATE_SEND // 10**9 - 3600, len(frame)), unit="s")
+    out = frame.copy()
+    out.loc[late, "delivered_at"] = frame["timestamp"][late] + delay[late]
+    return out
+
+
 def column_values(frame: pd.DataFrame, name: str) -> list:
     values = frame[name].astype(object)
     return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in values]
@@ -82,13 +97,14 @@ def assert_same_verdicts(whole: pd.DataFrame, part: pd.DataFrame, where: str) ->
     free_tier=st.sampled_from([0, 2, 6, 1000]),
     service=st.sampled_from([0, 2, 7, 1000]),
     anchor=st.sampled_from(["delivered", "sent"]),
-    rules=st.sampled_from(["auto", "auto", "cbp_v1", "cbp_v2", "pmp_v2"]),
+    rules=st.sampled_from(["auto", "auto", "cbp_v1", "cbp_v2", "pmp_v1", "pmp_v2"]),
     failed_freeform=st.booleans(),
 )
 def test_later_batches_get_the_verdicts_of_one_call(seed, cuts, identities, free_tier, service, anchor, rules,
                                                     failed_freeform):
     rng = np.random.default_rng(seed)
     log = random_log(seed, n_rows=int(rng.integers(60, 400)), n_users=int(rng.integers(3, 30)))
+    log = with_late_deliveries(log, rng)
     if identities:
         log = with_identities(log, rng)
     else:
@@ -116,7 +132,7 @@ def test_later_batches_get_the_verdicts_of_one_call(seed, cuts, identities, free
         for k, part in enumerate(parts):
             result = waconv.classify(part, volume_tiers=io.StringIO(TIERS), state=state, **options)
             assert len(result.messages) == len(part)
-            if k > 0:
+            if k == len(parts) - 1 and k > 0:
                 expected = one.iloc[offset : offset + len(part)].reset_index(drop=True)
                 assert_same_verdicts(expected, result.messages, f"part {k} of {len(parts)}")
             offset += len(part)

@@ -159,6 +159,7 @@ class Continuation:
         self.links = None if state is None or state.links is None else state.links.to_pandas()
         self.canonical: CanonicalEvents | None = None
         self.plan: Any = None
+        self._hashes: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- hooks, in the order classify_frame calls them ------------------------------------
     def canonicalize(self, timezones: Mapping[Hashable, str] | None) -> CanonicalEvents:
@@ -371,9 +372,8 @@ class Continuation:
 
     def _seen(self, canonical: CanonicalEvents, effective: np.ndarray, batch: np.ndarray,
               watermark: int | None) -> pa.Table:
-        hashes, present = message_hashes(canonical)
-        rows = batch & present
-        new = pd.DataFrame({"hash": hashes[rows], "at": effective[rows]})
+        hashes, present = self.batch_hashes(canonical)
+        new = pd.DataFrame({"hash": hashes[present], "at": effective[batch][present]})
         if self.state is not None and self.state.seen.num_rows:
             new = pd.concat([self.state.seen.to_pandas(), new], ignore_index=True)
         if watermark is not None:
@@ -389,10 +389,10 @@ class Continuation:
             return
         duplicate = canonical.duplicate
         if state.seen.num_rows:
-            hashes, present = message_hashes(canonical)
-            seen = state.seen.column("hash").to_numpy()
-            repeated = present[n_old:] & np.isin(hashes[n_old:], seen)
-            duplicate[n_old:] |= repeated.astype(np.uint8)
+            hashes, present = self.batch_hashes(canonical)
+            seen = state.seen.column("hash").to_numpy()  # sorted
+            at = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
+            duplicate[n_old:] |= (present & (seen[at] == hashes)).astype(np.uint8)
         if state.watermark is None:
             return
         fresh = duplicate[n_old:] == 0
@@ -415,6 +415,12 @@ class Continuation:
                              f"{LATE_SEND // HOUR} h before the state's watermark {mark}: the state no longer holds "
                              "what that message's verdict depends on")
 
+    def batch_hashes(self, canonical: CanonicalEvents) -> tuple[np.ndarray, np.ndarray]:
+        """message_hashes of the batch's rows (carried rows' ids are in the state already)."""
+        if self._hashes is None:
+            self._hashes = message_hashes(canonical, self.n_old)
+        return self._hashes
+
     def _batch_error(self, error: InputError) -> InputError:
         if error.row is None or error.row < self.n_old or error.file is not None:
             return error
@@ -428,14 +434,15 @@ def _by_conversation(values: np.ndarray, conversation: np.ndarray, missing: int)
     return np.where(conversation >= 0, values[np.maximum(conversation, 0)], missing)
 
 
-def message_hashes(canonical: CanonicalEvents) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit hash of each row's (message_id as text, direction), and where an id is given."""
+def message_hashes(canonical: CanonicalEvents, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of the (message_id as text, direction) of rows `first`.., and where an id is given."""
     ids = canonical.message_id
+    n = len(canonical) - first
     if ids is None:
-        return np.zeros(len(canonical), np.uint64), np.zeros(len(canonical), bool)
-    text = ids.reset_index(drop=True).astype("string")
+        return np.zeros(n, np.uint64), np.zeros(n, bool)
+    text = ids.iloc[first:].reset_index(drop=True).astype("string")
     present = text.notna().to_numpy()
-    keyed = pd.DataFrame({"id": text.fillna(""), "direction": canonical.direction})
+    keyed = pd.DataFrame({"id": text.fillna(""), "direction": canonical.direction[first:]})
     return pd.util.hash_pandas_object(keyed, index=False).to_numpy(np.uint64), present
 
 
