@@ -333,12 +333,13 @@ class Continuation:
 
     def _counters(self, canonical: CanonicalEvents, counted: np.ndarray, kind: np.ndarray, month: np.ndarray,
                   market: np.ndarray, group: np.ndarray, watermark: int | None) -> pa.Table:
-        accounts = {1: canonical.waba_values.take(canonical.waba), 2: canonical.business_values.take(canonical.business),
-                    3: canonical.portfolio_values.take(canonical.portfolio)}
+        accounts = {1: (canonical.waba_values, canonical.waba), 2: (canonical.business_values, canonical.business),
+                    3: (canonical.portfolio_values, canonical.portfolio)}
         account = np.full(len(kind), None, dtype=object)
-        for k, values in accounts.items():
+        for k, (values, codes) in accounts.items():
             rows = counted & (kind == k)
-            account[rows] = np.asarray(values, dtype=object)[rows].astype(str)
+            text = np.array([str(v) for v in values], dtype=object)  # few accounts: their text once
+            account[rows] = text[codes[rows]]
         new = pd.DataFrame({"kind": np.array(_UNIT_KINDS, dtype=object)[kind[counted]], "account": account[counted],
                             "market": market[counted], "group": group[counted], "month": month[counted],
                             "used": np.ones(int(counted.sum()), np.int64)})
