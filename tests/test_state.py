@@ -261,3 +261,19 @@ def test_a_late_delivery_sees_the_window_of_a_row_kept_for_it():
     assert messages.policy_violation.tolist() == [False]
     whole = waconv.classify(pd.concat([day1, reply], ignore_index=True)).messages
     assert not whole.policy_violation.iloc[-1]  # as one call over both says
+
+
+def test_csw_refreshing_and_price_false_carry_over():
+    # A reaction that does not refresh the window: tomorrow's reply is outside it.
+    day1 = log("2025-08-01", (0, "in", None), (20, "in", None))
+    day1["refreshes"] = [True, False]
+    day2 = log("2025-08-02", (1, "out", None))
+    day2["refreshes"] = [True]
+    first = waconv.classify(day1, csw_refreshing="refreshes", price=False)
+    second = waconv.classify(day2, state=first.state, csw_refreshing="refreshes", price=False)
+    assert second.messages.policy_violation.tolist() == [True]
+    assert "cost" not in second.messages.columns
+    day1["refreshes"] = True
+    refreshed = waconv.classify(day1, csw_refreshing="refreshes", price=False).state
+    assert not waconv.classify(day2, state=refreshed, csw_refreshing="refreshes",
+                               price=False).messages.policy_violation.any()
