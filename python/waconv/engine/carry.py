@@ -232,13 +232,14 @@ class Continuation:
         """Per conversation of the combined call, its id across calls: a carried opening row
         keeps the id it was given, conversations opened in this call number on."""
         opened_by = conversations["opened_by"].to_numpy()
-        ids = np.empty(len(opened_by), np.int64)
+        ids = np.full(len(opened_by), -1, np.int64)
         old = opened_by < self.n_old
         if old.any():
             assert self.old is not None
             ids[old] = self.old[_CONVERSATION].to_numpy(dtype=np.int64)[opened_by[old]]
         first = 0 if self.state is None else self.state.next_conversation_id
-        ids[~old] = first + np.arange(int(np.count_nonzero(~old)))
+        new = ids < 0
+        ids[new] = first + np.arange(int(np.count_nonzero(new)))
         return ids
 
     # -- the next state ----------------------------------------------------------------
@@ -272,7 +273,10 @@ class Continuation:
         keep = np.zeros(n, bool) if watermark is None else _carried(
             canonical.business, canonical.user, sent, done, ~duplicate, watermark - LATE_SEND)
         carried = self.frame[keep].reset_index(drop=True)
-        carried[_CONVERSATION] = global_conversation[keep]
+        # Only an opening row's id is looked up again (conversation_ids): a row that opens
+        # another conversation when replayed (docs/rules.md §Daily runs) gets a new id.
+        opens = messages["opens_conversation"].to_numpy(dtype=bool)
+        carried[_CONVERSATION] = np.where(opens, global_conversation, -1)[keep]
         carried[_UNIT_KIND] = kind[keep]
         carried[_UNIT_MONTH] = month[keep]
         carried[_UNIT_MARKET] = pd.array(market[keep], dtype="string")
@@ -280,12 +284,11 @@ class Continuation:
 
         counted = ~keep & ~duplicate & (kind > 0)
         counters = self._counters(canonical, counted, kind, month, market, group, watermark)
-        opened_here = int(np.count_nonzero(combined.conversations["opened_by"].to_numpy() >= n_old))
         first_id = 0 if self.state is None else self.state.next_conversation_id
         return State(
             options=options,
             watermark=watermark,
-            next_conversation_id=first_id + opened_here,
+            next_conversation_id=max(first_id, int(ids.max()) + 1 if len(ids) else 0),
             carried=pa.Table.from_pandas(carried, preserve_index=False),
             counters=counters,
             links=self._links(),
