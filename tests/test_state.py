@@ -277,3 +277,12 @@ def test_csw_refreshing_and_price_false_carry_over():
     refreshed = waconv.classify(day1, csw_refreshing="refreshes", price=False).state
     assert not waconv.classify(day2, state=refreshed, csw_refreshing="refreshes",
                                price=False).messages.policy_violation.any()
+
+
+def test_a_pickled_result_keeps_a_state_it_built():
+    import pickle
+
+    result = waconv.classify(log("2025-08-01", (0, "in", None)))
+    assert pickle.loads(pickle.dumps(result)).messages.shape == result.messages.shape  # no state recipe inside
+    watermark = result.state.watermark
+    assert pickle.loads(pickle.dumps(result)).state.watermark == watermark

@@ -224,6 +224,9 @@ class ResultTables:
 
     state_source: Any = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "state_source": None}  # as Tables.__getstate__
+
     @property
     def state(self) -> State:
         """As :attr:`Result.state`."""

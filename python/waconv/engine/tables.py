@@ -49,6 +49,10 @@ class Tables:
     # Builds the carried state on first use (engine.carry.attach_state); None: none kept.
     state_source: Any = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled result (multiprocessing, Dask) keeps a state already built, not the recipe.
+        return {**self.__dict__, "state_source": None}
+
 
 def charged_units(messages: pd.DataFrame) -> np.ndarray:
     """Rows that are a charge: a charged CBP conversation's opening row or a charged PMP message.
