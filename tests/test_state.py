@@ -286,3 +286,11 @@ def test_a_pickled_result_keeps_a_state_it_built():
     assert pickle.loads(pickle.dumps(result)).messages.shape == result.messages.shape  # no state recipe inside
     watermark = result.state.watermark
     assert pickle.loads(pickle.dumps(result)).state.watermark == watermark
+
+
+def test_a_batch_error_names_the_users_column():
+    state = waconv.classify(log("2025-08-01", (0, "in", None))).state
+    bad = log("2025-08-02", (0, "out", "marketing"), (1, "out", "newsletter")).rename(columns={"template_category": "kind"})
+    with pytest.raises(waconv.InputError, match="newsletter") as error:
+        waconv.classify(bad, state=state, columns={"template_category": "kind"})
+    assert (error.value.column, error.value.row) == ("kind", 1)

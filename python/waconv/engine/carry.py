@@ -426,9 +426,11 @@ class Continuation:
         return self._hashes
 
     def _batch_error(self, error: InputError) -> InputError:
-        if error.row is None or error.row < self.n_old or error.file is not None:
+        if error.file is not None or (error.row is not None and error.row < self.n_old):
             return error
-        return InputError(error.column, error.row - self.n_old, error.reason)
+        # The engine's frame has canonical column names: the user's are in self.names.
+        column = "/".join(self.names.get(part, part) for part in error.column.split("/")) if error.column else None
+        return InputError(column, None if error.row is None else error.row - self.n_old, error.reason)
 
 
 def _by_conversation(values: np.ndarray, conversation: np.ndarray, missing: int) -> np.ndarray:
