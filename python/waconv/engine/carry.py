@@ -63,7 +63,8 @@ _REFRESH_COLUMN = "__waconv_refreshes_csw"
 _CONVERSATION = "__waconv_conversation"
 _UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP = ("__waconv_unit_kind", "__waconv_unit_month",
                                                      "__waconv_unit_market", "__waconv_unit_group")
-_STATE_COLUMNS = (_CONVERSATION, _UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP)
+_ID_HASH = "__waconv_id_hash"  # the row's id_hashes value (0 without an id)
+_STATE_COLUMNS = (_CONVERSATION, _UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP, _ID_HASH)
 _UNIT_KINDS = ("", "free_tier", "service", "tier")  # 0: the row uses no counted unit
 _KEPT = ("business", *ID_COLUMNS, "direction", "template_category", "referral", "message_type", "message_id",
          "waba", "portfolio", "user_country")
@@ -128,6 +129,7 @@ def engine_frame(events: pd.DataFrame, columns: Mapping[str, str] | None,
     _check_timestamps(timestamp, names["timestamp"])
     delivered = _delivery(col, names, timestamp, direction == _DIRECTIONS["outbound"], aware)
     out: dict[str, Any] = {name: col[name] for name in _KEPT if name in col}
+    out["direction"] = pd.Series(np.array(_core.DIRECTIONS, dtype=object)[direction], dtype="string")
     # Always present, so that days with and without these columns concatenate (their defaults).
     out.setdefault("waba", col["business"])
     out.setdefault("portfolio", out["waba"])
@@ -156,16 +158,31 @@ class Continuation:
         self.n_old = 0 if carried is None else len(carried)
         self.old = carried
         self.frame = batch if carried is None else _concat(carried.drop(columns=list(_STATE_COLUMNS)), batch)
+        self._batch = batch
         self.links = None if state is None or state.links is None else state.links.to_pandas()
         self.canonical: CanonicalEvents | None = None
         self.plan: Any = None
-        self._hashes: tuple[np.ndarray, np.ndarray] | None = None
+        self._hashes = id_hashes(batch)
+        # Carried rows are distinct messages; a batch row is a repeat of one of them, of an
+        # id the state saw, or of an earlier batch row: hashes, not string comparisons.
+        hashes, present = self._hashes
+        with_id = np.flatnonzero(present)
+        repeated = np.zeros(len(hashes), bool)
+        repeated[with_id] = pd.Series(hashes[with_id]).duplicated().to_numpy()
+        known = [] if state is None else [state.seen.column("hash").to_numpy()]  # sorted
+        if carried is not None:
+            known.append(np.sort(carried[_ID_HASH].to_numpy(np.uint64)))
+        for sorted_hashes in known:
+            if len(sorted_hashes):
+                at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+                repeated |= present & (sorted_hashes[at] == hashes)
+        self.duplicates = np.concatenate([np.zeros(self.n_old, np.uint8), repeated.astype(np.uint8)])
 
     # -- hooks, in the order classify_frame calls them ------------------------------------
     def canonicalize(self, timezones: Mapping[Hashable, str] | None) -> CanonicalEvents:
         try:
             canonical = canonicalize(self.frame, timezones=timezones, csw_refreshing=self.csw_column,
-                                     links=self.links)
+                                     links=self.links, duplicates=self.duplicates)
         except InputError as error:  # carried rows were checked when they were a batch
             raise self._batch_error(error) from None
         self.canonical = canonical
@@ -277,6 +294,9 @@ class Continuation:
         # another conversation when replayed (docs/rules.md §Daily runs) gets a new id.
         opens = messages["opens_conversation"].to_numpy(dtype=bool)
         carried[_CONVERSATION] = np.where(opens, global_conversation, -1)[keep]
+        hashes = np.concatenate([np.zeros(n_old, np.uint64) if self.old is None
+                                 else self.old[_ID_HASH].to_numpy(np.uint64), self._hashes[0]])
+        carried[_ID_HASH] = hashes[keep]
         carried[_UNIT_KIND] = kind[keep]
         carried[_UNIT_MONTH] = month[keep]
         carried[_UNIT_MARKET] = pd.array(market[keep], dtype="string")
@@ -376,7 +396,7 @@ class Continuation:
 
     def _seen(self, canonical: CanonicalEvents, effective: np.ndarray, batch: np.ndarray,
               watermark: int | None) -> pa.Table:
-        hashes, present = self.batch_hashes(canonical)
+        hashes, present = self._hashes
         new = pd.DataFrame({"hash": hashes[present], "at": effective[batch][present]})
         if self.state is not None and self.state.seen.num_rows:
             new = pd.concat([self.state.seen.to_pandas(), new], ignore_index=True)
@@ -392,11 +412,6 @@ class Continuation:
         if state is None:
             return
         duplicate = canonical.duplicate
-        if state.seen.num_rows:
-            hashes, present = self.batch_hashes(canonical)
-            seen = state.seen.column("hash").to_numpy()  # sorted
-            at = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
-            duplicate[n_old:] |= (present & (seen[at] == hashes)).astype(np.uint8)
         if state.watermark is None:
             return
         fresh = duplicate[n_old:] == 0
@@ -419,12 +434,6 @@ class Continuation:
                              f"{LATE_SEND // HOUR} h before the state's watermark {mark}: the state no longer holds "
                              "what that message's verdict depends on")
 
-    def batch_hashes(self, canonical: CanonicalEvents) -> tuple[np.ndarray, np.ndarray]:
-        """message_hashes of the batch's rows (carried rows' ids are in the state already)."""
-        if self._hashes is None:
-            self._hashes = message_hashes(canonical, self.n_old)
-        return self._hashes
-
     def _batch_error(self, error: InputError) -> InputError:
         if error.file is not None or (error.row is not None and error.row < self.n_old):
             return error
@@ -440,15 +449,14 @@ def _by_conversation(values: np.ndarray, conversation: np.ndarray, missing: int)
     return np.where(conversation >= 0, values[np.maximum(conversation, 0)], missing)
 
 
-def message_hashes(canonical: CanonicalEvents, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit hash of the (message_id as text, direction) of rows `first`.., and where an id is given."""
-    ids = canonical.message_id
-    n = len(canonical) - first
-    if ids is None:
-        return np.zeros(n, np.uint64), np.zeros(n, bool)
-    text = ids.iloc[first:].reset_index(drop=True).astype("string")
+def id_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of each row's (message_id as text, direction) of an engine_frame, and
+    where an id is given."""
+    if "message_id" not in frame.columns:
+        return np.zeros(len(frame), np.uint64), np.zeros(len(frame), bool)
+    text = frame["message_id"].astype("string")
     present = text.notna().to_numpy()
-    keyed = pd.DataFrame({"id": text.fillna(""), "direction": canonical.direction[first:]})
+    keyed = pd.DataFrame({"id": text.fillna(""), "direction": frame["direction"]})  # as engine_frame spells it
     return pd.util.hash_pandas_object(keyed, index=False).to_numpy(np.uint64), present
 
 
