@@ -397,13 +397,18 @@ class Continuation:
     def _seen(self, canonical: CanonicalEvents, effective: np.ndarray, batch: np.ndarray,
               watermark: int | None) -> pa.Table:
         hashes, present = self._hashes
-        new = pd.DataFrame({"hash": hashes[present], "at": effective[batch][present]})
+        hashes, at = hashes[present], effective[batch][present]
         if self.state is not None and self.state.seen.num_rows:
-            new = pd.concat([self.state.seen.to_pandas(), new], ignore_index=True)
+            hashes = np.concatenate([self.state.seen.column("hash").to_numpy(), hashes])
+            at = np.concatenate([self.state.seen.column("at").to_numpy(), at])
         if watermark is not None:
-            new = new[new["at"] >= watermark - DUPLICATE_HORIZON]
-        new = new.groupby("hash", as_index=False, sort=True)["at"].max()
-        return seen_table(new["hash"].to_numpy(np.uint64), new["at"].to_numpy(np.int64))
+            recent = at >= watermark - DUPLICATE_HORIZON
+            hashes, at = hashes[recent], at[recent]
+        order = np.lexsort((at, hashes))  # by hash, the latest sighting last
+        hashes, at = hashes[order], at[order]
+        last = np.ones(len(hashes), bool)
+        last[:-1] = hashes[1:] != hashes[:-1]
+        return seen_table(hashes[last], at[last])
 
     # -- checks --------------------------------------------------------------------------
     def _check_batch(self, canonical: CanonicalEvents) -> None:
@@ -538,7 +543,8 @@ def attach_state(tables: Tables, carry: Continuation | None, *, events: pd.DataF
 
     def fresh() -> State:
         first = Continuation(None, events, columns, csw_refreshing)
-        first.canonical = canonicalize(first.frame, timezones=timezones, csw_refreshing=first.csw_column)
+        first.canonical = canonicalize(first.frame, timezones=timezones, csw_refreshing=first.csw_column,
+                                       duplicates=first.duplicates)
         outputs = Tables(messages=tables.messages[[c for c in _OUTPUTS if c in tables.messages.columns]],
                          conversations=tables.conversations, windows=tables.windows)
         return first.next_state(outputs, options, tiered)
