@@ -82,7 +82,9 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
                   const std::vector<std::string>& time_zones, const std::optional<py::tuple>& message_id,
                   const std::optional<std::string>& forced_era, bool anchor_sent,
                   bool failed_freeform_opens_conversation, std::int64_t free_tier_conversations,
-                  bool direct_billing, std::int64_t service_free_allowance, int threads) {
+                  bool direct_billing, std::int64_t service_free_allowance, int threads,
+                  const std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t>>& free_tier_used,
+                  const std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t>>& service_used) {
   const auto n = static_cast<std::size_t>(timestamp.shape(0));
   waconv::EventColumns events;
   events.size = n;
@@ -126,6 +128,8 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
   options.failed_freeform_opens_conversation = failed_freeform_opens_conversation;
   options.threads = threads;
   waconv::AllowanceOptions allowances{free_tier_conversations, direct_billing, service_free_allowance, threads};
+  for (const auto& [account, month, used] : free_tier_used) allowances.free_tier_used.push_back({account, month, used});
+  for (const auto& [account, month, used] : service_used) allowances.service_used.push_back({account, month, used});
 
   const auto clocks = make_clocks(time_zones);
   waconv::Classification result;
@@ -155,5 +159,8 @@ void register_classify(py::module_& m) {
         py::arg("anchor_sent") = false, py::arg("failed_freeform_opens_conversation") = false,
         py::arg("free_tier_conversations") = 1000, py::arg("direct_billing") = false,
         py::arg("service_free_allowance") = 1000, py::arg("threads") = 0,
-        "Phase 1 and the monthly allowances on canonical columns (codes and int64 ns).");
+        py::arg("free_tier_used") = std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t>>{},
+        py::arg("service_used") = std::vector<std::tuple<std::int32_t, std::int32_t, std::int64_t>>{},
+        "Phase 1 and the monthly allowances on canonical columns (codes and int64 ns). free_tier_used / "
+        "service_used: (WABA or business code, local month index, units) earlier calls already granted.");
 }

@@ -65,7 +65,9 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
                const std::vector<std::vector<Band>>& bands, const Column<std::int16_t>& auth_primary_country,
                const Column<std::int64_t>& auth_start, const Column<std::int64_t>& card_effective,
                std::int32_t currency_count, const Column<std::int16_t>& band_set_of,
-               const std::optional<Column<std::int8_t>>& waba_currency, int threads) {
+               const std::optional<Column<std::int8_t>>& waba_currency, int threads,
+               const std::vector<std::tuple<std::int32_t, std::int16_t, std::int8_t, std::int32_t, std::int64_t>>&
+                   tier_used) {
   const std::size_t n = result.messages.era.size();
   waconv::EventColumns events;
   events.size = n;
@@ -99,11 +101,15 @@ py::dict price(waconv::Classification& result, const Column<std::int32_t>& waba,
   }
   const waconv::AuthInternational auth{to_vector(auth_primary_country), to_vector(auth_start)};
   const auto clocks = make_clocks(time_zones);
+  std::vector<waconv::TierUsed> used;
+  for (const auto& [portfolio_code, market, group, month, count] : tier_used) {
+    used.push_back({portfolio_code, market, group, month, count});
+  }
 
   waconv::Prices prices;
   {
     py::gil_scoped_release release;
-    prices = waconv::price(events, inputs, clocks, tables, auth, result, threads);
+    prices = waconv::price(events, inputs, clocks, tables, auth, result, threads, used);
   }
   py::dict messages;
   messages["country"] = to_numpy(std::move(prices.messages.country));
@@ -155,5 +161,8 @@ void register_price(py::module_& m) {
         py::arg("rate_source"), py::arg("bands"), py::arg("auth_primary_country"), py::arg("auth_start"),
         py::arg("card_effective"), py::arg("currency_count"), py::arg("band_set_of"),
         py::arg("waba_currency") = py::none(), py::arg("threads") = 0,
-        "Phase 2: markets, rate cards, tiers and costs; rewrites authentication_international categories.");
+        py::arg("tier_used") = std::vector<std::tuple<std::int32_t, std::int16_t, std::int8_t, std::int32_t,
+                                                      std::int64_t>>{},
+        "Phase 2: markets, rate cards, tiers and costs; rewrites authentication_international categories. "
+        "tier_used: (portfolio, market, group, month, count) already counted by earlier calls.");
 }

@@ -30,18 +30,26 @@ bool free_tier_eligible(const ConversationTable& c, std::size_t i, const RuleDat
 // `before` gives, by calling mark(candidate). Only groups larger than the allowance need
 // an order at all, and then only which candidates come first: most (account, month) groups
 // of a real log fit in Meta's 1,000, so this is a bucketing pass, not a sort.
+// `used`: units each group already spent in earlier calls, which come before every candidate.
+std::uint64_t group_key(std::int32_t account, std::int32_t month) {
+  return (std::uint64_t{static_cast<std::uint32_t>(account)} << 32) | static_cast<std::uint32_t>(month);
+}
+
 template <class Key, class Before, class Mark>
-void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, Before before, Mark mark) {
+void grant_in_order(std::vector<Key>& candidates, std::int64_t allowance, const std::vector<UsedAllowance>& used,
+                    Before before, Mark mark) {
   std::unordered_map<std::uint64_t, std::vector<std::size_t>> groups;
   for (std::size_t k = 0; k < candidates.size(); ++k) {
-    const auto account = static_cast<std::uint32_t>(std::get<0>(candidates[k]));
-    const auto month = static_cast<std::uint32_t>(std::get<1>(candidates[k]));
-    groups[(std::uint64_t{account} << 32) | month].push_back(k);
+    groups[group_key(std::get<0>(candidates[k]), std::get<1>(candidates[k]))].push_back(k);
   }
+  std::unordered_map<std::uint64_t, std::int64_t> spent;
+  for (const UsedAllowance& u : used) spent[group_key(u.account, u.month)] += u.used;
   const auto by_key = [&](std::size_t a, std::size_t b) { return before(candidates[a], candidates[b]); };
   for (auto& [group, members] : groups) {
-    if (static_cast<std::int64_t>(members.size()) > allowance) {
-      const auto cut = members.begin() + static_cast<std::ptrdiff_t>(allowance);
+    const auto found = spent.find(group);
+    const std::int64_t left = found == spent.end() ? allowance : std::max<std::int64_t>(allowance - found->second, 0);
+    if (static_cast<std::int64_t>(members.size()) > left) {
+      const auto cut = members.begin() + static_cast<std::ptrdiff_t>(left);
       std::nth_element(members.begin(), cut, members.end(), by_key);
       members.erase(cut, members.end());
     }
@@ -81,7 +89,7 @@ void apply_free_tier(const EventColumns& e, const std::vector<AccountClock>& clo
   });
   std::vector<Candidate> candidates = detail::concatenated(std::move(found));
   if (candidates.empty()) return;
-  grant_in_order(candidates, options.free_tier_conversations, candidate_order(e), [&](const Candidate& key) {
+  grant_in_order(candidates, options.free_tier_conversations, options.free_tier_used, candidate_order(e), [&](const Candidate& key) {
     c.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_tier);
   });
   MessageVerdicts& m = result.messages;
@@ -114,7 +122,7 @@ void apply_service_allowance(const EventColumns& e, const std::vector<AccountClo
     const Instant delivered = e.delivered_at[row];
     candidates.emplace_back(e.business[row], clock.calendar.month_of(delivered), delivered, row, row);
   }
-  grant_in_order(candidates, options.service_free_allowance, candidate_order(e), [&](const Candidate& key) {
+  grant_in_order(candidates, options.service_free_allowance, options.service_used, candidate_order(e), [&](const Candidate& key) {
     m.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_customer_service);
   });
 }

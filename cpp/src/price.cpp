@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <map>
 #include <tuple>
 
 #include "parallel.hpp"
@@ -321,13 +322,21 @@ void price_rows(const Pricer& p, const std::vector<AccountClock>& clocks, Classi
 
 // Graduated volume tiers: the n-th message of a (portfolio, market, category group, local
 // month) count is priced at the band holding n, in the table in force at its delivery.
+// `used`: messages of earlier calls, which come before every message here in their count.
 void apply_tiers(const Pricer& p, const MessageVerdicts& v, std::vector<TieredMessage>& tiered, MessagePrices& m,
-                 GapCounter& gaps) {
+                 GapCounter& gaps, const std::vector<TierUsed>& used) {
   std::sort(tiered.begin(), tiered.end());
+  std::map<std::tuple<std::int32_t, std::int16_t, std::int8_t, std::int32_t>, std::int64_t> counted;
+  for (const TierUsed& u : used) counted[{u.portfolio, u.market, u.group, u.month}] += u.used;
+  const auto already = [&](const TieredMessage& t) -> std::int64_t {
+    if (counted.empty()) return 0;
+    const auto found = counted.find({t.portfolio, t.market, t.group, t.month});
+    return found == counted.end() ? 0 : found->second;
+  };
   std::int64_t count = 0;
   for (std::size_t k = 0; k < tiered.size(); ++k) {
     const TieredMessage& message = tiered[k];
-    count = k > 0 && tiered[k - 1].same_count(message) ? count + 1 : 1;
+    count = k > 0 && tiered[k - 1].same_count(message) ? count + 1 : already(message) + 1;
     for (const TierBand& band : p.t_.bands[message.bands]) {
       if (count >= std::max<std::int64_t>(band.lower, 1) && count <= band.upper) {
         m.tier[message.row] = static_cast<std::int16_t>(band.label);
@@ -366,7 +375,7 @@ void PricingGaps::add(const PricingGaps& other) {
 
 Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
              const PricingTables& tables, const AuthInternational& auth_international, Classification& result,
-             int threads) {
+             int threads, const std::vector<TierUsed>& tier_used) {
   tables.check();
   if (inputs.waba_currency != nullptr) {
     for (std::size_t w = 0; w < clocks.size(); ++w) {
@@ -394,7 +403,7 @@ Prices price(const EventColumns& events, const PricingInputs& inputs, const std:
     price_rows(p, clocks, result, charges, first, last, m, tiered[chunk], gaps[chunk]);
   });
   std::vector<TieredMessage> all_tiered = detail::concatenated(std::move(tiered));
-  apply_tiers(p, result.messages, all_tiered, m, gaps[workers]);
+  apply_tiers(p, result.messages, all_tiered, m, gaps[workers], tier_used);
   out.gaps = std::move(gaps[0].gaps);
   for (std::size_t k = 1; k <= workers; ++k) out.gaps.add(gaps[k].gaps);
   return out;

@@ -60,3 +60,30 @@ TEST_CASE("allowance ties: equal instants go by message id, then input order") {
   CHECK(plain.messages.pricing_type[c] == code(PricingType::regular));
   CHECK(plain.messages.pricing_type[x] == code(PricingType::free_tier));
 }
+
+TEST_CASE("allowances start from the units earlier calls used in the same account and month") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2026, 11, 2});
+  const std::int32_t november = 2026 * 12 + 10;  // ZoneCalendar::month_of's index
+  EventLog log;
+  log.inbound(h0);
+  const auto a = log.outbound(h0 + 1 * kHour, h0 + 1 * kHour);
+  const auto b = log.outbound(h0 + 2 * kHour, h0 + 2 * kHour);
+  const Instant march = ZoneCalendar("UTC").start_of_day({2022, 3, 2});
+  const auto x = log.outbound(march, march, TemplateCategory::marketing, 1);
+  const auto y = log.outbound(march + kDay * 2, march + kDay * 2, TemplateCategory::marketing, 1);
+  CHECK(ZoneCalendar("UTC").month_of(h0) == november);
+  AllowanceOptions options{.free_tier_conversations = 3, .service_free_allowance = 2};
+  options.service_used = {{0, november, 1}};
+  options.free_tier_used = {{0, 2022 * 12 + 2, 2}, {0, november, 5}};
+  const auto r = log.run({}, options);
+  CHECK(r.messages.pricing_type[a] == code(PricingType::free_customer_service));
+  CHECK(r.messages.pricing_type[b] == code(PricingType::regular));
+  CHECK(r.messages.pricing_type[x] == code(PricingType::free_tier));
+  CHECK(r.messages.pricing_type[y] == code(PricingType::regular));
+  // Used up, or more than used up: nothing is left; another month or account is untouched.
+  options.service_used = {{0, november, 7}, {1, november, 7}, {0, november - 1, 7}};
+  const auto none_left = log.run({}, options);
+  CHECK(none_left.messages.pricing_type[a] == code(PricingType::regular));
+  options.service_used = {{1, november, 7}, {0, november - 1, 7}};
+  CHECK(log.run({}, options).messages.pricing_type[a] == code(PricingType::free_customer_service));
+}

@@ -161,6 +161,27 @@ TEST_CASE("PMP tiers are graduated per portfolio, market and month") {
         std::vector<std::int16_t>{0, 0, 1, 1, -1});
 }
 
+TEST_CASE("PMP tier counts start from the messages earlier calls counted") {
+  const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
+  const std::int32_t august = 2025 * 12 + 7;
+  EventLog log;
+  for (int k = 0; k < 2; ++k) log.outbound(h0 + k * kHour, h0 + k * kHour, TemplateCategory::utility);
+  Classification r = log.run();
+  const std::vector<std::int16_t> user_country{0};
+  const std::vector<std::int32_t> portfolio(log.timestamp.size(), 0);
+  const AuthInternational none{{kUnknownCountry}, {kNoInstant}};
+  const std::vector<AccountClock> clocks{AccountClock("UTC")};
+  const PricingInputs inputs{user_country.data(), nullptr, portfolio.data(), 1};
+  // One utility message counted before in this (portfolio, market, group, month): the second here is the third.
+  const Prices p = price(log.columns(), inputs, clocks, small_tables(), none, r, 1, {{0, 0, 0, august, 1}});
+  CHECK(std::vector<double>(p.messages.cost.begin(), p.messages.cost.end()) == std::vector<double>{0.01, 0.005});
+  // Counts of another group, market or month leave this one alone.
+  Classification again = log.run();
+  const Prices q = price(log.columns(), inputs, clocks, small_tables(), none, again, 1,
+                         {{0, 0, 1, august, 9}, {0, 1, 0, august, 9}, {0, 0, 0, august + 1, 9}});
+  CHECK(std::vector<double>(q.messages.cost.begin(), q.messages.cost.end()) == std::vector<double>{0.01, 0.01});
+}
+
 TEST_CASE("authentication-international after the start, not to the primary country") {
   const Instant h0 = ZoneCalendar("UTC").start_of_day({2025, 8, 4});
   EventLog log;

@@ -18,6 +18,7 @@ from waconv.io.webhooks.writer import to_webhooks
 from waconv.io.webhooks.read import WebhookRead, read_webhooks
 from waconv.result import Result, ResultTables
 from waconv.pricing.tiers import TierTable
+from waconv.engine.state import State
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,7 @@ __all__ = [
     "Reconciliation",
     "Result",
     "ResultTables",
+    "State",
     "TierTable",
     "WebhookRead",
     "WaconvWarning",

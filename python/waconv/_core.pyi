@@ -46,6 +46,8 @@ def classify(
     direct_billing: bool = False,
     service_free_allowance: int = 1000,
     threads: int = 0,
+    free_tier_used: list[tuple[int, int, int]] = ...,
+    service_used: list[tuple[int, int, int]] = ...,
 ) -> Classification: ...
 def resolve_countries(
     users: list[str],
@@ -95,6 +97,7 @@ def price(
     band_set_of: npt.NDArray[np.int16],
     waba_currency: npt.NDArray[np.int8] | None = None,
     threads: int = 0,
+    tier_used: list[tuple[int, int, int, int, int]] = ...,
 ) -> dict[str, Any]: ...
 def instants(
     raw: npt.NDArray[np.int64], unit_ns: int, threads: int = 0

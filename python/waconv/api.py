@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from waconv.engine.canonical import CswRefreshing
 from waconv.engine.classify import classify_frame
+from waconv.engine.state import State
 from waconv.io.frames import as_pandas, check_names_for, check_output
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.pricing.tiers import TierTable
@@ -54,6 +55,7 @@ def classify(
     auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
     threads: int = ...,
     output: Literal["pandas"] = ...,
+    state: State | None = ...,
 ) -> Result: ...
 
 
@@ -77,6 +79,7 @@ def classify(
     auth_international: Mapping[Any, Mapping[str, object]] | None = ...,
     threads: int = ...,
     output: Literal["arrow", "polars"],
+    state: State | None = ...,
 ) -> ResultTables: ...
 
 
@@ -99,6 +102,7 @@ def classify(
     auth_international: Mapping[Any, Mapping[str, object]] | None = None,
     threads: int = 0,
     output: str = "pandas",
+    state: State | None = None,
 ) -> Result | ResultTables:
     """Rebuild windows, conversations and each message's pricing category and type.
 
@@ -133,6 +137,9 @@ def classify(
     100,000 rows per core; an explicit number is used as given).
     output: ``"pandas"`` (a Result), ``"arrow"`` or ``"polars"`` (a ResultTables holding
     pyarrow Tables or polars DataFrames; its ``to_pandas()`` gives the Result back).
+    state: the ``result.state`` of the call before (daily runs, docs/rules.md §Daily runs):
+    this batch continues from it and gets the verdicts one call over both would give. Its
+    rows must not be older than the state's watermark; the options must be the state's.
 
     Raises InputError (a ValueError) naming the column, first bad row and reason.
     """
@@ -158,6 +165,7 @@ def classify(
         currencies=currencies,
         auth_international=auth_international,
         threads=threads,
+        state=state,
     )
     # Converting the input to pandas is part of preparing it.
     tables.timings["prepare"] += converted

@@ -20,6 +20,7 @@ from waconv.analytics.meta_json import to_meta_json
 from waconv.analytics.plot import by_type, daily_cost
 from waconv.analytics.plot_timeline import timeline
 from waconv.analytics.summary import DEFAULT_DIMENSIONS, summary
+from waconv.engine.state import State
 from waconv.engine.tables import Tables
 from waconv.io.frames import convert, from_arrow
 
@@ -76,7 +77,14 @@ class Result(Tables):
     @classmethod
     def of(cls, tables: Tables) -> Result:
         return cls(messages=tables.messages, conversations=tables.conversations, windows=tables.windows,
-                   n_duplicates=tables.n_duplicates, options=tables.options, timings=tables.timings)
+                   n_duplicates=tables.n_duplicates, options=tables.options, timings=tables.timings,
+                   state_source=tables.state_source)
+
+    @property
+    def state(self) -> State:
+        """What ``classify(next_batch, state=result.state)`` continues from (docs/rules.md
+        §Daily runs); built on first use. ``state.save(path)`` / ``State.load(path)`` keep it."""
+        return _state_of(self)
 
     @property
     def plot(self) -> PlotAccessor:
@@ -216,13 +224,23 @@ class ResultTables:
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
+    state_source: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "state_source": None}  # as Tables.__getstate__
+
+    @property
+    def state(self) -> State:
+        """As :attr:`Result.state`."""
+        return _state_of(self)
+
     def to_pandas(self) -> Result:
         def back(table: Any) -> pd.DataFrame:
             return from_arrow(table if isinstance(table, pa.Table) else table.to_arrow())
 
         return Result(messages=back(self.messages), conversations=back(self.conversations),
                       windows=back(self.windows), n_duplicates=self.n_duplicates,
-                      options=dict(self.options), timings=dict(self.timings))
+                      options=dict(self.options), timings=dict(self.timings), state_source=self.state_source)
 
     def __repr__(self) -> str:
         return (f"<waconv.ResultTables ({self.format}): {len(self.messages):,} messages, "
@@ -241,4 +259,15 @@ def export(result: Result, output: str) -> Result | ResultTables:
         n_duplicates=result.n_duplicates,
         options=dict(result.options),
         timings=dict(result.timings),
+        state_source=result.state_source,
     )
+
+
+def _state_of(result: Any) -> State:
+    built = getattr(result, "_state", None)
+    if built is None:
+        if result.state_source is None:
+            raise ValueError("this result keeps no state (it was not made by waconv.classify)")
+        built = result.state_source()
+        result._state = built
+    return built

@@ -78,10 +78,21 @@ struct Prices {
   PricingGaps gaps;
 };
 
+// Tiered messages an earlier call already counted for one (portfolio, market, category
+// group, local month): carried state (SPEC §9) starts that count there. `group`: 0 utility,
+// 1 authentication; `month`: ZoneCalendar::month_of's index (year * 12 + month - 1); `portfolio`: this call's code.
+struct TierUsed {
+  std::int32_t portfolio = 0;
+  std::int16_t market = 0;
+  std::int8_t group = 0;
+  std::int32_t month = 0;
+  std::int64_t used = 0;
+};
+
 // Also rewrites pricing_category to authentication_international where it applies.
 // threads: 0 = one per core.
 Prices price(const EventColumns& events, const PricingInputs& inputs, const std::vector<AccountClock>& clocks,
              const PricingTables& tables, const AuthInternational& auth_international, Classification& result,
-             int threads = 0);
+             int threads = 0, const std::vector<TierUsed>& tier_used = {});
 
 }  // namespace waconv

@@ -18,6 +18,7 @@ from typing import Any
 
 from waconv import __version__, _core
 from waconv.api import classify
+from waconv.engine.state import State
 from waconv import examples
 from waconv.cli.demo import EXAMPLE_TIMEZONES, bill_text, demo_report, example_log, webhook_report, what_if_line
 from waconv.cli.options import OptionError, bucket_zone, column_names, options_named, waba_currencies, waba_timezones
@@ -101,6 +102,8 @@ def _summary_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     options, summary_arguments = _classify_options(args), _summary_arguments(args)
+    if args.state_in:
+        options["state"] = State.load(args.state_in)
     to_stdout = args.output == STDOUT
     fmt = args.output_format or ("csv" if to_stdout else "parquet")
     if not to_stdout:
@@ -109,6 +112,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     with progress_bar(args, ["read", "classify", "summarise", "write"]) as advance:
         _events, result = _load_and_classify(args, advance, options)
         advance(f"{len(result.conversations):,} conversations", "summarise")
+        if args.state_out:
+            result.state.save(args.state_out)
         tables = {"messages": result.messages, "conversations": result.conversations, "windows": result.windows}
         if not args.no_price and not to_stdout:
             with options_named(SUMMARY_OPTIONS):
@@ -308,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="directory for the tables; - writes the messages table alone to standard output "
                           "(the counts go to stderr)")
     _add_output_format(run, "messages", "parquet")
+    run.add_argument("--state-in", metavar="FILE",
+                     help="continue from the state an earlier run wrote (daily runs: the input holds only rows "
+                          "after that run's; docs/rules.md §Daily runs)")
+    run.add_argument("--state-out", metavar="FILE", help="write the state the next run continues from")
     run.set_defaults(run=_cmd_classify)
 
     summary = commands.add_parser("summary", help="print analytics shaped like Meta's pricing/conversation analytics")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
-from waconv.engine.identity import resolve_users
+from waconv.engine.identity import ID_COLUMNS, resolve_users
 from waconv.engine.strings import encode_strings, factorize_strings, without_string_views
 
 NOT_DELIVERED = np.iinfo(np.int64).min
@@ -427,18 +427,25 @@ def canonicalize(
     columns: Mapping[str, str] | None = None,
     timezones: Mapping[Hashable, str] | None = None,
     csw_refreshing: CswRefreshing = None,
+    links: pd.DataFrame | None = None,
+    duplicates: np.ndarray | None = None,
 ) -> CanonicalEvents:
+    """links: identity links an earlier call saw (carried state, engine.carry): rows of
+    user / user_phone / user_bsuid that take part in linking but are not events.
+    duplicates: the rows' duplicate flags (uint8) when the caller knows them (engine.carry)."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError("events", None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = resolve_columns(frame, columns)
     zones = as_mapping("timezones", timezones)
     col = {name: _column(frame, source) for name, source in names.items()}
+    if links is not None and len(links):
+        return _with_links(frame, col, names, zones, csw_refreshing, links, duplicates)
 
     _no_nulls(col["business"], names["business"], "business")
     business, business_values = _factorize(col["business"], names["business"])
     if len(frame) < _OVERLAP_FROM_ROWS:
         users = resolve_users(col, names, _factorize)
-        rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
+        rest = _other_columns(frame, col, names, csw_refreshing, business, business_values, duplicates)
     else:
         # User ids are the costliest column (hashing millions of strings in C++, GIL
         # released): other threads factorize them while this one converts the others, so
@@ -447,7 +454,7 @@ def canonicalize(
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(resolve_users, col, names, _factorize, max(1, (os.cpu_count() or 1) - 1))
             try:
-                rest = _other_columns(frame, col, names, csw_refreshing, business, business_values)
+                rest = _other_columns(frame, col, names, csw_refreshing, business, business_values, duplicates)
             except InputError:
                 pending.result()  # columns are checked in order: an error in user ids comes first
                 raise
@@ -468,9 +475,47 @@ def canonicalize(
     )
 
 
+def _with_links(frame: pd.DataFrame, col: dict[str, pd.Series], names: dict[str, str],
+                zones: dict[Hashable, str], csw_refreshing: CswRefreshing, links: pd.DataFrame,
+                duplicates: np.ndarray | None) -> CanonicalEvents:
+    """canonicalize with the carried links resolved beside the rows' own ids; the link rows
+    are dropped again (their users keep codes, without rows)."""
+    _no_nulls(col["business"], names["business"], "business")
+    business, business_values = _factorize(col["business"], names["business"])
+    n = len(frame)
+    ids, id_names = {}, {}
+    for name in ID_COLUMNS:
+        if name not in col and name not in links.columns:
+            continue
+        own = col[name].reset_index(drop=True) if name in col else pd.Series([None] * n, dtype=object)
+        extra = links[name] if name in links.columns else pd.Series([None] * len(links), dtype=object)
+        if own.dtype != extra.dtype:
+            own, extra = own.astype("string"), extra.astype("string")
+        ids[name] = pd.concat([own, extra.reset_index(drop=True)], ignore_index=True)
+        id_names[name] = names.get(name, name)
+    users = resolve_users(ids, id_names, _factorize)
+    if (users.codes[:n] < 0).any():
+        raise InputError("/".join(id_names.values()), _first(users.codes[:n] < 0), "the row has no user id")
+    rest = _other_columns(frame, col, names, csw_refreshing, business, business_values, duplicates)
+    time_zones = _zones_for(rest["waba_values"], zones)
+    _warn_unused_zones(rest["waba_values"], zones)
+    return CanonicalEvents(
+        business=business,
+        user=users.codes[:n],
+        business_values=business_values,
+        user_values=users.values,
+        user_key=users.key[:n],
+        time_zones=time_zones,
+        user_country=col.get("user_country"),
+        user_country_column=names.get("user_country", "user_country"),
+        message_id=col.get("message_id"),
+        **rest,
+    )
+
+
 def _other_columns(
     frame: pd.DataFrame, col: dict[str, pd.Series], names: dict[str, str], csw_refreshing: CswRefreshing,
-    business: np.ndarray, business_values: pd.Index,
+    business: np.ndarray, business_values: pd.Index, duplicates: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Every canonical column but business and user, checked in this order."""
     direction = _map_small(col["direction"], names["direction"], _DIRECTIONS, null=None, what="direction")
@@ -498,7 +543,7 @@ def _other_columns(
         np.multiply(referral, ~outbound, out=referral, casting="unsafe")
         if system is not None:
             referral[system] = 0
-    duplicate = _duplicates(col, names, direction)
+    duplicate = _duplicates(col, names, direction) if duplicates is None else duplicates
     refreshes = _csw_refreshing(frame, csw_refreshing)
     if system is not None:
         refreshes = np.where(system, 0, 1 if refreshes is None else refreshes).astype(np.uint8)

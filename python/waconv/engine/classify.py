@@ -15,6 +15,8 @@ import pyarrow as pa
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
 from waconv.engine.canonical import CswRefreshing, as_mapping, canonicalize
+from waconv.engine.carry import PRICING_OPTION, Continuation, attach_state, pricing_fingerprint, state_options, tiered_slots
+from waconv.engine.state import State
 from waconv.engine.strings import arrow_buffers
 from waconv.engine.price import (
     auth_international_arrays,
@@ -65,9 +67,12 @@ def classify_frame(
     currencies: Mapping[Hashable, str] | None = None,
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
     threads: int = 0,
+    state: State | None = None,
 ) -> Tables:
     """Classify (and unless `price` is False, price) one pandas table; arguments as
-    :func:`waconv.classify`, whose checks of `output` and input conversion come first."""
+    :func:`waconv.classify`, whose checks of `output` and input conversion come first.
+
+    state: continue from it (engine.carry): the batch is classified with the rows it carries."""
     started = time.perf_counter()
     if rules != "auto" and rules not in _core.ERAS:
         raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
@@ -81,13 +86,31 @@ def classify_frame(
     direct_billing = _flag("direct_billing", direct_billing)
     price = _flag("price", price)  # price="no" would otherwise be true
 
-    canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
+    if state is not None and not isinstance(state, State):
+        raise InputError("state", None, f"expected a waconv.State (result.state), got {type(state).__name__}")
+    options = state_options(rules=rules, anchor=anchor,
+                            failed_freeform_opens_conversation=failed_freeform_opens_conversation,
+                            service_free_allowance=service_free_allowance, direct_billing=direct_billing,
+                            free_tier_conversations=free_tier_conversations, timezones=timezones,
+                            csw_refreshing=csw_refreshing, price=price, pricing=None,
+                            auth_international=auth_international)
+    if state is not None:
+        state.check_options(options, skip=PRICING_OPTION)
+    carry = None if state is None else Continuation(state, events, columns, csw_refreshing)
+    if carry is None:
+        canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
+    else:
+        canonical = carry.canonicalize(timezones)
     plan = user_country = row_country = us_user = us_override = waba_currency = None
     if price:
         cards, user_cards = as_rate_cards(rate_card)
         other_currencies, waba_currency = waba_currencies(currencies, canonical.waba_values, cards.currency)
         override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
         plan = make_plan(cards, tier_choice(volume_tiers), set(override_values), user_cards, other_currencies)
+        options[PRICING_OPTION] = pricing_fingerprint(plan, currencies)
+        if state is not None:
+            state.check_options(options)
+        tier_used = carry.tier_used(canonical, plan) if carry is not None else []
         user_country, row_country = user_countries(canonical, plan, override, override_values)
         us_user, us_override = us_flags(plan, user_country, row_country)
     message_ids = _message_id_buffers(canonical.message_id)
@@ -115,6 +138,7 @@ def classify_frame(
         direct_billing=direct_billing,
         service_free_allowance=int(service_free_allowance),
         threads=threads,
+        **(carry.allowance_used(canonical) if carry is not None else {}),
     )
     classified = time.perf_counter()
     arrays = core.to_numpy()  # views of the core's columns
@@ -134,7 +158,7 @@ def classify_frame(
                                   canonical.delivered_at, canonical.user, user_country, row_country,
                                   canonical.portfolio, canonical.time_zones,
                                   **plan.core_arguments(), auth_primary_country=primary, auth_start=start,
-                                  waba_currency=waba_currency, threads=threads)
+                                  waba_currency=waba_currency, threads=threads, tier_used=tier_used)
             added = message_columns(canonical, arrays["messages"], categories=False)
             conversations = conversations_table(canonical, arrays["conversations"], categories=False)
             window_frame = windows_table(canonical, arrays["windows"])
@@ -155,7 +179,8 @@ def classify_frame(
             stacklevel=3,
         )
     result = Tables(
-        messages=messages_table(events, added, canonical, columns),
+        messages=messages_table(events if carry is None else carry.frame, added, canonical,
+                                columns if carry is None else None),
         conversations=conversations,
         windows=window_frame,
         n_duplicates=int(canonical.duplicate.sum()),
@@ -172,6 +197,13 @@ def classify_frame(
     )
     if plan is not None:
         report_gaps(plan, priced["gaps"], result.messages)
+    attach_state(result, carry, events=events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing,
+                 options=options,
+                 tiered=set() if plan is None else tiered_slots(plan))
+    if carry is not None:
+        batch = carry.batch_tables(result, events, columns)
+        batch.state_source = result.state_source
+        result = batch
     finished = time.perf_counter()
     result.timings = {
         "prepare": prepared - started,

@@ -46,6 +46,12 @@ class Tables:
     n_duplicates: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # Builds the carried state on first use (engine.carry.attach_state); None: none kept.
+    state_source: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled result (multiprocessing, Dask) keeps a state already built, not the recipe.
+        return {**self.__dict__, "state_source": None}
 
 
 def charged_units(messages: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,559 @@
+"""Continuing from a carried State (docs/rules.md §Daily runs): the batch classified together
+with the rows the state carries, and the next state taken from that one call.
+
+Why it is exact without a second copy of the rules:
+
+- A pair's rows after a *quiet instant* x (every row of the pair is either sent at or after x,
+  or done by x: its effective time plus 24 h, and the end of any conversation or free entry
+  point window it belongs to, at or before x) are classified the same with or without the rows
+  before x: every window those opened has ended, and every row after x looks at instants >= x
+  only. The state carries each pair's rows from its latest quiet instant at or before
+  ``watermark - LATE_SEND``, and the next call replays them with its batch.
+- A batch may hold rows sent before its state's watermark (delivered after it), down to
+  ``watermark - LATE_SEND``: the quiet instants are chosen before that, so those rows are
+  replayed against everything they can see. Rows sent earlier are an InputError.
+- The monthly counters (free tier, service allowance, volume tiers) also count rows that are
+  no longer replayed. Every such row is done before ``watermark - LATE_SEND``, so it comes before
+  every unit of a later batch in its group: the state hands the core how many units they used
+  (their verdicts as classified when they were a batch), the core starts each count there,
+  and the replayed rows are counted again by the replay itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from waconv import _core
+from waconv._errors import InputError
+from waconv.engine.canonical import (
+    NOT_DELIVERED,
+    CanonicalEvents,
+    CswRefreshing,
+    _check_timestamps,
+    _column,
+    _csw_refreshing,
+    _delivery,
+    _map_small,
+    _timestamps,
+    _DIRECTIONS,
+    canonicalize,
+    resolve_columns,
+)
+from waconv.engine.identity import ID_COLUMNS
+from waconv.engine.state import State, counters_table, fingerprint, seen_table
+from waconv.engine.tables import Tables, messages_table, time_columns
+
+HOUR = 3600 * 10**9
+DAY = 24 * HOUR
+# How long before the state's watermark a batch row may have been sent (delivered after it).
+LATE_SEND = 3 * DAY
+# How long the (message_id, direction) pairs seen stay in the state: a webhook redelivered
+# later than this after its message is no longer recognised as a repeat (Meta retries for
+# up to 7 days).
+DUPLICATE_HORIZON = 45 * DAY
+_CSW_REACH = DAY  # an inbound row's window; also the reach of a failed free-form (§7 option)
+_REFRESH_COLUMN = "__waconv_refreshes_csw"
+# Columns of a carried row besides its canonical input columns.
+_CONVERSATION = "__waconv_conversation"
+_UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP = ("__waconv_unit_kind", "__waconv_unit_month",
+                                                     "__waconv_unit_market", "__waconv_unit_group")
+_ID_HASH = "__waconv_id_hash"  # the row's id_hashes value (0 without an id)
+_STATE_COLUMNS = (_CONVERSATION, _UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP, _ID_HASH)
+_UNIT_KINDS = ("", "free_tier", "service", "tier")  # 0: the row uses no counted unit
+_KEPT = ("business", *ID_COLUMNS, "direction", "template_category", "referral", "message_type", "message_id",
+         "waba", "portfolio", "user_country")
+_OUTPUTS = ("conversation_id", "opens_conversation", "pricing_type", "pricing_category", "era", "pricing_model",
+            "market")
+_TIER_CATEGORIES = {"utility": 0, "authentication": 1, "authentication_international": 1}
+PRICING_OPTION = "rate_card and volume_tiers"
+
+
+def state_options(*, rules: str, anchor: str, failed_freeform_opens_conversation: bool,
+                  service_free_allowance: int, direct_billing: bool, free_tier_conversations: int,
+                  timezones: Mapping[Hashable, str], csw_refreshing: CswRefreshing, price: bool,
+                  pricing: str | None, auth_international: Any) -> dict[str, Any]:
+    """What a state must agree on with the call continuing it, as JSON-ready values."""
+    if csw_refreshing is None or isinstance(csw_refreshing, str):
+        refreshing = csw_refreshing
+    else:
+        refreshing = f"predicate {getattr(csw_refreshing, '__qualname__', type(csw_refreshing).__name__)}"
+    return {
+        "rules": rules,
+        "anchor": anchor,
+        "failed_freeform_opens_conversation": failed_freeform_opens_conversation,
+        "service_free_allowance": int(service_free_allowance),
+        "direct_billing": direct_billing,
+        "free_tier_conversations": int(free_tier_conversations),
+        "timezones": sorted([str(k), str(v)] for k, v in timezones.items()),
+        "csw_refreshing": refreshing,
+        "price": price,
+        PRICING_OPTION: pricing,
+        "auth_international": None if auth_international is None else fingerprint(
+            sorted((str(k), sorted((str(a), str(b)) for a, b in dict(v).items())) for k, v in
+                   dict(auth_international).items())),
+        "late_send_hours": LATE_SEND // HOUR,
+        "duplicate_horizon_days": DUPLICATE_HORIZON // DAY,
+    }
+
+
+def pricing_fingerprint(plan: Any, currencies: Mapping[Hashable, str] | None = None) -> str:
+    # Not the countries: a batch's own user_country values add to them without changing a price.
+    return fingerprint((plan.markets, plan.switches, plan.bands, plan.tier_labels, plan.currencies,
+                        fingerprint(plan.rate.tobytes()), fingerprint(plan.card_of.tobytes()),
+                        fingerprint(plan.band_set_of.tobytes()),
+                        [(c.label, str(c.effective), c.currency, c.model) for c in plan.cards.cards],
+                        sorted((str(k), str(v)) for k, v in (currencies or {}).items())))
+
+
+def tiered_slots(plan: Any) -> set[tuple[str, str]]:
+    """(market, category column) pairs that have volume-tier bands."""
+    from waconv.pricing.rate_cards import COLUMNS
+
+    slots = len(plan.markets) * len(COLUMNS)  # plan.bands holds one such list per dated band set
+    return {(plan.markets[slot % slots // len(COLUMNS)], COLUMNS[slot % len(COLUMNS)])
+            for slot, bands in enumerate(plan.bands) if bands}
+
+
+def engine_frame(events: pd.DataFrame, columns: Mapping[str, str] | None,
+                 csw_refreshing: CswRefreshing) -> pd.DataFrame:
+    """The canonical input columns of `events` under their canonical names, with times as UTC
+    datetimes (delivered_at NaT where not delivered), so that rows of any day's layout concatenate.
+    Errors name the user's columns and rows, as classify's would."""
+    names = resolve_columns(events, columns)
+    col = {name: _column(events, source).reset_index(drop=True) for name, source in names.items()}
+    direction = _map_small(col["direction"], names["direction"], _DIRECTIONS, null=None, what="direction")
+    timestamp, aware = _timestamps(col["timestamp"], names["timestamp"])
+    _check_timestamps(timestamp, names["timestamp"])
+    delivered = _delivery(col, names, timestamp, direction == _DIRECTIONS["outbound"], aware)
+    out: dict[str, Any] = {name: col[name] for name in _KEPT if name in col}
+    out["direction"] = pd.Series(np.array(_core.DIRECTIONS, dtype=object)[direction], dtype="string")
+    # Always present, so that days with and without these columns concatenate (their defaults).
+    out.setdefault("waba", col["business"])
+    out.setdefault("portfolio", out["waba"])
+    out["timestamp"] = _utc(timestamp)
+    out["delivered_at"] = _utc(np.where(delivered == NOT_DELIVERED, np.iinfo(np.int64).min, delivered))
+    if csw_refreshing is not None:
+        out[_REFRESH_COLUMN] = _csw_refreshing(events, csw_refreshing).astype(bool)
+    return pd.DataFrame(out)
+
+
+def _utc(ns: np.ndarray) -> pd.Series:
+    return pd.Series(ns.astype("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
+
+
+class Continuation:
+    """One call's view of a state: the frame the engine classifies (carried rows, then the
+    batch) and the hooks classify_frame calls with that frame's codes."""
+
+    def __init__(self, state: State | None, events: pd.DataFrame, columns: Mapping[str, str] | None,
+                 csw_refreshing: CswRefreshing) -> None:
+        self.state = state
+        self.names = resolve_columns(events, columns)
+        batch = engine_frame(events, columns, csw_refreshing)
+        self.csw_column = _REFRESH_COLUMN if csw_refreshing is not None else None
+        carried = None if state is None or state.carried is None else state.carried.to_pandas()
+        self.n_old = 0 if carried is None else len(carried)
+        self.old = carried
+        self.frame = batch if carried is None else _concat(carried.drop(columns=list(_STATE_COLUMNS)), batch)
+        self._batch = batch
+        self.links = None if state is None or state.links is None else state.links.to_pandas()
+        self.canonical: CanonicalEvents | None = None
+        self.plan: Any = None
+        self._hashes = id_hashes(batch)
+        # Carried rows are distinct messages; a batch row is a repeat of one of them, of an
+        # id the state saw, or of an earlier batch row: hashes, not string comparisons.
+        hashes, present = self._hashes
+        with_id = np.flatnonzero(present)
+        repeated = np.zeros(len(hashes), bool)
+        repeated[with_id] = pd.Series(hashes[with_id]).duplicated().to_numpy()
+        known = [] if state is None else [state.seen.column("hash").to_numpy()]  # sorted
+        if carried is not None:
+            known.append(np.sort(carried[_ID_HASH].to_numpy(np.uint64)))
+        for sorted_hashes in known:
+            if len(sorted_hashes):
+                at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+                repeated |= present & (sorted_hashes[at] == hashes)
+        self.duplicates = np.concatenate([np.zeros(self.n_old, np.uint8), repeated.astype(np.uint8)])
+
+    # -- hooks, in the order classify_frame calls them ------------------------------------
+    def canonicalize(self, timezones: Mapping[Hashable, str] | None) -> CanonicalEvents:
+        try:
+            canonical = canonicalize(self.frame, timezones=timezones, csw_refreshing=self.csw_column,
+                                     links=self.links, duplicates=self.duplicates)
+        except InputError as error:  # carried rows were checked when they were a batch
+            raise self._batch_error(error) from None
+        self.canonical = canonical
+        self._check_batch(canonical)
+        return canonical
+
+    def allowance_used(self, canonical: CanonicalEvents) -> dict[str, list[tuple[int, int, int]]]:
+        if self.state is None:
+            return {}
+        counters = self.state.counters.to_pandas()
+        out: dict[str, list[tuple[int, int, int]]] = {}
+        for kind, values, argument in (("free_tier", canonical.waba_values, "free_tier_used"),
+                                       ("service", canonical.business_values, "service_used")):
+            code = {str(v): i for i, v in enumerate(values)}
+            rows = counters[counters["kind"] == kind]
+            out[argument] = [(code[a], int(m), int(u)) for a, m, u in
+                             zip(rows["account"], rows["month"], rows["used"]) if a in code]
+        return out
+
+    def tier_used(self, canonical: CanonicalEvents, plan: Any) -> list[tuple[int, int, int, int, int]]:
+        self.plan = plan
+        if self.state is None:
+            return []
+        counters = self.state.counters.to_pandas()
+        rows = counters[counters["kind"] == "tier"]
+        code = {str(v): i for i, v in enumerate(canonical.portfolio_values)}
+        market = {m: i for i, m in enumerate(plan.markets)}
+        return [(code[a], market[k], int(g), int(m), int(u)) for a, k, g, m, u in
+                zip(rows["account"], rows["market"], rows["group"], rows["month"], rows["used"])
+                if a in code and k in market]
+
+    # -- the batch's part of the combined result ------------------------------------------
+    def batch_tables(self, combined: Tables, events: pd.DataFrame, columns: Mapping[str, str] | None) -> Tables:
+        """The batch's rows of `combined`, as classify of the batch alone would lay them out:
+        conversations opened by batch rows (ids numbered on from the state's), and windows
+        still open at or after the state's watermark."""
+        n_old, canonical = self.n_old, self.canonical
+        assert canonical is not None
+        ids = self.conversation_ids(combined.conversations)
+        own = set(self.frame.columns)
+        added = {name: combined.messages[name].array[n_old:] for name in combined.messages.columns
+                 if name not in own}
+        if "conversation_id" in added:
+            local = combined.messages["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)[n_old:]
+            added["conversation_id"] = pd.arrays.IntegerArray(_by_conversation(ids, local, 0), local < 0)
+        view = dataclasses.replace(canonical, timestamp=canonical.timestamp[n_old:],
+                                   delivered_at=canonical.delivered_at[n_old:], direction=canonical.direction[n_old:])
+        messages = messages_table(events, added, view, columns)
+        conversations = combined.conversations
+        opened = conversations["opened_by"].to_numpy() >= n_old
+        conversations = conversations[opened].copy()
+        conversations["conversation_id"] = ids[opened]
+        conversations["opened_by"] = conversations["opened_by"].to_numpy() - n_old
+        conversations = conversations.reset_index(drop=True)
+        windows = combined.windows
+        if self.state is not None and self.state.watermark is not None and len(windows):
+            ends = windows["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+            windows = windows[ends > self.state.watermark].reset_index(drop=True)
+        return Tables(messages=messages, conversations=conversations, windows=windows,
+                      n_duplicates=int(canonical.duplicate[n_old:].sum()), options=combined.options,
+                      timings=combined.timings)
+
+    def conversation_ids(self, conversations: pd.DataFrame) -> np.ndarray:
+        """Per conversation of the combined call, its id across calls: a carried opening row
+        keeps the id it was given, conversations opened in this call number on."""
+        opened_by = conversations["opened_by"].to_numpy()
+        ids = np.full(len(opened_by), -1, np.int64)
+        old = opened_by < self.n_old
+        if old.any():
+            assert self.old is not None
+            ids[old] = self.old[_CONVERSATION].to_numpy(dtype=np.int64)[opened_by[old]]
+        first = 0 if self.state is None else self.state.next_conversation_id
+        new = ids < 0
+        ids[new] = first + np.arange(int(np.count_nonzero(new)))
+        return ids
+
+    # -- the next state ----------------------------------------------------------------
+    def next_state(self, combined: Tables, options: dict[str, Any], tiered: set[tuple[str, str]]) -> State:
+        canonical = self.canonical
+        assert canonical is not None
+        n, n_old = len(canonical), self.n_old
+        sent = canonical.timestamp
+        delivered = canonical.delivered_at
+        effective = np.where(delivered != NOT_DELIVERED, delivered, sent)
+        duplicate = canonical.duplicate.astype(bool)
+        batch = np.arange(n) >= n_old
+        previous = None if self.state is None else self.state.watermark
+        fresh = effective[batch & ~duplicate]
+        watermark = max([w for w in (previous, int(fresh.max()) if len(fresh) else None) if w is not None],
+                        default=None)
+        messages = combined.messages
+        conversation = messages["conversation_id"].to_numpy(dtype=np.int64, na_value=-1)
+        conversation_end = combined.conversations["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        done = np.maximum(effective + _CSW_REACH, _by_conversation(conversation_end, conversation, 0))
+        ids = self.conversation_ids(combined.conversations)
+        global_conversation = _by_conversation(ids, conversation, -1)
+
+        kind, month, market, group = self._units(canonical, messages, combined.conversations, tiered, effective)
+        if self.old is not None:  # carried rows keep the units they used when they were a batch
+            kind[:n_old] = self.old[_UNIT_KIND].to_numpy()
+            month[:n_old] = self.old[_UNIT_MONTH].to_numpy()
+            market[:n_old] = self.old[_UNIT_MARKET].to_numpy(dtype=object)
+            group[:n_old] = self.old[_UNIT_GROUP].to_numpy()
+
+        keep = np.zeros(n, bool) if watermark is None else _carried(
+            canonical.business, canonical.user, sent, done, ~duplicate, watermark - LATE_SEND)
+        carried = self.frame[keep].reset_index(drop=True)
+        # Only an opening row's id is looked up again (conversation_ids): a row that opens
+        # another conversation when replayed (docs/rules.md §Daily runs) gets a new id.
+        opens = messages["opens_conversation"].to_numpy(dtype=bool)
+        carried[_CONVERSATION] = np.where(opens, global_conversation, -1)[keep]
+        hashes = np.concatenate([np.zeros(n_old, np.uint64) if self.old is None
+                                 else self.old[_ID_HASH].to_numpy(np.uint64), self._hashes[0]])
+        carried[_ID_HASH] = hashes[keep]
+        carried[_UNIT_KIND] = kind[keep]
+        carried[_UNIT_MONTH] = month[keep]
+        carried[_UNIT_MARKET] = pd.array(market[keep], dtype="string")
+        carried[_UNIT_GROUP] = group[keep]
+
+        counted = ~keep & ~duplicate & (kind > 0)
+        counters = self._counters(canonical, counted, kind, month, market, group, watermark)
+        first_id = 0 if self.state is None else self.state.next_conversation_id
+        return State(
+            options=options,
+            watermark=watermark,
+            next_conversation_id=max(first_id, int(ids.max()) + 1 if len(ids) else 0),
+            carried=pa.Table.from_pandas(carried, preserve_index=False),
+            counters=counters,
+            links=self._links(),
+            seen=self._seen(canonical, effective, batch, watermark),
+        )
+
+    def _units(self, canonical: CanonicalEvents, messages: pd.DataFrame, conversations: pd.DataFrame,
+               tiered: set[tuple[str, str]], effective: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per row the counted unit its verdict uses: kind (_UNIT_KINDS), local month, and for
+        tiers the market and category group."""
+        n = len(canonical)
+        kind = np.zeros(n, np.int8)
+        month = np.zeros(n, np.int32)
+        market = np.full(n, None, dtype=object)
+        group = np.zeros(n, np.int8)
+        pricing_type = messages["pricing_type"].astype(object).to_numpy()
+        category = messages["pricing_category"].astype(object).to_numpy()
+        no_conversation = messages["conversation_id"].isna().to_numpy()
+        opens = messages["opens_conversation"].to_numpy(dtype=bool)
+        free_tier = opens & (pricing_type == "free_tier")
+        if free_tier.any():
+            start = conversations["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+            local = messages["conversation_id"].to_numpy(dtype=np.int64, na_value=0)
+            kind[free_tier] = 1
+            month[free_tier] = _local_months(start[local[free_tier]], canonical, free_tier)
+        service = (no_conversation & (messages["era"].astype(object).to_numpy() == "pmp_v2")
+                   & (category == "service") & (pricing_type == "free_customer_service"))
+        kind[service] = 2
+        month[service] = _local_months(effective[service], canonical, service)
+        if tiered and "market" in messages.columns:
+            markets = messages["market"].astype(object).to_numpy()
+            candidate = (no_conversation & (pricing_type == "regular")
+                         & (messages["pricing_model"].astype(object).to_numpy() == "PMP")
+                         & np.isin(category, list(_TIER_CATEGORIES)))
+            rows = np.flatnonzero(candidate)
+            # A cell can have bands in one period or currency and none in another (tables are
+            # dated): the core counted exactly the rows it gave a tier, as every shipped table
+            # covers every count from 1.
+            has_tier = messages["tier"].notna().to_numpy() if "tier" in messages.columns else np.ones(n, bool)
+            has_bands = np.array([(markets[r], category[r]) in tiered and has_tier[r] for r in rows], dtype=bool)
+            rows = rows[has_bands]
+            kind[rows] = 3
+            market[rows] = markets[rows]
+            group[rows] = [_TIER_CATEGORIES[c] for c in category[rows]]
+            chosen = np.zeros(n, bool)
+            chosen[rows] = True
+            month[chosen] = _local_months(effective[chosen], canonical, chosen)
+        return kind, month, market, group
+
+    def _counters(self, canonical: CanonicalEvents, counted: np.ndarray, kind: np.ndarray, month: np.ndarray,
+                  market: np.ndarray, group: np.ndarray, watermark: int | None) -> pa.Table:
+        accounts = {1: (canonical.waba_values, canonical.waba), 2: (canonical.business_values, canonical.business),
+                    3: (canonical.portfolio_values, canonical.portfolio)}
+        account = np.full(len(kind), None, dtype=object)
+        for k, (values, codes) in accounts.items():
+            rows = counted & (kind == k)
+            text = np.array([str(v) for v in values], dtype=object)  # few accounts: their text once
+            account[rows] = text[codes[rows]]
+        new = pd.DataFrame({"kind": np.array(_UNIT_KINDS, dtype=object)[kind[counted]], "account": account[counted],
+                            "market": market[counted], "group": group[counted], "month": month[counted],
+                            "used": np.ones(int(counted.sum()), np.int64)})
+        if self.state is not None:
+            new = pd.concat([self.state.counters.to_pandas(), new], ignore_index=True)
+        if watermark is not None and len(new):
+            # No later row falls in a month that ended before the watermark's (UTC) month began.
+            stamp = pd.Timestamp(watermark, tz="UTC")
+            oldest = stamp.year * 12 + stamp.month - 1 - 1  # local months lag UTC by < 1 day
+            new = new[new["month"] >= oldest]
+        new["market"] = new["market"].astype(object).where(new["market"].notna(), "")
+        summed = new.groupby(["kind", "account", "market", "group", "month"], as_index=False, sort=True)["used"].sum()
+        summed["market"] = summed["market"].where(summed["market"] != "", None)
+        return counters_table(summed["kind"].to_numpy(dtype=object), summed["account"].to_numpy(dtype=object),
+                              summed["market"].to_numpy(dtype=object), summed["group"].to_numpy(np.int8),
+                              summed["month"].to_numpy(np.int32), summed["used"].to_numpy(np.int64))
+
+    def _links(self) -> pa.Table | None:
+        present = [name for name in ID_COLUMNS if name in self.frame.columns]
+        if len(present) < 2 and self.links is None:
+            return None
+        ids = pd.DataFrame({name: self.frame[name].astype("string") if name in self.frame.columns
+                            else pd.array([None] * len(self.frame), dtype="string") for name in ID_COLUMNS})
+        filled = ids.notna() & ids.ne("")
+        linking = ids[filled.sum(axis=1) >= 2]
+        if self.links is not None:
+            old = self.links.astype("string")
+            linking = pd.concat([old, linking], ignore_index=True)
+        linking = linking.drop_duplicates(ignore_index=True)
+        return pa.Table.from_pandas(linking, preserve_index=False) if len(linking) else None
+
+    def _seen(self, canonical: CanonicalEvents, effective: np.ndarray, batch: np.ndarray,
+              watermark: int | None) -> pa.Table:
+        hashes, present = self._hashes
+        hashes, at = hashes[present], effective[batch][present]
+        if self.state is not None and self.state.seen.num_rows:
+            hashes = np.concatenate([self.state.seen.column("hash").to_numpy(), hashes])
+            at = np.concatenate([self.state.seen.column("at").to_numpy(), at])
+        if watermark is not None:
+            recent = at >= watermark - DUPLICATE_HORIZON
+            hashes, at = hashes[recent], at[recent]
+        order = np.lexsort((at, hashes))  # by hash, the latest sighting last
+        hashes, at = hashes[order], at[order]
+        last = np.ones(len(hashes), bool)
+        last[:-1] = hashes[1:] != hashes[:-1]
+        return seen_table(hashes[last], at[last])
+
+    # -- checks --------------------------------------------------------------------------
+    def _check_batch(self, canonical: CanonicalEvents) -> None:
+        n_old = self.n_old
+        state = self.state
+        if state is None:
+            return
+        duplicate = canonical.duplicate
+        if state.watermark is None:
+            return
+        fresh = duplicate[n_old:] == 0
+        sent = canonical.timestamp[n_old:]
+        delivered = canonical.delivered_at[n_old:]
+        effective = np.where(delivered != NOT_DELIVERED, delivered, sent)
+        mark = pd.Timestamp(state.watermark, tz="UTC")
+        early = fresh & (effective < state.watermark)
+        if early.any():
+            row = int(np.argmax(early))
+            column = self.names["timestamp"] if delivered[row] == NOT_DELIVERED else self.names.get("delivered_at",
+                                                                                                     "delivered_at")
+            raise InputError(column, row, f"the row's time {pd.Timestamp(int(effective[row]), tz='UTC')} is before "
+                             f"the state's watermark {mark} (the latest time the state has classified): the "
+                             "rules cannot be rewound; classify from an earlier state or from the log's start")
+        late = fresh & (sent < state.watermark - LATE_SEND)
+        if late.any():
+            row = int(np.argmax(late))
+            raise InputError(self.names["timestamp"], row, f"sent {pd.Timestamp(int(sent[row]), tz='UTC')}, more than "
+                             f"{LATE_SEND // HOUR} h before the state's watermark {mark}: the state no longer holds "
+                             "what that message's verdict depends on")
+
+    def _batch_error(self, error: InputError) -> InputError:
+        if error.file is not None or (error.row is not None and error.row < self.n_old):
+            return error
+        # The engine's frame has canonical column names: the user's are in self.names.
+        column = "/".join(self.names.get(part, part) for part in error.column.split("/")) if error.column else None
+        return InputError(column, None if error.row is None else error.row - self.n_old, error.reason)
+
+
+def _by_conversation(values: np.ndarray, conversation: np.ndarray, missing: int) -> np.ndarray:
+    """values[conversation] per row, `missing` where the row has none (-1)."""
+    if not len(values):
+        return np.full(len(conversation), missing, np.int64)
+    return np.where(conversation >= 0, values[np.maximum(conversation, 0)], missing)
+
+
+def id_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit hash of each row's (message_id as text, direction) of an engine_frame, and
+    where an id is given."""
+    if "message_id" not in frame.columns:
+        return np.zeros(len(frame), np.uint64), np.zeros(len(frame), bool)
+    text = frame["message_id"].astype("string")
+    present = text.notna().to_numpy()
+    keyed = pd.DataFrame({"id": text.fillna(""), "direction": frame["direction"]})  # as engine_frame spells it
+    return pd.util.hash_pandas_object(keyed, index=False).to_numpy(np.uint64), present
+
+
+def _carried(business: np.ndarray, user: np.ndarray, sent: np.ndarray, done: np.ndarray, rows: np.ndarray,
+             before: int) -> np.ndarray:
+    """Which rows to carry: per pair, those sent at or after its latest quiet instant at or
+    before `before` (none when the pair is done by then; all when it has no such instant)."""
+    index = np.flatnonzero(rows)
+    order = index[np.lexsort((index, sent[index], user[index], business[index]))]
+    pair_b, pair_u, s, d = business[order], user[order], sent[order], done[order]
+    first = np.ones(len(order), bool)
+    first[1:] = (pair_b[1:] != pair_b[:-1]) | (pair_u[1:] != pair_u[:-1])
+    pair = np.cumsum(first) - 1
+    # The latest `done` among the pair's earlier rows (a running maximum restarted per pair).
+    running = pd.Series(d).groupby(pair).cummax().to_numpy()
+    before_row = np.empty_like(running)
+    before_row[0:1] = np.iinfo(np.int64).min
+    before_row[1:] = running[:-1]
+    before_row[first] = np.iinfo(np.int64).min
+    lowest = np.iinfo(np.int64).min
+    # `before` itself is quiet when every row sent before it is done by then; else the latest
+    # quiet instant is the send time of a row that every earlier row is done by.
+    open_at_cut = pd.Series((s < before) & (d > before)).groupby(pair).transform("any").to_numpy()
+    quiet = (before_row <= s) & (s <= before)
+    latest = pd.Series(np.where(quiet, s, lowest)).groupby(pair).transform("max").to_numpy()
+    pair_start = pd.Series(s).groupby(pair).transform("min").to_numpy()
+    cut = np.where(~open_at_cut, before, np.where(latest == lowest, pair_start, latest))
+    keep = np.zeros(len(rows), bool)
+    keep[order] = s >= cut
+    return keep
+
+
+def _local_months(instants: np.ndarray, canonical: CanonicalEvents, rows: np.ndarray) -> np.ndarray:
+    """ZoneCalendar's month index (year * 12 + month - 1, local) of each instant, in its row's WABA zone."""
+    out = np.zeros(len(instants), np.int32)
+    if not len(instants):
+        return out
+    zones = np.asarray(canonical.time_zones, dtype=object)[canonical.waba[rows]]
+    for zone in pd.unique(zones):
+        where = zones == zone
+        local = pd.DatetimeIndex(instants[where].astype("datetime64[ns]")).tz_localize("UTC").tz_convert(zone)
+        out[where] = local.year * 12 + local.month - 1
+    return out
+
+
+def _concat(carried: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
+    """Carried rows, then the batch, column by column; a column one side lacks is null there
+    (False for flags), and ids of different types on the two sides are compared as text."""
+    columns = list(dict.fromkeys([*carried.columns, *batch.columns]))
+    out = {}
+    for name in columns:
+        a = carried[name] if name in carried.columns else _nulls_like(batch, name, len(carried))
+        b = batch[name] if name in batch.columns else _nulls_like(carried, name, len(batch))
+        if a.dtype != b.dtype and not (str(a.dtype).startswith("datetime64") and str(b.dtype).startswith("datetime64")):
+            if name in ("referral", _REFRESH_COLUMN):
+                a, b = a.astype(bool), b.astype(bool)
+            else:
+                a, b = a.astype("string"), b.astype("string")
+        out[name] = pd.concat([a.reset_index(drop=True), b.reset_index(drop=True)], ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def _nulls_like(other: pd.DataFrame, name: str, n: int) -> pd.Series:
+    if name == "referral":
+        return pd.Series(np.zeros(n, bool))
+    if name == _REFRESH_COLUMN:
+        return pd.Series(np.ones(n, bool))
+    return pd.Series(pd.array([None] * n, dtype="string"))
+
+
+def attach_state(tables: Tables, carry: Continuation | None, *, events: pd.DataFrame,
+                 columns: Mapping[str, str] | None, timezones: Mapping[Hashable, str] | None,
+                 csw_refreshing: CswRefreshing, options: dict[str, Any], tiered: set[tuple[str, str]]) -> None:
+    """Gives `tables` its state, built on first use: a call without a state keeps nothing for it
+    but what its result holds anyway (the input rows are read again when asked)."""
+    if carry is not None:
+        tables.state_source = lambda: carry.next_state(tables, options, tiered)
+        return
+
+    def fresh() -> State:
+        first = Continuation(None, events, columns, csw_refreshing)
+        first.canonical = canonicalize(first.frame, timezones=timezones, csw_refreshing=first.csw_column,
+                                       duplicates=first.duplicates)
+        outputs = Tables(messages=tables.messages[[c for c in _OUTPUTS if c in tables.messages.columns]],
+                         conversations=tables.conversations, windows=tables.windows)
+        return first.next_state(outputs, options, tiered)
+
+    tables.state_source = fresh
