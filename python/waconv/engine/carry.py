@@ -107,7 +107,7 @@ def pricing_fingerprint(plan: Any, currencies: Mapping[Hashable, str] | None = N
     return fingerprint((plan.markets, plan.switches, plan.bands, plan.tier_labels, plan.currencies,
                         fingerprint(plan.rate.tobytes()), fingerprint(plan.card_of.tobytes()),
                         fingerprint(plan.band_set_of.tobytes()),
-                        [(c.label, str(c.effective), c.currency, c.model) for c in plan.cards.cards],
+                        [(c.label, str(c.effective), c.currency, c.model) for c in plan.cards],
                         sorted((str(k), str(v)) for k, v in (currencies or {}).items())))
 
 
