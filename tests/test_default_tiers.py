@@ -124,3 +124,23 @@ def test_command_line_switch_turns_tiers_off(tmp_path):
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run([sys.executable, "-m", "waconv.cli", "classify", str(path), "-o", str(tmp_path / "x"), "-q",
                         "--no-volume-tiers", "--volume-tiers", str(path)], capture_output=True, check=True)
+
+
+def test_list_rate_past_the_first_band_of_a_stale_cell_is_reported_not_silent():
+    # Peru utility: the October card changed the list rate the April table starts from, so the
+    # cell is untiered from 2026-10-01; past 100,000 a month Meta would most likely discount.
+    log = templates(every("2026-10-02", 100_007, seconds=20), user=PERU_USER)
+    with pytest.warns(waconv.WaconvWarning, match=r"utility in Peru from 2026-10-01: 7 past 100,000 a month"):
+        result = waconv.classify(log)
+    assert result.messages["tier"].isna().all()
+    assert (result.messages["rate"] == 0.03).all()
+
+
+def test_a_stale_cell_within_its_first_band_is_not_reported():
+    import warnings
+
+    log = templates(every("2026-10-02", 1_000, seconds=20), user=PERU_USER)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        waconv.classify(log)
+    assert not [w for w in caught if "no volume tier" in str(w.message)]

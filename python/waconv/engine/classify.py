@@ -196,7 +196,7 @@ def classify_frame(
         },
     )
     if plan is not None:
-        report_gaps(plan, priced["gaps"], result.messages)
+        report_gaps(plan, priced["gaps"], result.messages, canonical)
     attach_state(result, carry, events=events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing,
                  options=options,
                  tiered=set() if plan is None else tiered_slots(plan))

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import warnings
 from collections.abc import Hashable, Mapping
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,9 @@ class PricingPlan:
     band_set_of: np.ndarray  # int16 [currency * periods + period], -1: no tiers
     tier_labels: list[str]
     user_cards: bool
+    # Cells a shipped tier table leaves untiered from a date on (its list rate is not the card's
+    # any more): (currency, market, column, since, upper bound of the table's first band, table).
+    untiered: list[tuple[str, str, str, dt.date, int, str]] = dataclasses.field(default_factory=list)
 
     def core_arguments(self) -> dict[str, Any]:
         return dict(
@@ -122,9 +126,10 @@ def _build_plan(sets: list[RateCards], tiers: TierTable | bool, extra_countries:
         rates.append(rate)
         sources.append(np.where(source >= 0, source + offset, -1).astype(np.int16))
     rate, source = np.concatenate(rates), np.concatenate(sources)
-    bands, band_set_of, labels = _dated_bands(tiers, dated, currencies, starts, markets, card_of, rate)
+    untiered: list[tuple[str, str, str, dt.date, int, str]] = []
+    bands, band_set_of, labels = _dated_bands(tiers, dated, currencies, starts, markets, card_of, rate, untiered)
     return PricingPlan(countries, markets, switches, market_of, auth, currencies, card_list, card_of, rate, source,
-                       bands, band_set_of, labels, user_cards)
+                       bands, band_set_of, labels, user_cards, untiered)
 
 
 def _rates_with_fallback(cards: RateCards, markets: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +153,8 @@ def _rates_with_fallback(cards: RateCards, markets: list[str]) -> tuple[np.ndarr
 
 
 def _dated_bands(tiers: TierTable | bool, dated: list[DatedTiers], currencies: list[str], starts: list[dt.date],
-                 markets: list[str], card_of: np.ndarray, rate: np.ndarray):
+                 markets: list[str], card_of: np.ndarray, rate: np.ndarray,
+                 untiered: list[tuple[str, str, str, dt.date, int, str]]):
     """Band sets and the one in force per currency and period.
 
     A user table applies to the default currency at every date. A shipped table applies to
@@ -184,8 +190,13 @@ def _dated_bands(tiers: TierTable | bool, dated: list[DatedTiers], currencies: l
                 continue
             table = in_force[-1].table
             card = int(card_of[(k * len(MODELS) + pmp) * len(starts) + p])
-            dropped = frozenset(slot for slot, lst in enumerate(_bands(table, markets, labels))
+            lists = _bands(table, markets, labels)
+            dropped = frozenset(slot for slot, lst in enumerate(lists)
                                 if lst and not _lists_rate_of(lst, rate, card, slot, slots))
+            for slot in sorted(dropped):
+                cell = (currency, markets[slot // len(COLUMNS)], COLUMNS[slot % len(COLUMNS)])
+                if not any(u[:3] == cell for u in untiered):
+                    untiered.append((*cell, day, lists[slot][0][1], f"{currency} table of {in_force[-1].effective}"))
             band_set_of[k * len(starts) + p] = band_set(table, dropped)
     return bands or [[] for _ in range(slots)], band_set_of, labels
 
@@ -401,7 +412,8 @@ def check_cards_in_force(plan: PricingPlan, gaps: Mapping[str, Any], canonical: 
                          "it never converts from another currency)")
 
 
-def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame) -> None:
+def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame,
+                canonical: CanonicalEvents | None = None) -> None:
     """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate.
 
     gaps: what the core's pricing pass counted (see PricingGaps in cpp/include/waconv/price.hpp).
@@ -426,6 +438,39 @@ def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFra
                       "model and use its earliest card", WaconvWarning, stacklevel=4)
     if gaps["borrowed"]:
         warnings.warn(borrowed_line(plan, gaps), WaconvWarning, stacklevel=4)
+    if plan.untiered and canonical is not None:
+        _report_untiered(plan, canonical, messages)
+
+
+def _report_untiered(plan: PricingPlan, canonical: CanonicalEvents, messages: pd.DataFrame) -> None:
+    """Warns where an untiered cell's list rate was charged past the first band of the table
+    that no longer applies there: Meta would most likely have given a discount, but no public
+    table says which, so the list rate stands and the user is told (docs/rules.md, Volume tiers)."""
+    if not {"market", "currency", "pricing_type", "pricing_model"} <= set(messages.columns):
+        return
+    charged = ((messages["pricing_model"] == "PMP") & (messages["pricing_type"] == "regular")
+               & messages["tier"].isna()).to_numpy(dtype=bool)
+    if not charged.any():
+        return
+    at = pd.to_datetime(canonical.delivered_at[charged], utc=True)
+    rows = pd.DataFrame({"currency": messages["currency"].to_numpy(dtype=object)[charged],
+                         "market": messages["market"].to_numpy(dtype=object)[charged],
+                         "category": messages["pricing_category"].to_numpy(dtype=object)[charged],
+                         "portfolio": canonical.portfolio[charged], "at": at,
+                         "month": at.strftime("%Y-%m")})
+    found = []
+    for currency, market, column, since, first_upper, table in plan.untiered:
+        cell = rows[(rows["currency"] == currency) & (rows["market"] == market) & (rows["category"] == column)
+                    & (rows["at"] >= pd.Timestamp(since, tz="UTC"))]
+        counts = cell.groupby(["portfolio", "month"]).size()
+        past = int((counts - first_upper).clip(lower=0).sum())
+        if past:
+            found.append(f"{column} in {market} from {since}: {past:,} past {first_upper:,} a month "
+                         f"({table})")
+    if found:
+        warnings.warn("charged at the list rate with no volume tier, where the card changed the list rate "
+                      "after the last public tier table; pass volume_tiers= with your account's table: "
+                      + "; ".join(found), WaconvWarning, stacklevel=4)
 
 
 def borrowed_line(plan: PricingPlan, gaps: Mapping[str, Any]) -> str:
