@@ -10,6 +10,8 @@ void register_price(py::module_& m);
 void register_strings(py::module_& m);
 void register_instants(py::module_& m);
 void register_identity(py::module_& m);
+void register_duplicates(py::module_& m);
+void register_objects(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "waconv's C++ engine. Use the public API in `waconv`; this module is internal.";
@@ -32,4 +34,6 @@ PYBIND11_MODULE(_core, m) {
   register_strings(m);
   register_instants(m);
   register_identity(m);
+  register_duplicates(m);
+  register_objects(m);
 }
