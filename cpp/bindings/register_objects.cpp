@@ -1,7 +1,7 @@
 // Python object columns of text (pandas' object dtype) in Arrow's large_string layout, so
 // the core's string code reads them as it reads Arrow columns. pyarrow.array does the same
 // but checks and converts value by value through its generic machinery, several times
-// slower; here an ASCII str (nearly every id) is one length read and one memcpy.
+// slower; here an ASCII str (nearly every id) is one length read and one copy.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -58,55 +58,54 @@ class Objects {
   const char* base_ = nullptr;
 };
 
-// First pass: whether every item is a str with UTF-8 bytes or a null (None, NaN, `na`:
-// pandas.NA); if so, offsets (when given, n + 1 entries) and the null count.
-bool read_text(const Objects& items, PyObject* na, std::int64_t* offsets, std::size_t& nulls) {
-  nulls = 0;
-  std::int64_t total = 0;
+// Whether every item is a str with UTF-8 bytes or a null (None, NaN, `na`: pandas.NA).
+bool objects_are_text(const py::array& values, const py::handle& na) {
+  const Objects items(values);
   for (std::size_t i = 0; i < items.size(); ++i) {
     PyObject* value = items[i];
-    if (offsets != nullptr) offsets[i] = total;
     if (PyUnicode_Check(value)) {
       const char* data;
       Py_ssize_t size;
       if (!utf8_of(value, data, size)) return false;
-      total += size;
-    } else if (is_null(value, na)) {
-      ++nulls;
-    } else {
+    } else if (!is_null(value, na.ptr())) {
       return false;
     }
   }
-  if (offsets != nullptr) offsets[items.size()] = total;
   return true;
 }
 
-bool objects_are_text(const py::array& values, const py::handle& na) {
-  std::size_t nulls = 0;
-  return read_text(Objects(values), na.ptr(), nullptr, nulls);
-}
-
 // (int64 offsets, uint8 data, validity bitmap or None, null count) of a 1-d object array
-// holding only str and nulls; None for anything else, which the caller then reads its
-// own way.
+// holding only str and nulls; None for anything else, which the caller then reads its own
+// way. One pass over the objects: each is a pointer into the heap, so visiting 10M of them
+// costs more than appending their bytes, and the bitmap is only made at the first null.
 py::object strings_from_objects(const py::array& values, const py::handle& na) {
-  const Objects item(values);
-  const std::size_t n = item.size();
+  const Objects items(values);
+  const std::size_t n = items.size();
   std::vector<std::int64_t> offsets(n + 1);
+  std::vector<std::uint8_t> data;
+  data.reserve(n * 16);  // address space only: pages are touched as bytes land
+  std::vector<std::uint8_t> validity;
   std::size_t nulls = 0;
-  if (!read_text(item, na.ptr(), offsets.data(), nulls)) return py::none();
-  const std::int64_t total = offsets[n];
-  std::vector<std::uint8_t> data(static_cast<std::size_t>(total));
-  std::vector<std::uint8_t> validity(nulls > 0 ? (n + 7) / 8 : 0, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    PyObject* value = item[i];
-    if (!PyUnicode_Check(value)) continue;  // a null: no bytes, its validity bit stays 0
-    const char* bytes;
-    Py_ssize_t size;
-    utf8_of(value, bytes, size);  // succeeded in the first pass
-    if (size > 0) std::memcpy(data.data() + offsets[i], bytes, static_cast<std::size_t>(size));
-    if (nulls > 0) validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+    PyObject* value = items[i];
+    offsets[i] = static_cast<std::int64_t>(data.size());
+    if (PyUnicode_Check(value)) {
+      const char* bytes;
+      Py_ssize_t size;
+      if (!utf8_of(value, bytes, size)) return py::none();
+      data.insert(data.end(), bytes, bytes + size);
+      if (!validity.empty()) validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+    } else if (is_null(value, na.ptr())) {
+      if (validity.empty()) {  // the first null: every earlier row is valid
+        validity.assign((n + 7) / 8, 0);
+        for (std::size_t k = 0; k < i; ++k) validity[k / 8] |= static_cast<std::uint8_t>(1u << (k % 8));
+      }
+      ++nulls;
+    } else {
+      return py::none();
+    }
   }
+  offsets[n] = static_cast<std::int64_t>(data.size());
   py::object bitmap = nulls > 0 ? py::object(to_numpy(std::move(validity))) : py::object(py::none());
   return py::make_tuple(to_numpy(std::move(offsets)), to_numpy(std::move(data)), bitmap, nulls);
 }
