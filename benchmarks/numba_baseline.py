@@ -7,9 +7,11 @@ recipe:
 1. prepare (pandas/NumPy): factorize ``user`` and ``business`` with ``pd.factorize``
    (no sorting of the uniques: the analyst does not need stable conversation ids), turn
    datetimes into int64 ns, ``direction == "outbound"``, template category codes by
-   factorizing the column and mapping its few distinct values;
-2. sort: one ``np.lexsort`` by (pair, effective time, inbound first); lexsort is stable, so
-   ties keep input order (decision 1 of docs/rules.md);
+   factorizing the column and mapping its few distinct values; with a ``message_id``
+   column, factorize it once and flag rows repeating an earlier (id, direction) by
+   ``duplicated`` on int64 codes;
+2. sort: one ``np.lexsort`` by (pair, effective time, inbound first) of the rows that are
+   not repeats; lexsort is stable, so ties keep input order (decision 1 of docs/rules.md);
 3. scan: one ``@numba.njit`` pass over the sorted rows, per pair:
    - the customer service window from inbound rows (24 h from the latest inbound);
    - era of a row by effective time (delivery for delivered outbound rows), UTC midnights;
@@ -31,7 +33,7 @@ recipe:
    columns, in input order, like ``waconv.classify(...).messages``.
 
 Left out on purpose (waconv does them, so the baseline does *less* work): free entry
-point windows, the free tier, duplicates, time zones, ``anchor``/``failed_freeform`` options,
+point windows, the free tier, time zones, ``anchor``/``failed_freeform`` options,
 input validation, CSW questions asked at send time across later-processed rows (decision 2
 of docs/rules.md), and the conversations and windows tables.
 
@@ -183,7 +185,9 @@ def _scan(order, pair, timestamp, delivered_at, outbound, template,
 
 
 def prepare(df: pd.DataFrame) -> dict:
-    """The pandas part: codes and int64 times as NumPy arrays."""
+    """The pandas part: codes and int64 times as NumPy arrays; with a ``message_id`` column,
+    which rows repeat an earlier row's (id, direction). Each id column is factorized once,
+    and the repeats are found on int64 codes, not on the strings."""
     user, _ = pd.factorize(df["user"])
     business, business_values = pd.factorize(df["business"])
     pair = user.astype(np.int64) * len(business_values) + business
@@ -194,22 +198,31 @@ def prepare(df: pd.DataFrame) -> dict:
     lookup = np.array([TEMPLATE_CATEGORIES[v] for v in values] + [0], dtype=np.int8)
     template = lookup[codes]  # code -1 (null) picks the trailing 0
     template[~outbound] = 0
-    return {"pair": pair, "timestamp": timestamp, "delivered_at": delivered_at, "outbound": outbound,
-            "template": template}
+    arrays = {"pair": pair, "timestamp": timestamp, "delivered_at": delivered_at, "outbound": outbound,
+              "template": template}
+    if "message_id" in df.columns:
+        ids, _ = pd.factorize(df["message_id"])  # null ids get -1 and are never repeats
+        key = ids.astype(np.int64) * 2 + outbound
+        arrays["duplicate"] = pd.Series(key).duplicated().to_numpy() & (ids >= 0)
+    return arrays
 
 
 def sort_rows(arrays: dict) -> np.ndarray:
-    """Row order by (pair, effective time, inbound first, input order)."""
+    """Row order by (pair, effective time, inbound first, input order), repeated rows left out."""
     delivered = arrays["outbound"] & (arrays["delivered_at"] != NAT)
     effective = np.where(delivered, arrays["delivered_at"], arrays["timestamp"])
-    return np.lexsort((arrays["outbound"], effective, arrays["pair"]))
+    if "duplicate" not in arrays:
+        return np.lexsort((arrays["outbound"], effective, arrays["pair"]))
+    kept = np.flatnonzero(~arrays["duplicate"])
+    return kept[np.lexsort((arrays["outbound"][kept], effective[kept], arrays["pair"][kept]))]
 
 
 def scan(arrays: dict, order: np.ndarray) -> tuple[dict, int]:
-    n = len(order)
+    """The numba loop over the rows in `order`; rows not in it (repeats) keep empty verdicts."""
+    n = len(arrays["pair"])
     out = {
-        "era": np.empty(n, np.int8),
-        "pricing_model": np.empty(n, np.int8),
+        "era": np.full(n, -1, np.int8),
+        "pricing_model": np.full(n, -1, np.int8),
         "pricing_category": np.full(n, -1, np.int8),
         "pricing_type": np.full(n, -1, np.int8),
         "conversation_id": np.full(n, -1, np.int64),
@@ -236,6 +249,8 @@ def assemble(df: pd.DataFrame, out: dict) -> pd.DataFrame:
     frame["opens_conversation"] = out["opens_conversation"]
     frame["csw_open"] = out["csw_open"]
     frame["policy_violation"] = out["policy_violation"]
+    if "duplicate" in out:
+        frame["duplicate"] = out["duplicate"]
     return frame
 
 
@@ -247,6 +262,8 @@ def classify_numba(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     order = sort_rows(arrays)
     sorted_ = time.perf_counter()
     out, n_conversations = scan(arrays, order)
+    if "duplicate" in arrays:
+        out["duplicate"] = arrays["duplicate"]
     scanned = time.perf_counter()
     messages = assemble(df, out)
     finished = time.perf_counter()

@@ -2,6 +2,8 @@
 
 ``make_log(n_rows, seed=0)`` returns a pandas DataFrame with one row per message:
 
+- ``message_id``: ``wamid.`` + 16 hex digits, unique per message; about 1 % of the messages
+  are logged twice in a row (at-least-once webhook delivery: same id and values),
 - ``business``: a few dozen business phone number ids (int64, Zipf-like volumes),
 - ``waba``: the WhatsApp Business Account of each business (fewer ids, int64),
 - ``user``: E.164 phone numbers as strings (Brazil, India, Indonesia, Mexico, Colombia,
@@ -50,7 +52,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from waconv.synthetic.tools import DAY, HOUR, MINUTE, SECOND, phone_numbers
+from waconv.synthetic.tools import DAY, HOUR, MINUTE, SECOND, fixed_width_strings, hex_digits, phone_numbers
 from waconv.synthetic.tools import mixture as _mixture
 from waconv.synthetic.tools import segment_cumsum as _segment_cumsum
 from waconv.synthetic.tools import string_series as _string_series
@@ -100,8 +102,15 @@ def make_log(
     rows_per_pair: float = 10.0,
     time_unit: str = "us",
     string_dtype: str = "str",
+    message_ids: bool = True,
+    repeat_rate: float = 0.01,
 ) -> pd.DataFrame:
     """A synthetic message log of exactly `n_rows` rows (see the module docstring).
+
+    message_ids: a first column ``message_id`` (``wamid.`` + 16 hex digits, one per message).
+    repeat_rate: share of messages logged twice in a row (same id, same values), as
+    at-least-once webhooks leave them; 0 for none. False / 0 give the log of earlier
+    versions of this benchmark.
 
     time_unit: resolution of the datetime columns ("us" is what pandas 3 gives for epoch
     seconds and parsed strings; "ns" also works).
@@ -237,6 +246,10 @@ def make_log(
     key = (timestamp - START) // SECOND * n + np.arange(n)
     order = np.argsort(key)
     del key
+    # at-least-once delivery: a `repeat_rate` share of the messages logged twice in a row,
+    # the copies pushing the last rows out so the log keeps n rows
+    message = np.repeat(np.arange(n), 1 + (np.random.default_rng([seed, 1]).random(n) < repeat_rate))[:n]
+    order = order[message]
     row_pair = row_pair[order]
     business_code = pair_business[row_pair]
     user_code = pair_user[row_pair]
@@ -260,7 +273,25 @@ def make_log(
             "referral": referral[order],
         }
     )
+    if message_ids:
+        ids = _message_ids(message, seed)
+        frame.insert(0, "message_id", ids if string_dtype == "str" else ids.astype(object))
     return frame
+
+
+def _message_ids(message: np.ndarray, seed: int) -> pd.Series:
+    """``wamid.`` + 16 hex digits per message (splitmix64 of its number, a bijection): one id
+    per message, shared by its repeated rows."""
+    with np.errstate(over="ignore"):
+        x = message.astype(np.uint64) + np.uint64((seed * 0x632BE59BD9B4E019 + 1) % 2**64)
+        x = x * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    text = np.empty((len(message), 22), dtype=np.uint8)
+    text[:, :6] = np.frombuffer(b"wamid.", dtype=np.uint8)
+    text[:, 6:] = hex_digits(x)
+    return fixed_width_strings(text, "message_id")
 
 
 def describe(frame: pd.DataFrame) -> dict:

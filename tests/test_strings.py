@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from waconv import _core
@@ -85,16 +85,29 @@ def test_many_phone_numbers():
 @pytest.mark.parametrize(
     "series",
     [
-        pd.Series(["a", "b", None], dtype=object),
-        pd.Series(["a", "b", None], dtype=pd.StringDtype("python")),
+        pd.Series(["a", 1, None], dtype=object),
+        pd.Series([b"a", b"b"], dtype=object),
         pd.Series(["a", "b"], dtype="category"),
         pd.Series([1, 2, 3]),
         pd.Series([b"a", b"b"], dtype=pd.ArrowDtype(pa.binary())),
     ],
-    ids=["object", "string[python]", "category", "int", "arrow-binary"],
+    ids=["object-mixed", "object-bytes", "category", "int", "arrow-binary"],
 )
-def test_non_arrow_string_series_returns_none(series):
+def test_series_other_than_text_return_none(series):
     assert factorize_strings(series) is None
+
+
+# Text in Python objects: read into Arrow's layout by the core, nulls as pandas sees them.
+_OBJECT_NULLS = st.sampled_from([None, np.nan, pd.NA])
+
+
+@pytest.mark.parametrize("dtype", [object, pd.StringDtype("python")], ids=["object", "string[python]"])
+@settings(deadline=None)  # a shared machine's load is no failure
+@given(values=st.lists(st.one_of(_VALUES, _OBJECT_NULLS), max_size=60))
+def test_object_text_equals_pandas(dtype, values):
+    if dtype != object:
+        values = [None if v is np.nan else v for v in values]
+    assert_same_as_pandas(pd.Series(values, dtype=dtype))
 
 
 def _buffers(values: list[str | None]):
@@ -133,7 +146,7 @@ def test_core_rejects_inconsistent_buffers():
 _WORDS = st.sampled_from(["inbound", "outbound", "Outbound", "", "out", "outbound ", "é"])
 
 
-@pytest.mark.parametrize("dtype", ARROW_STRING_DTYPES)
+@pytest.mark.parametrize("dtype", [*ARROW_STRING_DTYPES, pytest.param(object, id="object")])
 @given(values=st.lists(st.one_of(_WORDS, st.none()), max_size=60), data=st.data())
 def test_encode_strings_matches_a_python_lookup(dtype, values, data):
     vocabulary = ["inbound", "outbound", ""]
@@ -153,7 +166,8 @@ def test_encode_strings_matches_a_python_lookup(dtype, values, data):
 
 
 def test_encode_strings_declines_other_dtypes():
-    assert encode_strings(pd.Series(["inbound"], dtype=object), ["inbound"]) is None
+    assert encode_strings(pd.Series(["inbound", 1], dtype=object), ["inbound"]) is None
+    assert encode_strings(pd.Series(["inbound"], dtype="category"), ["inbound"]) is None
 
 
 @given(values=st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(-3, 3), max_size=80),

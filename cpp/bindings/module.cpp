@@ -11,6 +11,8 @@ void register_strings(py::module_& m);
 void register_instants(py::module_& m);
 void register_identity(py::module_& m);
 void register_webhooks(py::module_& m);
+void register_duplicates(py::module_& m);
+void register_objects(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "waconv's C++ engine. Use the public API in `waconv`; this module is internal.";
@@ -34,4 +36,6 @@ PYBIND11_MODULE(_core, m) {
   register_instants(m);
   register_identity(m);
   register_webhooks(m);
+  register_duplicates(m);
+  register_objects(m);
 }

@@ -121,6 +121,22 @@ def factorize_strings(
 def factorize_integers(
     values: npt.NDArray[np.int64], threads: int = 0
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
+def duplicate_strings(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    direction: npt.NDArray[np.int8],
+    threads: int = 0,
+) -> npt.NDArray[np.uint8]: ...
+def duplicate_integers(
+    ids: npt.NDArray[np.int64], direction: npt.NDArray[np.int8], threads: int = 0
+) -> npt.NDArray[np.uint8]: ...
+def objects_are_text(values: npt.NDArray[np.object_], na: object) -> bool: ...
+def strings_from_objects(
+    values: npt.NDArray[np.object_], na: object
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None, int] | None: ...
 def resolve_identity(
     codes: list[npt.NDArray[np.int32]],
     nodes: list[npt.NDArray[np.int32] | tuple[int, int, int]],

@@ -20,8 +20,9 @@ import pandas as pd
 
 from waconv import _core
 from waconv._errors import InputError, WaconvWarning
+from waconv.engine.duplicates import duplicate_rows
 from waconv.engine.identity import ID_COLUMNS, resolve_users
-from waconv.engine.strings import encode_strings, factorize_strings, without_string_views
+from waconv.engine.strings import as_arrow_text, encode_strings, factorize_strings, without_string_views
 
 NOT_DELIVERED = np.iinfo(np.int64).min
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
@@ -93,7 +94,7 @@ class CanonicalEvents:
     user_country: pd.Series | None  # the raw override column, validated in pricing
     user_country_column: str = "user_country"
     user_key: Any = None  # per row its user's key (docs/rules.md §Identity), the output column user_key
-    message_id: pd.Series | None = None  # the raw ids, whose order breaks ties (engine.classify)
+    message_id: pd.Series | None = None  # the ids (text as Arrow strings), whose order breaks ties (engine.classify)
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -170,7 +171,10 @@ def _check_values(series: pd.Series, column: Hashable) -> None:
                     raise InputError(column, _first(rows), found[1])
         return
     if dtype == object or (isinstance(dtype, pd.StringDtype) and dtype.storage == "python"):
-        found = _first_bad_value(series.to_numpy(dtype=object))
+        values = series.to_numpy(dtype=object)
+        if _core.objects_are_text(values, pd.NA):  # the usual column, checked in one C++ pass
+            return
+        found = _first_bad_value(values)
         if found is not None:
             raise InputError(column, *found)
 
@@ -470,7 +474,6 @@ def canonicalize(
         time_zones=time_zones,
         user_country=col.get("user_country"),
         user_country_column=names.get("user_country", "user_country"),
-        message_id=col.get("message_id"),
         **rest,
     )
 
@@ -543,7 +546,10 @@ def _other_columns(
         np.multiply(referral, ~outbound, out=referral, casting="unsafe")
         if system is not None:
             referral[system] = 0
-    duplicate = _duplicates(col, names, direction) if duplicates is None else duplicates
+    # Object ids of text become Arrow strings once, for the duplicate check here and the
+    # core's tie-break (engine.classify).
+    message_id = as_arrow_text(col["message_id"]) if "message_id" in col else None
+    duplicate = _duplicates(message_id, direction) if duplicates is None else duplicates
     refreshes = _csw_refreshing(frame, csw_refreshing)
     if system is not None:
         refreshes = np.where(system, 0, 1 if refreshes is None else refreshes).astype(np.uint8)
@@ -566,6 +572,7 @@ def _other_columns(
         "template_category": category,
         "referral": referral,
         "duplicate": duplicate,
+        "message_id": message_id,
         "refreshes_csw": refreshes,
         "waba_values": waba_values,
         "portfolio": portfolio,
@@ -608,13 +615,10 @@ def _check_awareness(names: dict[str, str], delivered: np.ndarray, aware: bool |
         )
 
 
-def _duplicates(col: dict[str, pd.Series], names: dict[str, str], direction: np.ndarray) -> np.ndarray:
-    if "message_id" not in col:
+def _duplicates(message_id: pd.Series | None, direction: np.ndarray) -> np.ndarray:
+    if message_id is None:
         return np.zeros(len(direction), dtype=np.uint8)
-    ids = col["message_id"]
-    keyed = pd.DataFrame({"id": ids.to_numpy(), "direction": direction})
-    duplicate = keyed.duplicated().to_numpy() & ids.notna().to_numpy()
-    return duplicate.astype(np.uint8)
+    return duplicate_rows(message_id, direction)
 
 
 def _system_rows(col: dict[str, pd.Series], outbound: np.ndarray) -> np.ndarray | None:

@@ -19,7 +19,7 @@ from waconv._errors import InputError, WaconvWarning
 from waconv.engine.canonical import CanonicalEvents
 from waconv.pricing.markets import BEGINNING, OTHER, market_reference
 from waconv.pricing.rate_cards import COLUMNS, MODELS, RateCard, RateCards, currency_code, shipped_currencies
-from waconv.engine.strings import arrow_buffers
+from waconv.engine.strings import arrow_buffers, as_arrow_text
 from waconv.pricing.tiers import DatedTiers, TierTable, shipped_tiers
 
 
@@ -236,6 +236,8 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
               [code for code, _ in reference.national_lengths],
               [sum(1 << n for n in lengths) for _, lengths in reference.national_lengths])
     found = arrow_buffers(canonical.user_values)  # Arrow-backed ids: read in C++, no Python strings
+    if found is None:  # str objects: into Arrow's layout in one C++ pass
+        found = arrow_buffers(as_arrow_text(pd.Series(canonical.user_values, copy=False)))
     if found is not None:
         per_user = _core.resolve_country_buffers(*found[1], *tables)
     else:

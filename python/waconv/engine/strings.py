@@ -104,32 +104,65 @@ def arrow_buffers(series: pd.Series | pd.Index) -> tuple[pa.Array, tuple] | None
     return arrow, (offsets, data, validity, arrow.offset, size)
 
 
+def _is_object_text(dtype: object) -> bool:
+    return dtype == object or (isinstance(dtype, pd.StringDtype) and dtype.storage == "python")
+
+
+def object_strings(series: pd.Series) -> pa.Array | None:
+    """An object column (or pandas' Python-backed strings) holding only ``str`` and nulls
+    (None, NaN, pd.NA) as an Arrow large_string array, built by the core in two passes over
+    the objects; None for any other column (numbers among the strings, any other dtype)."""
+    if not _is_object_text(series.dtype):
+        return None
+    found = _core.strings_from_objects(series.to_numpy(dtype=object), pd.NA)
+    if found is None:
+        return None
+    offsets, data, validity, nulls = found
+    buffers = [None if validity is None else pa.py_buffer(validity), pa.py_buffer(offsets), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.large_string(), len(series), buffers, null_count=nulls)
+
+
+def as_arrow_text(series: pd.Series) -> pd.Series:
+    """An object column of str and nulls as the same values Arrow-backed (see
+    object_strings), for the core's string code; any other column as it is."""
+    arrow = object_strings(series)
+    if arrow is None:
+        return series
+    return pd.Series(pd.arrays.ArrowExtensionArray(arrow), index=series.index, name=series.name, copy=False)
+
+
 def factorize_strings(series: pd.Series, partitions: int = 0) -> tuple[np.ndarray, pd.Index] | None:
-    """``pd.factorize(series, sort=True)`` for Arrow-backed string series, or None for any other
-    dtype (the caller then falls back to ``pd.factorize``).
+    """``pd.factorize(series, sort=True)`` for Arrow-backed string series and object columns
+    of ``str`` and nulls, or None for any other column (the caller then falls back to
+    ``pd.factorize``).
 
     Codes are int32 (-1 for null) and equal pandas' codes; uniques are sorted in code point
     order and have the dtype pandas would give them. `partitions`: threads hashing the
     strings of a large column (0: every core).
     """
     found = arrow_buffers(series)
+    if found is None and _is_object_text(series.dtype):
+        found = arrow_buffers(as_arrow_text(series))  # the uniques still come from `series`
     if found is None:
         return None
     arrow, buffers = found
     if len(arrow) == 0:
         return np.empty(0, dtype=np.int32), pd.Index(series.array[:0])
     codes, first_row = _core.factorize_strings(*buffers, partitions=partitions)
+    if series.dtype == object:  # pd.Index would infer pandas' str dtype for them
+        return codes, pd.Index(series.to_numpy()[first_row], dtype=object)
     return codes, pd.Index(series.array.take(first_row))
 
 
 def encode_strings(
     series: pd.Series, vocabulary: list[str], codes: list[int] | None = None, null_code: int = -1
 ) -> tuple[np.ndarray, int, int] | None:
-    """Exact-spelling codes of an Arrow-backed string series against a short vocabulary:
+    """Exact-spelling codes of a text series (Arrow-backed, or objects as object_strings
+    reads them) against a short vocabulary:
     (int8 array: codes[k] for vocabulary[k] (default k), null_code for null; first row spelled
-    otherwise or -1; first null row or -1), or None for any other dtype. The array is
+    otherwise or -1; first null row or -1), or None for any other column. The array is
     unspecified after an unknown row."""
-    found = arrow_buffers(series)
+    found = arrow_buffers(as_arrow_text(series))  # object columns of str read as Arrow strings
     if found is None:
         return None
     return _core.encode_strings(*found[1], vocabulary, list(range(len(vocabulary))) if codes is None else codes,
