@@ -511,7 +511,6 @@ def _with_links(frame: pd.DataFrame, col: dict[str, pd.Series], names: dict[str,
         time_zones=time_zones,
         user_country=col.get("user_country"),
         user_country_column=names.get("user_country", "user_country"),
-        message_id=col.get("message_id"),
         **rest,
     )
 
