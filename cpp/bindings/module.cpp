@@ -10,6 +10,7 @@ void register_price(py::module_& m);
 void register_strings(py::module_& m);
 void register_instants(py::module_& m);
 void register_identity(py::module_& m);
+void register_phase_two(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "waconv's C++ engine. Use the public API in `waconv`; this module is internal.";
@@ -32,4 +33,5 @@ PYBIND11_MODULE(_core, m) {
   register_strings(m);
   register_instants(m);
   register_identity(m);
+  register_phase_two(m);
 }
