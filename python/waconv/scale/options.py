@@ -10,6 +10,8 @@ from waconv import _core
 from waconv._errors import InputError
 from waconv.engine.canonical import as_mapping
 from waconv.engine.classify import _ANCHORS, _MAX_COUNT, _MAX_THREADS, _count, _flag
+from waconv.pricing.rate_cards import as_rate_cards
+from waconv.pricing.tiers import as_tier_table
 
 
 @dataclass(frozen=True)
@@ -24,15 +26,15 @@ class ScaleOptions:
     direct_billing: bool = False
     free_tier_conversations: int = 1000
     price: bool = True
-    rate_card: Any = None
-    volume_tiers: Any = None
+    rate_cards: Any = None  # (RateCards, whether the user gave them): read once, as every partition prices
+    volume_tiers: Any = None  # a TierTable or None
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None
     threads: int = 0
 
     @classmethod
     def of(cls, **given: Any) -> "ScaleOptions":
         """The options as waconv.classify takes them, checked the same way."""
-        unknown = sorted(set(given) - set(cls.__dataclass_fields__))
+        unknown = sorted(set(given) - set(cls.__dataclass_fields__) - {"rate_card"})
         if unknown:
             raise InputError(unknown[0], None, "not an option of waconv.classify")
         rules = given.get("rules", "auto")
@@ -59,8 +61,8 @@ class ScaleOptions:
             free_tier_conversations=_count("free_tier_conversations", given.get("free_tier_conversations", 1000),
                                            _MAX_COUNT),
             price=_flag("price", given.get("price", True)),
-            rate_card=given.get("rate_card"),
-            volume_tiers=given.get("volume_tiers"),
+            rate_cards=as_rate_cards(given.get("rate_card")),
+            volume_tiers=as_tier_table(given.get("volume_tiers")),
             auth_international=given.get("auth_international"),
             threads=_count("threads", given.get("threads", 0), _MAX_THREADS, "0 = one per core"),
         )

@@ -38,8 +38,6 @@ from waconv.engine.price import (
     user_countries,
 )
 from waconv.engine.tables import _categorical, _nullable_ids
-from waconv.pricing.rate_cards import as_rate_cards
-from waconv.pricing.tiers import as_tier_table
 from waconv.scale.options import ScaleOptions
 
 ROW = "_waconv_row"  # the row's position in the whole input
@@ -134,9 +132,9 @@ class _Pricing:
 
 
 def _pricing(canonical: CanonicalEvents, options: ScaleOptions) -> _Pricing:
-    cards, user_cards = as_rate_cards(options.rate_card)
+    cards, user_cards = options.rate_cards
     override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
-    plan = make_plan(cards, as_tier_table(options.volume_tiers), set(override_values), user_cards)
+    plan = make_plan(cards, options.volume_tiers, set(override_values), user_cards)
     user_country, row_country = user_countries(canonical, plan, override, override_values)
     return _Pricing(plan, user_country, row_country)
 
