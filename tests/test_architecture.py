@@ -15,6 +15,7 @@ LAYERS = [
     {"pricing"},
     {"engine"},
     {"io"},
+    {"scale"},
     {"analytics"},
     {"result", "api"},
     {"cli", "__init__"},

@@ -39,11 +39,10 @@ def resolve_combinations(combinations: pd.DataFrame, ids: dict[str, str]) -> np.
     return np.asarray(users.values.take(users.codes), dtype=object)
 
 
-def direction_codes(frame: pd.DataFrame, options: ScaleOptions, first_row: int = 0) -> np.ndarray:
-    names = canonical_names(frame, options)
+def direction_codes(series: pd.Series, column: str, first_row: int = 0) -> np.ndarray:
+    """The direction column as the core's codes, checked as classify checks it."""
     try:
-        return _map_small(frame[names["direction"]], names["direction"], _DIRECTIONS, null=None,
-                          what="direction").astype(np.int8)
+        return _map_small(series, column, _DIRECTIONS, null=None, what="direction").astype(np.int8)
     except InputError as error:
         raise _shifted(error, first_row) from None
 
@@ -81,7 +80,8 @@ def with_keys(frame: pd.DataFrame, options: ScaleOptions, first_row: int = 0,
     if duplicate is None:
         names = canonical_names(frame, options)
         if "message_id" in names:
-            duplicate = first_seen_duplicates(frame[names["message_id"]], direction_codes(frame, options, first_row))
+            direction = direction_codes(frame[names["direction"]], names["direction"], first_row)
+            duplicate = first_seen_duplicates(frame[names["message_id"]], direction)
         else:
             duplicate = np.zeros(len(frame), dtype=bool)
     out[DUPLICATE] = duplicate
