@@ -25,6 +25,9 @@ class Tables:
 
 def split(keyed: pd.DataFrame, options: ScaleOptions, partitions: int) -> Iterator[tuple[int, pd.DataFrame]]:
     """The keyed rows by partition of their pair."""
+    if keyed.empty:  # one empty partition: its tables still have every column
+        yield 0, keyed
+        return
     names = canonical_names(keyed, options)
     part = pair_partition(keyed[names["business"]], keyed[KEY], partitions)
     for k, rows in keyed.groupby(part, sort=True):
@@ -43,7 +46,10 @@ def run_phases(parts: Iterable[tuple[int, pd.DataFrame]], options: ScaleOptions)
 
 def classify_split(frame: pd.DataFrame, partitions: int = 4, **options: object) -> Tables:
     """waconv.classify's tables computed partition by partition, in input order."""
-    checked = ScaleOptions.of(**options)
+    return split_tables(frame, partitions, ScaleOptions.of(**options))
+
+
+def split_tables(frame: pd.DataFrame, partitions: int, checked: ScaleOptions) -> Tables:
     keyed = with_keys(frame, checked)
     batches = list(run_phases(split(keyed, checked, partitions), checked))
     return Tables(
