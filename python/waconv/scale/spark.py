@@ -295,8 +295,9 @@ def _tables(phase_one: Any, priced: Any, input_schema: pa.Schema, options: Scale
         F.col("c_waba").alias("waba"), _label("c_era", _core.ERAS).alias("era"),
         _label("_p_category", _core.PRICING_CATEGORIES).alias("category"),
         _label("_p_type", _core.PRICING_TYPES).alias("pricing_type"),
-        F.timestamp_micros(F.floor(F.col("c_start") / 1000).cast("long")).alias("start"),
-        F.timestamp_micros(F.floor(F.col("c_end") / 1000).cast("long")).alias("end"),
+        # integer division: nanoseconds since 1970 are past a double's exact range
+        F.timestamp_micros(F.expr("c_start div 1000")).alias("start"),
+        F.timestamp_micros(F.expr("c_end div 1000")).alias("end"),
         F.col("c_n_messages").alias("n_messages"), F.col("c_opened_by").alias("opened_by")]
     if options.price:
         conversation_columns += [F.col("_p_market").alias("market"), F.col("_p_cost").alias("cost"),
