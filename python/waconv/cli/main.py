@@ -23,6 +23,7 @@ from waconv.cli.demo import EXAMPLE_TIMEZONES, demo_report, example_log, webhook
 from waconv.cli.options import OptionError, bucket_zone, column_names, options_named, waba_timezones
 from waconv.cli.output import FILE_FORMATS, STDOUT, file_format, table_text, write_output, write_text
 from waconv.cli.stdin import read_inputs
+from waconv.cli.stream import classify_to_files, memory_budget, rows_if_larger
 from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, write_table
 from waconv._errors import InputError
 from waconv.analytics.meta_json import requested_analytics, response_from_summary
@@ -98,9 +99,13 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     options, summary_arguments = _classify_options(args), _summary_arguments(args)
     to_stdout = args.output == STDOUT
     fmt = args.output_format or ("csv" if to_stdout else "parquet")
+    budget = memory_budget(args.memory_budget)
+    rows = None if to_stdout else rows_if_larger(args.input, args.input_format, budget)
     if not to_stdout:
         outdir = Path(args.output)
         outdir.mkdir(parents=True, exist_ok=True)
+    if rows is not None and budget is not None:
+        return _classify_streamed(args, rows, budget, outdir, fmt, options)
     with progress_bar(args, ["read", "classify", "summarise", "write"]) as advance:
         _events, result = _load_and_classify(args, advance, options)
         advance(f"{len(result.conversations):,} conversations", "summarise")
@@ -119,6 +124,17 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     print(f"{len(result.messages):,} messages, {len(result.conversations):,} conversations, "
           f"{len(result.windows):,} windows" + (f"; bill {result.messages.cost.sum():,.2f}" if not args.no_price else ""),
           file=report)
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _classify_streamed(args: argparse.Namespace, rows: int, budget: int, outdir: Path, fmt: str,
+                       options: dict[str, Any]) -> int:
+    """Parquet inputs over --memory-budget: spilled by pair, written batch by batch (no summary)."""
+    counts, bill, written = classify_to_files(args.input, rows, budget, outdir, fmt, options)
+    print(f"{counts['messages']:,} messages, {counts['conversations']:,} conversations, {counts['windows']:,} windows"
+          + (f"; bill {bill:,.2f}" if bill is not None else "") + " (streamed: over --memory-budget, no summary)")
     for path in written:
         print(f"  {path}")
     return 0
@@ -296,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="directory for the tables; - writes the messages table alone to standard output "
                           "(the counts go to stderr)")
     _add_output_format(run, "messages", "parquet")
+    run.add_argument("--memory-budget", metavar="SIZE",
+                     help="e.g. 4G: Parquet inputs larger than this are classified out of core (spilled by pair to "
+                          "a temporary directory, written batch by batch, rows in pair order with their input_row; "
+                          "no summary table)")
     run.set_defaults(run=_cmd_classify)
 
     summary = commands.add_parser("summary", help="print analytics shaped like Meta's pricing/conversation analytics")
