@@ -205,16 +205,18 @@ def classify_partition(frame: pd.DataFrame, options: ScaleOptions, partition: in
 def _gathered_rows(frame: pd.DataFrame, work: pd.DataFrame, canonical: CanonicalEvents,
                    verdicts: dict[str, np.ndarray], with_unit: np.ndarray) -> pd.DataFrame:
     """The rows with a unit, with their verdicts and what phase 2 reads of their input."""
-    out: dict[str, Any] = {ROW: frame[ROW].to_numpy(np.int64)[with_unit], "user": frame[KEY].to_numpy()[with_unit]}
+    # Columns stay in their pandas arrays (Arrow-backed strings mostly): phase 2 holds the
+    # gathered rows of every partition at once, and a Python object per id would be most of it.
+    out: dict[str, Any] = {ROW: frame[ROW].to_numpy(np.int64)[with_unit], "user": frame[KEY].array[with_unit]}
     out["business"] = canonical.business_values.take(canonical.business[with_unit])
     out["waba"] = canonical.waba_values.take(canonical.waba[with_unit])
     out["portfolio"] = canonical.portfolio_values.take(canonical.portfolio[with_unit])
     out["timestamp"] = canonical.timestamp[with_unit]
     out["delivered_at"] = canonical.delivered_at[with_unit]
     if "message_id" in work.columns:
-        out["message_id"] = work["message_id"].to_numpy()[with_unit]
+        out["message_id"] = work["message_id"].array[with_unit]
     if "user_country" in work.columns:
-        out["user_country"] = work["user_country"].to_numpy()[with_unit]
+        out["user_country"] = work["user_country"].array[with_unit]
     for name in VERDICTS:
         out[name] = verdicts[name][with_unit]
     return pd.DataFrame(out)
@@ -230,14 +232,14 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
     conversations = conversations.sort_values("conversation_id", kind="stable").reset_index(drop=True)
     rows = gathered[ROW].to_numpy(np.int64)
     work = pd.DataFrame({
-        "business": gathered["business"].to_numpy(),
-        "user": gathered["user"].to_numpy(),
-        "waba": gathered["waba"].to_numpy(),
-        "portfolio": gathered["portfolio"].to_numpy(),
+        "business": gathered["business"].array,
+        "user": gathered["user"].array,
+        "waba": gathered["waba"].array,
+        "portfolio": gathered["portfolio"].array,
         "timestamp": _utc(gathered["timestamp"].to_numpy(np.int64)),
         "delivered_at": _utc(gathered["delivered_at"].to_numpy(np.int64)),
         "direction": "outbound",
-        **{name: gathered[name] for name in ("message_id", "user_country") if name in gathered.columns},
+        **{name: gathered[name].array for name in ("message_id", "user_country") if name in gathered.columns},
     })
     canonical = _canonical(work, rows, None, options, pd.Index(pd.unique(work["waba"])))
     ids = conversations["conversation_id"].to_numpy(np.int64)
