@@ -1,2 +1,2 @@
-"""Beyond one table (SPEC §9): streams larger than memory, Spark and Dask, all thin drivers of
+"""Beyond one table: streams larger than memory, Spark and Dask, all thin drivers of
 the same phase 1 and phase 2 entry points (`phases`)."""

@@ -1,4 +1,4 @@
-"""waconv on Dask (SPEC §9): the same phases as one classify, split over a Dask DataFrame.
+"""waconv on Dask: the same phases as one classify, split over a Dask DataFrame.
 
 The graph: each input partition gets its rows' positions (from the partition lengths) and
 user keys; the rows are shuffled on (business, user key) so every pair lies in one

@@ -1,4 +1,4 @@
-"""What must be decided over the whole input before a log is split (SPEC §2, §9): each
+"""What must be decided over the whole input before a log is split: each
 row's position, its resolved user key, and whether it repeats an earlier
 (message_id, direction). The rules inside a partition then never need another partition.
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from waconv._errors import InputError
 from waconv.engine.canonical import _DIRECTIONS, _factorize, _map_small
@@ -91,6 +92,17 @@ def with_keys(frame: pd.DataFrame, options: ScaleOptions, first_row: int = 0,
 def pair_partition(business: pd.Series, key: pd.Series, partitions: int) -> np.ndarray:
     """Partition of each row's (business, user key) pair: a hash that is the same in every
     process (pandas' fixed-key SipHash), so a stream's spill is reproducible."""
-    h = pd.util.hash_array(business.to_numpy()) * np.uint64(0x9E3779B97F4A7C15)
-    h ^= pd.util.hash_array(key.to_numpy())
+    h = _hashes(business) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= _hashes(key)
     return (h % np.uint64(partitions)).astype(np.int32)
+
+
+def _hashes(values: pd.Series) -> np.ndarray:
+    """hash_array of each value, hashing each distinct value once (a batch repeats its
+    users and businesses many times; Arrow finds the distinct ones in C++)."""
+    if isinstance(values.dtype, (pd.ArrowDtype, pd.StringDtype)) and values.array.__class__.__name__.startswith("Arrow"):
+        encoded = pa.chunked_array(values.array._pa_array).dictionary_encode().combine_chunks()
+        uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+        codes = encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)  # nulls: the last entry
+        return np.append(pd.util.hash_array(uniques.astype(object)), np.uint64(0))[codes]
+    return pd.util.hash_array(values.to_numpy())

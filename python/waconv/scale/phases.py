@@ -1,4 +1,4 @@
-"""Phases 1 and 2 as separate steps, for drivers that split a log (SPEC §9).
+"""Phases 1 and 2 as separate steps, for drivers that split a log.
 
 Every driver (stream, Spark, Dask) does the same three things with these functions:
 
@@ -12,7 +12,7 @@ Every driver (stream, Spark, Dask) does the same three things with these functio
    `finish_partition` then patches each partition's verdicts with the result.
 
 Conversation ids are `partition << 40 | id within the partition`: unique and deterministic
-for a given partition count, never the values one `classify` gives (SPEC §9 allows that).
+for a given partition count, never the values one `classify` gives (the rows they group are the same).
 """
 
 from __future__ import annotations

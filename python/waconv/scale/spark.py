@@ -1,4 +1,4 @@
-"""waconv on Spark (SPEC §9): the same phases as one classify, as Spark stages.
+"""waconv on Spark: the same phases as one classify, as Spark stages.
 
 1. keys over the whole input: `monotonically_increasing_id` as each row's position (the
    frame's order); identity from the distinct id combinations, resolved once on the driver
@@ -7,7 +7,7 @@
    `mapInArrow` into the core per partition (`phases.classify_partition`); it emits one
    Arrow schema holding three kinds of rows: messages, conversations and windows;
 3. phase 2: the rows with a unit and the conversations, repartitioned by portfolio (every
-   counter of SPEC §6 lies inside one portfolio when each phone number and WABA belongs to
+   monthly counter (docs/rules.md) lies inside one portfolio when each phone number and WABA belongs to
    one portfolio; otherwise one partition), `mapInArrow` into `phases.price_gathered`;
 4. joins on the row position and conversation id patch phase 1's verdicts.
 

@@ -1,4 +1,4 @@
-"""Streams larger than memory (SPEC §9): `classify_stream` spills the rows by pair into
+"""Streams larger than memory: `classify_stream` spills the rows by pair into
 Parquet files, classifies them partition by partition, and prices what they gather.
 
 The input need not be sorted by time, so no row can be classified before the last has
@@ -141,7 +141,9 @@ class _Spill:
             return
         table = pa.concat_tables(pieces, promote_options="permissive")
         if k not in self._writers:
-            self._writers[k] = pq.ParquetWriter(self.path(k), table.schema)
+            # Read back once or twice, soon: no compression, dictionaries or statistics to build.
+            self._writers[k] = pq.ParquetWriter(self.path(k), table.schema, compression="none", use_dictionary=False,
+                                                write_statistics=False)
         self._writers[k].write_table(table.cast(self._writers[k].schema))
 
     def close(self) -> list[int]:
