@@ -17,7 +17,7 @@ LAYERS = [
     {"io"},
     {"scale"},
     {"analytics"},
-    {"result", "api"},
+    {"result", "api", "spark", "dask"},
     {"cli", "__init__"},
 ]
 BESIDE = {"synthetic", "examples"}  # beside the stack: they may use engine helpers only
