@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -89,3 +91,20 @@ def test_errors_name_the_row_of_the_stream_and_leave_no_spill(tmp_path):
         streamed(log, partitions=0)
     with pytest.raises(waconv.InputError, match="no such file"):
         streamed(tmp_path / "missing.parquet")
+
+
+def test_portfolios_shared_by_a_phone_number_are_priced_together():
+    # Phase 2 prices portfolio partitions apart only when every phone number and WABA lies in
+    # one portfolio; here a phone number's rows name two portfolios, so they are priced at once.
+    log = split_log(3)
+    log["portfolio"] = np.where(np.arange(len(log)) % 3 == 0, "p-a", "p-b")
+    ref = waconv.classify(log, **options()).messages
+    assert_same_messages(ref, streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=200))[0])
+
+
+def test_each_portfolio_priced_apart_gives_the_same_tiers():
+    log = split_log(4)
+    log["portfolio"] = np.where(log["waba"] == "w-sp", "p-a", "p-b")  # phones in WABAs in portfolios
+    ref = waconv.classify(log, **options()).messages
+    assert {"16:MAX", "11:MAX"} <= set(ref["tier"].astype(object))
+    assert_same_messages(ref, streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=200), partitions=6)[0])

@@ -92,12 +92,12 @@ def with_keys(frame: pd.DataFrame, options: ScaleOptions, first_row: int = 0,
 def pair_partition(business: pd.Series, key: pd.Series, partitions: int) -> np.ndarray:
     """Partition of each row's (business, user key) pair: a hash that is the same in every
     process (pandas' fixed-key SipHash), so a stream's spill is reproducible."""
-    h = _hashes(business) * np.uint64(0x9E3779B97F4A7C15)
-    h ^= _hashes(key)
+    h = value_hashes(business) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= value_hashes(key)
     return (h % np.uint64(partitions)).astype(np.int32)
 
 
-def _hashes(values: pd.Series) -> np.ndarray:
+def value_hashes(values: pd.Series) -> np.ndarray:
     """hash_array of each value, hashing each distinct value once (a batch repeats its
     users and businesses many times; Arrow finds the distinct ones in C++)."""
     if isinstance(values.dtype, (pd.ArrowDtype, pd.StringDtype)) and values.array.__class__.__name__.startswith("Arrow"):

@@ -12,7 +12,9 @@ been read. The passes, each holding one partition (or one input batch) at a time
 2. find the duplicates id partition by id partition: the rows repeating an earlier id;
 3. phase 1 per pair partition (its verdicts are written beside it); the rows with a unit
    are gathered;
-4. phase 2 once over the gathered rows (they are the only rows held together);
+4. phase 2 over the gathered rows, spilled by portfolio: one portfolio partition at a time
+   when every phone number and WABA belongs to one portfolio (every monthly counter then
+   lies inside one), else all at once; its verdicts are spilled by pair partition;
 5. each partition's tables, patched with phase 2's verdicts, are yielded.
 """
 
@@ -35,10 +37,11 @@ import pyarrow.parquet as pq
 
 from waconv._errors import InputError
 from waconv.io.frames import _plain_strings, as_pandas
-from waconv.scale.keys import direction_codes, first_seen_duplicates, id_columns, links, pair_partition, resolve_combinations
+from waconv.scale.keys import direction_codes, first_seen_duplicates, id_columns, links, pair_partition, \
+    resolve_combinations, value_hashes
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
-from waconv.scale.phases import DUPLICATE, KEY, ROW, Gathered, PartitionResult, canonical_names, classify_partition, \
+from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, ROW, Gathered, PartitionResult, canonical_names, classify_partition, \
     finish_partition, price_gathered
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 1.5 GB of working memory in phase 1 (benchmarks/bench_stream.py)
@@ -242,26 +245,86 @@ def _lookup(ids: pd.DataFrame, distinct: pd.DataFrame, columns: list[str]) -> np
     return merged[KEY].to_numpy(dtype=object)
 
 
+PAIR_PARTITION = "_waconv_pair_partition"
+
+
 def _phases(pairs: _Spill, filled: list[int], duplicates: np.ndarray, options: ScaleOptions, directory: Path,
             key_is_user: bool) -> Iterator[Tables]:
-    gathered: list[pd.DataFrame] = []
-    conversations: list[pd.DataFrame] = []
+    """Phase 1 per pair partition, phase 2 per portfolio partition, each partition's tables:
+    every step holds one partition, the gathered rows and verdicts waiting on disk between."""
+    units = _Spill(directory, "units", pairs.partitions)  # gathered rows, by portfolio
+    units_conversations = _Spill(directory, "unit-conversations", pairs.partitions)
+    nesting: list[pd.DataFrame] = []
     for k in filled:
         part = classify_partition(_read_partition(pairs.path(k), duplicates, options, key_is_user), options, k)
-        gathered.append(part.gathered)
-        conversations.append(part.conversations)
+        gathered = part.gathered.assign(**{PAIR_PARTITION: np.int32(k)})
+        by_portfolio = _portfolio_partition(gathered["portfolio"], pairs.partitions)
+        units.add(_table(gathered), by_portfolio)
+        portfolio = gathered.set_index(ROW)["portfolio"].reindex(part.conversations["opened_by"].to_numpy())
+        units_conversations.add(_table(part.conversations), _portfolio_partition(portfolio, pairs.partitions))
+        nesting.append(gathered[["business", "waba", "portfolio"]].drop_duplicates())
         part.frame = part.frame.iloc[0:0]  # read again when finished: the verdicts alone wait on disk
         with open(directory / f"verdicts-{k}.pickle", "wb") as out:
             pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
-    priced: Gathered = price_gathered(pd.concat(gathered, ignore_index=True),
-                                      pd.concat(conversations, ignore_index=True), options)
-    del gathered, conversations
+    priced_rows = _Spill(directory, "priced", pairs.partitions)  # phase 2's verdicts, by pair partition
+    priced_conversations = _Spill(directory, "priced-conversations", pairs.partitions)
+    for group in _phase_two_groups(units.close(), units_conversations.close(), nesting):
+        gathered = _read_all([units.path(k) for k in group])
+        conversations = _read_all([units_conversations.path(k) for k in group])
+        priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options)
+        pair_of = gathered.set_index(ROW)[PAIR_PARTITION].reindex(priced.rows[ROW].to_numpy()).to_numpy(np.int32)
+        priced_rows.add(_table(priced.rows), pair_of)
+        ids = priced.conversations["conversation_id"].to_numpy(np.int64)
+        priced_conversations.add(_table(priced.conversations), (ids >> PARTITION_BITS).astype(np.int32))
+    with_rows, with_conversations = set(priced_rows.close()), set(priced_conversations.close())
     for k in filled:
         with open(directory / f"verdicts-{k}.pickle", "rb") as source:
             part: PartitionResult = pickle.load(source)
         frame = _read_partition(pairs.path(k), duplicates, options, key_is_user)
         part.frame = frame.sort_values(ROW, kind="stable").reset_index(drop=True)
-        yield Tables(*finish_partition(part, priced, options))
+        rows = _read_all([priced_rows.path(k)] if k in with_rows else [])
+        conversations = _read_all([priced_conversations.path(k)] if k in with_conversations else [])
+        if rows.empty:  # no unit in this partition: phase 2's columns, no rows
+            rows = _empty_priced(options)
+        if conversations.empty:
+            conversations = pd.DataFrame({"conversation_id": np.zeros(0, np.int64)})
+        yield Tables(*finish_partition(part, Gathered(rows, conversations), options))
+
+
+def _portfolio_partition(portfolio: pd.Series, partitions: int) -> np.ndarray:
+    return (value_hashes(pd.Series(portfolio).astype(str)) % np.uint64(partitions)).astype(np.int32)
+
+
+def _phase_two_groups(with_units: list[int], with_conversations: list[int], nesting: list[pd.DataFrame]) -> list[list[int]]:
+    """Portfolio partitions that phase 2 may price apart: each, when every business phone and
+    every WABA belongs to one portfolio (so each monthly counter lies in one); else all at once."""
+    filled = sorted(set(with_units) | set(with_conversations))
+    if not filled:
+        return []
+    seen = pd.concat(nesting, ignore_index=True)
+    nested = all(seen.drop_duplicates([account, "portfolio"])[account].is_unique for account in ("business", "waba"))
+    return [[k] for k in filled] if nested else [filled]
+
+
+def _table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _read_all(paths: list[Path]) -> pd.DataFrame:
+    tables = [pq.read_table(p) for p in paths if p.exists()]
+    if not tables:
+        return pd.DataFrame()
+    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+
+
+def _empty_priced(options: ScaleOptions) -> pd.DataFrame:
+    from waconv.scale.phases import PRICE_COLUMNS, REWRITTEN
+
+    columns: dict[str, Any] = {ROW: np.zeros(0, np.int64), **{name: np.zeros(0, np.int8) for name in REWRITTEN}}
+    if options.price:
+        columns.update({name: pd.Categorical([]) for name in PRICE_COLUMNS if name not in ("rate", "cost")})
+        columns.update({"rate": np.zeros(0), "cost": np.zeros(0)})
+    return pd.DataFrame(columns)
 
 
 def _read_partition(path: Path, duplicates: np.ndarray, options: ScaleOptions, key_is_user: bool) -> pd.DataFrame:
