@@ -350,6 +350,8 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
                 values[has] = column.to_numpy()[take]
                 added[name] = values
             else:
+                if not isinstance(column.dtype, pd.CategoricalDtype):  # read back from a spill file as text
+                    column = column.astype("category")
                 codes = np.full(len(rows), -1, np.int16)
                 codes[has] = column.cat.codes.to_numpy()[take]
                 added[name] = pd.Categorical.from_codes(codes, dtype=column.dtype)

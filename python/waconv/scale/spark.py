@@ -33,7 +33,7 @@ from waconv.io.frames import _plain_strings, as_pandas
 from waconv.scale.keys import id_columns, links, resolve_combinations
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
-from waconv.scale.phases import DUPLICATE, KEY, ROW, VERDICTS, canonical_names, classify_partition, price_gathered
+from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition, price_gathered
 
 KIND = "_waconv_kind"  # 0 message, 1 conversation, 2 window
 PHASE_TWO_KEY = "_waconv_phase_two"

@@ -41,8 +41,8 @@ from waconv.scale.keys import direction_codes, first_seen_duplicates, id_columns
     resolve_combinations, value_hashes
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
-from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, ROW, Gathered, PartitionResult, canonical_names, classify_partition, \
-    finish_partition, price_gathered
+from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
+    PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 1.5 GB of working memory in phase 1 (benchmarks/bench_stream.py)
 _UNKNOWN_SIZE_PARTITIONS = 16
@@ -318,8 +318,6 @@ def _read_all(paths: list[Path]) -> pd.DataFrame:
 
 
 def _empty_priced(options: ScaleOptions) -> pd.DataFrame:
-    from waconv.scale.phases import PRICE_COLUMNS, REWRITTEN
-
     columns: dict[str, Any] = {ROW: np.zeros(0, np.int64), **{name: np.zeros(0, np.int8) for name in REWRITTEN}}
     if options.price:
         columns.update({name: pd.Categorical([]) for name in PRICE_COLUMNS if name not in ("rate", "cost")})
