@@ -16,10 +16,10 @@ from waconv.cli.options import OptionError
 from waconv.io.files import _parquet_ready, input_format
 from waconv.scale.stream import classify_stream
 
-# What one in-memory classify holds per input row at its peak (input, canonical columns,
-# verdicts, output tables), measured with benchmarks/bench_stream.py; the budget divided by
-# it is how many rows one partition may have.
-BYTES_PER_ROW = 600
+# Peak memory per row of a partition, rounded up from benchmarks/bench_stream.py (2.5-2.6 GB
+# for partitions of 3.3M rows of the synthetic log; one in-memory classify needs about a
+# third of that per row): the budget divided by it is how many rows one partition may have.
+BYTES_PER_ROW = 800
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 TABLES = ("messages", "conversations", "windows")
 

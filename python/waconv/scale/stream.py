@@ -44,7 +44,7 @@ from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
     PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered
 
-DEFAULT_PARTITION_ROWS = 4_000_000  # about 1.5 GB of working memory in phase 1 (benchmarks/bench_stream.py)
+DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
 _UNKNOWN_SIZE_PARTITIONS = 16
 _FLUSH_ROWS = 262_144  # rows buffered per spill file before a row group is written
 
