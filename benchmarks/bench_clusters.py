@@ -88,7 +88,7 @@ def main() -> None:
             for cores in (1, 2):  # interleaved: the machine is shared
                 out = run_child(engine, directory, cores) | {"engine": engine, "cores": cores, "rows": args.rows}
                 runs.append(out)
-                print(f"{engine} x{cores}: {out['seconds']:.1f} s ({args.rows / out['seconds'] / 1e6:.2f} M rows/s), "
+                print(f"{engine} x{cores}: {out['seconds']:.1f} s ({args.rows / out['seconds']:,.0f} rows/s), "
                       f"start {out['start_s']:.1f} s", flush=True)
     for engine in args.engines:
         one = [r["seconds"] for r in runs if r["engine"] == engine and r["cores"] == 1]
