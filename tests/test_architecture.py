@@ -15,8 +15,9 @@ LAYERS = [
     {"pricing"},
     {"engine"},
     {"io"},
+    {"scale"},
     {"analytics"},
-    {"result", "api"},
+    {"result", "api", "spark", "dask"},
     {"cli", "__init__"},
 ]
 BESIDE = {"synthetic", "examples"}  # beside the stack: they may use engine helpers only

@@ -13,6 +13,7 @@ void register_identity(py::module_& m);
 void register_webhooks(py::module_& m);
 void register_duplicates(py::module_& m);
 void register_objects(py::module_& m);
+void register_phase_two(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "waconv's C++ engine. Use the public API in `waconv`; this module is internal.";
@@ -38,4 +39,5 @@ PYBIND11_MODULE(_core, m) {
   register_webhooks(m);
   register_duplicates(m);
   register_objects(m);
+  register_phase_two(m);
 }

@@ -17,6 +17,7 @@ from waconv.io.sunshine.read import read_sunshine
 from waconv.io.webhooks.writer import to_webhooks
 from waconv.io.webhooks.read import WebhookRead, read_webhooks
 from waconv.result import Result, ResultTables
+from waconv.scale.stream import classify_stream
 from waconv.pricing.tiers import TierTable
 from waconv.engine.state import State
 
@@ -38,6 +39,7 @@ __all__ = [
     "WebhookRead",
     "WaconvWarning",
     "classify",
+    "classify_stream",
     "compare",
     "examples",
     "plot_compare",

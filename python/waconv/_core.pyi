@@ -99,6 +99,23 @@ def price(
     threads: int = 0,
     tier_used: list[tuple[int, int, int, int, int]] = ...,
 ) -> dict[str, Any]: ...
+def gathered_classification(
+    messages: dict[str, npt.NDArray[Any]], conversations: dict[str, npt.NDArray[Any]]
+) -> Classification: ...
+def apply_allowances(
+    result: Classification,
+    business: npt.NDArray[np.int32],
+    waba: npt.NDArray[np.int32],
+    timestamp: npt.NDArray[np.int64],
+    delivered_at: npt.NDArray[np.int64],
+    time_zones: list[str],
+    *,
+    message_id: tuple[Any, ...] | None = None,
+    free_tier_conversations: int = 1000,
+    direct_billing: bool = False,
+    service_free_allowance: int = 1000,
+    threads: int = 0,
+) -> None: ...
 def instants(
     raw: npt.NDArray[np.int64], unit_ns: int, threads: int = 0
 ) -> tuple[npt.NDArray[np.int64], int]: ...

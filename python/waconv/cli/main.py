@@ -24,6 +24,7 @@ from waconv.cli.demo import EXAMPLE_TIMEZONES, bill_text, demo_report, example_l
 from waconv.cli.options import OptionError, bucket_zone, column_names, options_named, waba_currencies, waba_timezones
 from waconv.cli.output import FILE_FORMATS, STDOUT, file_format, table_text, write_output, write_text
 from waconv.cli.stdin import read_inputs
+from waconv.cli.stream import classify_to_files, memory_budget, rows_if_larger
 from waconv.io.files import INPUT_FORMATS, OUTPUT_FORMATS, write_table
 from waconv._errors import InputError
 from waconv.analytics.meta_json import requested_analytics, response_from_summary
@@ -106,9 +107,13 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         options["state"] = State.load(args.state_in)
     to_stdout = args.output == STDOUT
     fmt = args.output_format or ("csv" if to_stdout else "parquet")
+    budget = memory_budget(args.memory_budget)
+    rows = None if to_stdout else rows_if_larger(args.input, args.input_format, budget)
     if not to_stdout:
         outdir = Path(args.output)
         outdir.mkdir(parents=True, exist_ok=True)
+    if rows is not None and budget is not None:
+        return _classify_streamed(args, rows, budget, outdir, fmt, options)
     with progress_bar(args, ["read", "classify", "summarise", "write"]) as advance:
         _events, result = _load_and_classify(args, advance, options)
         advance(f"{len(result.conversations):,} conversations", "summarise")
@@ -129,6 +134,17 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     print(f"{len(result.messages):,} messages, {len(result.conversations):,} conversations, "
           f"{len(result.windows):,} windows" + (f"; bill {bill_text(result.messages)}" if not args.no_price else ""),
           file=report)
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _classify_streamed(args: argparse.Namespace, rows: int, budget: int, outdir: Path, fmt: str,
+                       options: dict[str, Any]) -> int:
+    """Parquet inputs over --memory-budget: spilled by pair, written batch by batch (no summary)."""
+    counts, bill, written = classify_to_files(args.input, rows, budget, outdir, fmt, options)
+    print(f"{counts['messages']:,} messages, {counts['conversations']:,} conversations, {counts['windows']:,} windows"
+          + (f"; bill {bill:,.2f}" if bill is not None else "") + " (streamed: over --memory-budget, no summary)")
     for path in written:
         print(f"  {path}")
     return 0
@@ -317,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="continue from the state an earlier run wrote (daily runs: the input holds only rows "
                           "after that run's; docs/rules.md §Daily runs)")
     run.add_argument("--state-out", metavar="FILE", help="write the state the next run continues from")
+    run.add_argument("--memory-budget", metavar="SIZE",
+                     help="e.g. 4G: Parquet inputs larger than this are classified out of core (spilled by pair to "
+                          "a temporary directory, written batch by batch, rows in pair order with their input_row; "
+                          "no summary table)")
     run.set_defaults(run=_cmd_classify)
 
     summary = commands.add_parser("summary", help="print analytics shaped like Meta's pricing/conversation analytics")

@@ -1,0 +1,63 @@
+"""waconv.dask.classify (SPEC §9): shuffled by pair, phase 1 per partition, phase 2 as its own
+task; per-message results equal one waconv.classify. Most tests run on Dask's synchronous
+scheduler; one runs on a 2-process LocalCluster (about 8 s to start here)."""
+
+from __future__ import annotations
+
+import pytest
+
+dask = pytest.importorskip("dask")  # the `dask` extra; CI installs it with `test`
+import dask.dataframe as dd  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import waconv  # noqa: E402
+import waconv.dask  # noqa: E402
+from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
+
+
+@pytest.fixture
+def synchronous():
+    with dask.config.set(scheduler="sync"):
+        yield
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_per_message_results_equal_one_classify(synchronous, seed):
+    log = split_log(seed)
+    ref = waconv.classify(log, **options())
+    out = waconv.dask.classify(dd.from_pandas(log, npartitions=3), npartitions=5, **options())
+    assert_same_messages(ref.messages, out.messages.compute())
+    assert conversation_rows(out.conversations.compute()) == conversation_rows(ref.conversations)
+    assert len(out.windows.compute()) == len(ref.windows)
+
+
+def test_identity_links_and_duplicates_across_input_partitions(synchronous):
+    log = linked_log(2)
+    ref = waconv.classify(log, **options()).messages
+    assert ref["duplicate"].any()
+    out = waconv.dask.classify(dd.from_pandas(log, npartitions=4), npartitions=3, **options())
+    assert_same_messages(ref, out.messages.compute())
+
+
+def test_the_lazy_tables_have_the_columns_they_compute_to(synchronous):
+    log = split_log(1, 300, 20)
+    out = waconv.dask.classify(dd.from_pandas(log, npartitions=2), **options())
+    assert list(out.messages.columns) == list(out.messages.compute().columns)
+    assert list(out.conversations.columns) == list(out.conversations.compute().columns)
+
+
+def test_not_a_dask_frame_is_an_input_error():
+    with pytest.raises(waconv.InputError, match="dask DataFrame"):
+        waconv.dask.classify(pd.DataFrame())
+
+
+def test_on_a_local_cluster_of_two_processes():
+    distributed = pytest.importorskip("distributed")
+    log = split_log(5)
+    ref = waconv.classify(log, **options()).messages
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster):
+            out = waconv.dask.classify(dd.from_pandas(log, npartitions=3), npartitions=4, **options())
+            assert_same_messages(ref, out.messages.compute())

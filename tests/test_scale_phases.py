@@ -1,0 +1,96 @@
+"""The log split by pairs (waconv.scale, SPEC §9): phase 1 per partition with the allowances
+off, phase 2 over the gathered rows, gives every row one classify's result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import waconv
+from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log
+from waconv.scale.keys import pair_partition, with_keys
+from waconv.scale.local import classify_split
+from waconv.scale.options import ScaleOptions
+from waconv.scale.phases import KEY
+
+pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
+
+
+@pytest.mark.parametrize("seed", range(6))  # random_log's anchors: every era switch
+def test_split_equals_one_classify(seed):
+    log = split_log(seed)
+    ref = waconv.classify(log, **options())
+    got = classify_split(log, 5, **options())
+    assert_same_messages(ref.messages, got.messages)
+    assert conversation_rows(got.conversations) == conversation_rows(ref.conversations)
+    assert len(got.windows) == len(ref.windows)
+
+
+def test_the_allowances_and_tiers_really_cross_partitions():
+    # The shared log reaches every counter with rows of several partitions: else the
+    # equality above would hold without phase 2 doing anything.
+    log = split_log(4, 3000, 80)
+    ref = waconv.classify(log, **options()).messages
+    keyed = with_keys(log, ScaleOptions.of())
+    part = pair_partition(keyed["business"], keyed[KEY], 5)
+    for kind in ("free_customer_service", "free_tier"):
+        rows = (ref["pricing_type"] == kind).to_numpy()
+        assert len(np.unique(part[rows])) > 1 or not rows.any()
+    tiers = ref["tier"].astype(object)
+    assert {"0:15", "16:MAX"} <= set(tiers.dropna())
+    assert len(np.unique(part[(tiers == "16:MAX").to_numpy()])) > 1
+
+
+def test_without_phase_two_the_counters_would_be_per_partition():
+    log = split_log(4, 3000, 80)
+    ref = waconv.classify(log, **options()).messages
+    got = classify_split(log, 5, **options()).messages
+    assert (got["pricing_type"] == "free_customer_service").sum() == (ref["pricing_type"] == "free_customer_service").sum()
+    # Each partition alone would grant 5 free service messages per phone and month.
+    per_partition = sum(
+        (waconv.classify(rows, **options())).messages["pricing_type"].eq("free_customer_service").sum()
+        for _, rows in log.groupby(pair_partition(log["business"], log["user"], 5))
+    )
+    assert per_partition > (ref["pricing_type"] == "free_customer_service").sum()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_identity_links_across_partitions(seed):
+    log = linked_log(seed)
+    ref = waconv.classify(log, **options())
+    got = classify_split(log, 4, **options())
+    assert_same_messages(ref.messages, got.messages)
+    assert ref.messages["user_key"].nunique() < log["user_phone"].nunique() + log["user_bsuid"].nunique()
+
+
+def test_duplicates_of_other_pairs_are_found_across_partitions():
+    log = split_log(1)
+    ref = waconv.classify(log, **options()).messages
+    first = log.drop_duplicates(["message_id", "direction"])[["message_id", "direction", "user"]]
+    repeats = log.loc[ref["duplicate"].to_numpy(), ["message_id", "direction", "user"]]
+    joined = repeats.merge(first, on=["message_id", "direction"], suffixes=("", "_first"))
+    assert len(joined) == len(repeats) and (joined["user"] != joined["user_first"]).any()  # another pair's id
+    assert_same_messages(ref, classify_split(log, 5, **options()).messages)
+
+
+def test_conversation_ids_are_unique_and_deterministic():
+    log = split_log(2)
+    a = classify_split(log, 5, **options())
+    b = classify_split(log, 5, **options())
+    assert a.conversations["conversation_id"].is_unique
+    assert a.conversations["conversation_id"].tolist() == b.conversations["conversation_id"].tolist()
+    assert set(a.messages["conversation_id"].dropna()) == set(a.conversations["conversation_id"])
+
+
+def test_an_error_names_the_row_of_the_whole_input():
+    log = split_log(0, 400, 20)
+    log.loc[317, "direction"] = "sideways"
+    with pytest.raises(waconv.InputError) as error:
+        classify_split(log, 3)
+    assert error.value.row == 317 and error.value.column == "direction"
+    log = split_log(0, 400, 20)
+    log.loc[211, "timestamp"] = pd.Timestamp("1999-01-01", tz="UTC")
+    with pytest.raises(waconv.InputError) as error:
+        classify_split(log, 3)
+    assert error.value.row == 211 and error.value.column == "timestamp"

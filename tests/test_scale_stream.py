@@ -1,0 +1,110 @@
+"""waconv.classify_stream (SPEC §9): any Arrow stream, spilled by pair to Parquet, gives
+every row the result of one classify of the whole input."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import waconv
+from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log
+from waconv.scale.stream import classify_stream
+
+pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
+
+
+def streamed(source, **kwargs):
+    batches = list(classify_stream(source, **{"partitions": 4, **options(), **kwargs}))
+    return (pd.concat([b.messages for b in batches]), pd.concat([b.conversations for b in batches], ignore_index=True),
+            batches)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_a_record_batch_reader_equals_one_classify(seed):
+    log = split_log(seed)
+    ref = waconv.classify(log, **options())
+    messages, conversations, batches = streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=97))
+    assert len(batches) == 4
+    assert_same_messages(ref.messages, messages)
+    assert conversation_rows(conversations) == conversation_rows(ref.conversations)
+
+
+def test_parquet_files_and_directories(tmp_path):
+    log = split_log(2)
+    ref = waconv.classify(log, **options()).messages
+    table = pa.Table.from_pandas(log, preserve_index=False)
+    pq.write_table(table, tmp_path / "one.parquet", row_group_size=200)
+    assert_same_messages(ref, streamed(tmp_path / "one.parquet")[0])
+    (tmp_path / "set").mkdir()
+    for k, start in enumerate(range(0, len(log), 400)):  # a dataset of several files, read in name order
+        pq.write_table(table.slice(start, 400), tmp_path / "set" / f"part-{k:02d}.parquet")
+    assert_same_messages(ref, streamed(str(tmp_path / "set"))[0])
+
+
+def test_capsule_producers_and_iterators_of_frames():
+    log = split_log(1)
+    ref = waconv.classify(log, **options()).messages
+    chunks = [log.iloc[i:i + 250] for i in range(0, len(log), 250)]
+    assert_same_messages(ref, streamed(iter(chunks))[0])
+    assert_same_messages(ref, streamed(pl.from_pandas(log))[0])  # __arrow_c_stream__
+
+    class Producer:  # only the PyCapsule protocol, as DuckDB or chdb results offer it
+        def __arrow_c_stream__(self, requested_schema=None):
+            return pa.Table.from_pandas(log).to_reader(max_chunksize=300).__arrow_c_stream__(requested_schema)
+
+    assert_same_messages(ref, streamed(Producer())[0])
+
+
+def test_identity_links_over_the_whole_stream():
+    log = linked_log(0)
+    ref = waconv.classify(log, **options()).messages
+    assert_same_messages(ref, streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=150))[0])
+
+
+def test_the_default_partition_count_follows_the_size(tmp_path):
+    log = split_log(0, 900)
+    pq.write_table(pa.Table.from_pandas(log, preserve_index=False), tmp_path / "log.parquet")
+    assert len(list(classify_stream(tmp_path / "log.parquet", partition_rows=300, **options()))) == 3
+
+
+def test_errors_name_the_row_of_the_stream_and_leave_no_spill(tmp_path):
+    log = split_log(0, 600)
+    log.loc[555, "direction"] = "sideways"
+    with pytest.raises(waconv.InputError) as error:
+        streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=100), spill_dir=tmp_path)
+    assert (error.value.column, error.value.row) == ("direction", 555)
+    log = split_log(0, 600)
+    log.loc[432, "delivered_at"] = log.loc[432, "timestamp"] - pd.Timedelta("1h")
+    log.loc[432, "direction"] = "outbound"
+    with pytest.raises(waconv.InputError) as error:
+        streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=100), spill_dir=tmp_path)
+    assert (error.value.column, error.value.row) == ("delivered_at", 432)
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(waconv.InputError, match="partitions"):
+        streamed(log, partitions=0)
+    with pytest.raises(waconv.InputError, match="no such file"):
+        streamed(tmp_path / "missing.parquet")
+
+
+def test_portfolios_shared_by_a_phone_number_are_priced_together():
+    # Phase 2 prices portfolio partitions apart only when every phone number and WABA lies in
+    # one portfolio; here a phone number's rows name two portfolios, so they are priced at once.
+    log = split_log(3)
+    log["portfolio"] = np.where(np.arange(len(log)) % 3 == 0, "p-a", "p-b")
+    ref = waconv.classify(log, **options()).messages
+    assert_same_messages(ref, streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=200))[0])
+
+
+def test_each_portfolio_priced_apart_gives_the_same_tiers():
+    log = split_log(4)
+    log["portfolio"] = np.where(log["waba"] == "w-sp", "p-a", "p-b")  # phones in WABAs in portfolios
+    ref = waconv.classify(log, **options()).messages
+    assert {"16:MAX", "11:MAX"} <= set(ref["tier"].astype(object))
+    assert_same_messages(ref, streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=200), partitions=6)[0])
