@@ -94,3 +94,18 @@ def test_an_error_names_the_row_of_the_whole_input():
     with pytest.raises(waconv.InputError) as error:
         classify_split(log, 3)
     assert error.value.row == 211 and error.value.column == "timestamp"
+
+
+def test_split_equals_one_classify_with_meta_tiers_by_default_and_a_local_currency():
+    # Shipped (dated) tier tables and a WABA billed in INR: phase 2 must price the gathered
+    # rows with each WABA's currency, as one classify does.
+    log = split_log(2)
+    shift = pd.Timestamp("2026-10-05", tz="UTC") - log["timestamp"].min()
+    log["timestamp"] += shift
+    log["delivered_at"] += shift
+    waba = sorted(log["waba"].unique())[0]
+    given = {**options(), "volume_tiers": True, "currencies": {waba: "INR"}}
+    ref = waconv.classify(log, **given)
+    got = classify_split(log, 5, **given)
+    assert set(ref.messages["currency"].dropna()) == {"INR", "USD"}
+    assert_same_messages(ref.messages, got.messages)

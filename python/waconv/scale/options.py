@@ -11,7 +11,7 @@ from waconv._errors import InputError
 from waconv.engine.canonical import as_mapping
 from waconv.engine.classify import _ANCHORS, _MAX_COUNT, _MAX_THREADS, _count, _flag
 from waconv.pricing.rate_cards import as_rate_cards
-from waconv.pricing.tiers import as_tier_table
+from waconv.pricing.tiers import tier_choice
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class ScaleOptions:
     free_tier_conversations: int = 1000
     price: bool = True
     rate_cards: Any = None  # (RateCards, whether the user gave them): read once, as every partition prices
-    volume_tiers: Any = None  # a TierTable or None
+    volume_tiers: Any = True  # True (Meta's shipped tables), False or a TierTable, as tier_choice gives
+    currencies: Mapping[Hashable, str] | None = None  # per-WABA currency, as waconv.classify takes it
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None
     threads: int = 0
 
@@ -62,7 +63,8 @@ class ScaleOptions:
                                            _MAX_COUNT),
             price=_flag("price", given.get("price", True)),
             rate_cards=as_rate_cards(given.get("rate_card")),
-            volume_tiers=as_tier_table(given.get("volume_tiers")),
+            volume_tiers=tier_choice(given.get("volume_tiers", True)),
+            currencies=as_mapping("currencies", given.get("currencies")),
             auth_international=given.get("auth_international"),
             threads=_count("threads", given.get("threads", 0), _MAX_THREADS, "0 = one per core"),
         )

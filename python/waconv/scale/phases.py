@@ -17,6 +17,7 @@ for a given partition count, never the values one `classify` gives (the rows the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from waconv import _core
-from waconv._errors import InputError
+from waconv._errors import InputError, WaconvWarning
 from waconv.engine.canonical import CanonicalEvents, canonicalize, resolve_columns
 from waconv.engine.classify import _message_id_buffers
 from waconv.engine.price import (
@@ -36,8 +37,9 @@ from waconv.engine.price import (
     report_gaps,
     us_flags,
     user_countries,
+    waba_currencies,
 )
-from waconv.engine.tables import _categorical, _nullable_ids
+from waconv.engine.tables import _categorical, _nullable_ids, price_columns
 from waconv.scale.options import ScaleOptions
 
 ROW = "_waconv_row"  # the row's position in the whole input
@@ -129,14 +131,19 @@ class _Pricing:
     plan: PricingPlan
     user_country: np.ndarray
     row_country: np.ndarray | None
+    waba_currency: np.ndarray | None
 
 
 def _pricing(canonical: CanonicalEvents, options: ScaleOptions) -> _Pricing:
     cards, user_cards = options.rate_cards
+    with warnings.catch_warnings():
+        # A partition holds some WABAs only: a currencies= key naming none of them is no slip.
+        warnings.simplefilter("ignore", WaconvWarning)
+        other_currencies, waba_currency = waba_currencies(options.currencies, canonical.waba_values, cards.currency)
     override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
-    plan = make_plan(cards, options.volume_tiers, set(override_values), user_cards)
+    plan = make_plan(cards, options.volume_tiers, set(override_values), user_cards, other_currencies)
     user_country, row_country = user_countries(canonical, plan, override, override_values)
-    return _Pricing(plan, user_country, row_country)
+    return _Pricing(plan, user_country, row_country, waba_currency)
 
 
 def classify_partition(frame: pd.DataFrame, options: ScaleOptions, partition: int) -> PartitionResult:
@@ -281,23 +288,13 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
         priced = _core.price(result, canonical.waba, canonical.timestamp, canonical.delivered_at, canonical.user,
                              pricing.user_country, pricing.row_country, canonical.portfolio, canonical.time_zones,
                              **pricing.plan.core_arguments(), auth_primary_country=primary, auth_start=start,
-                             threads=options.threads)
+                             waba_currency=pricing.waba_currency, threads=options.threads)
         plan = pricing.plan
         p, pc = priced["messages"], priced["conversations"]
-        currency = [plan.cards.currency]
-        out_rows.update({
-            "market": _categorical(p["market"], plan.markets),
-            "tier": _categorical(p["tier"], plan.tier_labels),
-            "rate": p["rate"],
-            "cost": p["cost"],
-            "currency": _categorical(p["currency"], currency),
-            "rate_card": _categorical(p["rate_source"], [card.label for card in plan.cards.cards]),
-        })
-        out_conversations.update({
-            "market": _categorical(pc["market"], plan.markets),
-            "cost": pc["cost"],
-            "currency": _categorical(pc["currency"], currency),
-        })
+        message_prices, conversation_prices = price_columns(plan, priced)
+        message_prices.pop("country")  # known per partition already (PartitionResult.country)
+        out_rows.update(message_prices)
+        out_conversations.update(conversation_prices)
         gaps = {"plan": plan, "gaps": priced["gaps"]}
     arrays = result.to_numpy()
     for name in REWRITTEN:
