@@ -81,8 +81,10 @@ void apply_free_tier(const EventColumns& e, const std::vector<AccountClock>& clo
   });
   std::vector<Candidate> candidates = detail::concatenated(std::move(found));
   if (candidates.empty()) return;
+  std::int8_t* const reason = result.messages.charge_reason.data();
   grant_in_order(candidates, options.free_tier_conversations, candidate_order(e), [&](const Candidate& key) {
     c.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_tier);
+    reason[std::get<3>(key)] = static_cast<std::int8_t>(ChargeReason::free_tier);  // the opening row
   });
   MessageVerdicts& m = result.messages;
   const std::int64_t* const conversation = m.conversation_id.data();
@@ -116,6 +118,7 @@ void apply_service_allowance(const EventColumns& e, const std::vector<AccountClo
   }
   grant_in_order(candidates, options.service_free_allowance, candidate_order(e), [&](const Candidate& key) {
     m.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_customer_service);
+    m.charge_reason[std::get<4>(key)] = static_cast<std::int8_t>(ChargeReason::service_allowance);
   });
 }
 

@@ -20,6 +20,7 @@ void MessageVerdicts::resize(std::size_t n) {
   csw_open.resize(n);
   policy_violation.resize(n);
   us_marketing_paused.resize(n);
+  charge_reason.resize(n);
 }
 
 void ConversationTable::resize(std::size_t n) {
@@ -273,6 +274,7 @@ void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, con
     std::uint8_t* const csw_open = out.csw_open.data();
     std::uint8_t* const policy_violation = out.policy_violation.data();
     std::uint8_t* const us_paused = out.us_marketing_paused.data();
+    std::int8_t* const reason = out.charge_reason.data();
     const Verdict* const verdicts = by_row.data();
     const std::int32_t* const user = e.user;
     for (std::size_t row = first; row < last; ++row) {
@@ -280,8 +282,9 @@ void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, con
       std::int64_t conversation = -1;
       if (e.is_duplicate(row)) {  // invisible to the rules, but still dated
         const Era row_era_code = row_era(e, row, clocks, options);
-        v.era = static_cast<std::int8_t>(row_era_code);
-        if (model_of(row_era_code) == PricingModel::pmp) v.flags = Verdict::kPmpModel;
+        v.set_era(row_era_code);
+        if (model_of(row_era_code) == PricingModel::pmp) v.flags |= Verdict::kPmpModel;
+        v.set_reason(ChargeReason::duplicate);
       } else {
         v = verdicts[row];
         std::int64_t offset = 0;
@@ -290,7 +293,7 @@ void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, con
         }
         if (v.conversation != Verdict::kNoConversation) conversation = static_cast<std::int64_t>(v.conversation) + offset;
       }
-      era[row] = v.era;
+      era[row] = static_cast<std::int8_t>(v.era());
       model[row] = static_cast<std::int8_t>((v.flags & Verdict::kPmpModel) != 0 ? PricingModel::pmp : PricingModel::cbp);
       category[row] = v.pricing_category;
       type[row] = v.pricing_type;
@@ -299,6 +302,7 @@ void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, con
       csw_open[row] = (v.flags & Verdict::kCswOpen) != 0;
       policy_violation[row] = (v.flags & Verdict::kPolicyViolation) != 0;
       us_paused[row] = (v.flags & Verdict::kUsMarketingPaused) != 0;
+      reason[row] = v.charge_reason;
     }
   });
 }
