@@ -218,3 +218,16 @@ def test_cli_explain(tmp_path, capsys):
     assert "argument MESSAGE_ID: with --row, expected a row number" in capsys.readouterr().err
     assert cli.main(["explain", str(path), "9", "--row", "-q"]) == 2
     assert "out of range" in capsys.readouterr().err
+
+
+def test_the_window_sentence_names_the_users_last_message_as_the_clue():
+    frame = with_ids(log("2025-08-12 10:00", (0, "in"), (1, "out", "utility")))
+    frame["message_type"] = ["reaction", None]
+    text = explained(frame, "m1")
+    assert "(the user's last message before it: row 0, a reaction, at 2025-08-12 10:00 UTC)" in text
+
+
+def test_an_undelivered_row_says_the_logs_status():
+    frame = with_ids(log("2025-07-04 10:00", (0, "out", "utility", None)))
+    frame["status"] = ["sent"]
+    assert "was never delivered (the log's status: sent)" in explained(frame.drop(columns="delivered_at"), "m0")

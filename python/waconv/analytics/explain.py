@@ -174,6 +174,24 @@ class _Facts:
                   & (w["start"] <= at) & (at < w["end"])]
         return None if found.empty else found.iloc[0]
 
+    def last_inbound(self) -> str:
+        """The user's last message before this row, as a clue: which kinds of message open the
+        window is an option (`csw_refreshing`), and a reaction may be one Meta did not count."""
+        m, names = self.result.messages, _names(self.result)
+        times = m[names["timestamp"]]
+        if not pd.api.types.is_datetime64_any_dtype(times):  # epoch numbers: the clue is left out
+            return ""
+        if times.dt.tz is None:
+            times = times.dt.tz_localize("UTC")
+        mask = ((m[names["direction"]] == "inbound") & (m[names["business"]] == self.business)
+                & (m["user_key"] == self.user) & (times <= self.at) & ~m["duplicate"]).to_numpy(dtype=bool)
+        if not mask.any():
+            return ""
+        last = int(np.flatnonzero(mask)[np.argmax(times.to_numpy()[mask])])
+        kind = m[names["message_type"]].iloc[last] if "message_type" in names else None
+        kind = f"a {kind}" if isinstance(kind, str) else "a message"
+        return f" (the user's last message before it: row {last}, {kind}, at {_when(times.iloc[last])})"
+
     def charge(self) -> str:
         cost, currency = self.get("cost"), self.get("currency")
         return f"{_money(cost)} {currency}" if cost is not None and currency else "an unknown amount"
@@ -243,7 +261,10 @@ def _duplicate(f: _Facts) -> str:
 
 
 def _undelivered(f: _Facts) -> str:
-    return f"Free: {f.what} sent {_when(f.sent)} was never delivered, so it is not charged and opens nothing {f.terms()}."
+    status = f.get(_names(f.result).get("status", "status"))
+    said = f" (the log's status: {status})" if status is not None else ""
+    return (f"Free: {f.what} sent {_when(f.sent)} was never delivered{said}, so it is not charged and opens "
+            f"nothing {f.terms()}.")
 
 
 def _policy_violation(f: _Facts) -> str:
@@ -301,8 +322,8 @@ def _free_service(f: _Facts) -> str:
 def _customer_service_window(f: _Facts) -> str:
     w = f.window("customer_service", f.at)
     inside = f" {_span(w['start'], w['end'])}" if w is not None else ""
-    return (f"Free: {f.what} delivered {_when(f.at)} inside the customer service window{inside}, where utility "
-            f"templates are free until 2026-10-01 {f.terms()}.")
+    return (f"Free: {f.what} delivered {_when(f.at)} inside the customer service window{inside}{f.last_inbound()}, "
+            f"where utility templates are free until 2026-10-01 {f.terms()}.")
 
 
 def _service_allowance(f: _Facts) -> str:
