@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,6 +11,8 @@ import pytest
 import waconv
 from builders import log
 from waconv import cli
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "meta"  # copies of Meta's examples
 
 BR = "+5511987654321"
 
@@ -230,4 +233,14 @@ def test_the_window_sentence_names_the_users_last_message_as_the_clue():
 def test_an_undelivered_row_says_the_logs_status():
     frame = with_ids(log("2025-07-04 10:00", (0, "out", "utility", None)))
     frame["status"] = ["sent"]
-    assert "was never delivered (the log's status: sent)" in explained(frame.drop(columns="delivered_at"), "m0")
+    assert "was never delivered (the log says: status sent)" in explained(frame.drop(columns="delivered_at"), "m0")
+
+
+def test_a_failed_webhook_send_gives_metas_error_code_beside_the_rule():
+    # Meta's example of a failed send (131049, a marketing limit): a status carries no template
+    # category, so the rules see a non-template message outside the window; the log's own
+    # error is said beside the rule's reading.
+    result = waconv.classify(waconv.read_webhooks(FIXTURES / "status_failed_131049_meta.json"))
+    text = result.explain(row=0)
+    assert text.startswith("Free: non-template message sent 2025-06-28 20:34:48 UTC outside any customer service "
+                           "window was never delivered (the log says: status failed, error 131049)")

@@ -260,16 +260,24 @@ def _duplicate(f: _Facts) -> str:
             f"arrive at least once, so waconv counts the message once, at row {first}.")
 
 
+def _status(f: _Facts) -> str:
+    """What the log itself says of a send that was not delivered: its status and, from webhooks
+    (read_webhooks' `error_code`), Meta's error, which may name another cause than the rules."""
+    said = [f"status {f.get(_names(f.result).get('status', 'status'))}"] if f.get(
+        _names(f.result).get("status", "status")) is not None else []
+    if f.get("error_code") is not None:
+        said.append(f"error {f.get('error_code')}")
+    return f" (the log says: {', '.join(said)})" if said else ""
+
+
 def _undelivered(f: _Facts) -> str:
-    status = f.get(_names(f.result).get("status", "status"))
-    said = f" (the log's status: {status})" if status is not None else ""
-    return (f"Free: {f.what} sent {_when(f.sent)} was never delivered{said}, so it is not charged and opens "
+    return (f"Free: {f.what} sent {_when(f.sent)} was never delivered{_status(f)}, so it is not charged and opens "
             f"nothing {f.terms()}.")
 
 
 def _policy_violation(f: _Facts) -> str:
-    return (f"Free: {f.what} sent {_when(f.sent)} outside any customer service window and never delivered: "
-            f"Meta rejects non-template messages outside the window (error 131047) {f.terms()}.")
+    return (f"Free: {f.what} sent {_when(f.sent)} outside any customer service window was never delivered"
+            f"{_status(f)}: Meta rejects non-template messages outside the window (error 131047) {f.terms()}.")
 
 
 def _us_marketing_pause(f: _Facts) -> str:
