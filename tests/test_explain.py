@@ -244,3 +244,12 @@ def test_a_failed_webhook_send_gives_metas_error_code_beside_the_rule():
     text = result.explain(row=0)
     assert text.startswith("Free: non-template message sent 2025-06-28 20:34:48 UTC outside any customer service "
                            "window was never delivered (the log says: status failed, error 131049)")
+
+
+def test_an_id_shared_with_the_other_direction_is_another_message():
+    frame = log("2025-08-01 10:00", (0, "out", "marketing"), (1, "in"), (0, "out", "marketing"), user=BR)
+    frame["message_id"] = ["x", "x", "x"]
+    text = explained(frame, "x")
+    assert text.startswith("Charged 0.0625 USD")
+    assert text.endswith("Message id 'x' appears 3 times in the log: row 2 repeats it and costs nothing, "
+                         "row 1 (the other direction) is another message.")

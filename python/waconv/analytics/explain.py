@@ -50,20 +50,25 @@ def explain(result: Tables, message: Hashable | None = None, *, row: int | None 
     which rows repeat it."""
     position, others = _find(result, message, row)
     facts = _Facts.of(result, position)
-    sentence = _SENTENCES[facts.reason](facts)
-    if others:
-        duplicate = result.messages["duplicate"].to_numpy(dtype=bool)
-        repeats = [str(k) for k in others if duplicate[k]]
-        distinct = [str(k) for k in others if not duplicate[k]]  # the same id in the other direction
-        sentence += f" Message id {facts.message_id!r} appears {len(others) + 1} times in the log:"
-        if repeats:
-            sentence += (f" rows {', '.join(repeats)} repeat it and cost nothing" if len(repeats) > 1
-                         else f" row {repeats[0]} repeats it and costs nothing")
-        if distinct:
-            sentence += ("," if repeats else "") + f" row{'s' if len(distinct) > 1 else ''} {', '.join(distinct)} " \
-                        f"(the other direction) {'are' if len(distinct) > 1 else 'is'} another message"
-        sentence += "."
-    return sentence
+    return _SENTENCES[facts.reason](facts) + _repeats(result, facts.message_id, others)
+
+
+def _repeats(result: Tables, message_id: Any, others: list[int]) -> str:
+    """What to add when the explained id names other rows too: repeats (duplicates, free) or,
+    rarely, a message of the other direction under the same id."""
+    if not others:
+        return ""
+    duplicate = result.messages["duplicate"].to_numpy(dtype=bool)
+    repeats = [str(k) for k in others if duplicate[k]]
+    distinct = [str(k) for k in others if not duplicate[k]]
+    parts = []
+    if repeats:
+        parts.append(f"rows {', '.join(repeats)} repeat it and cost nothing" if len(repeats) > 1
+                     else f"row {repeats[0]} repeats it and costs nothing")
+    if distinct:
+        parts.append(f"rows {', '.join(distinct)} (the other direction) are other messages" if len(distinct) > 1
+                     else f"row {distinct[0]} (the other direction) is another message")
+    return f" Message id {message_id!r} appears {len(others) + 1} times in the log: {', '.join(parts)}."
 
 
 def _find(result: Tables, message: Hashable | None, row: int | None) -> tuple[int, list[int]]:
