@@ -107,7 +107,8 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
     Returns (messages, conversations, windows):
       messages: list (same order as rows) of dicts: era, pricing_model ("CBP"/"PMP"),
         conversation_id (int or None), pricing_category (str or None), pricing_type (str or None),
-        opens_conversation, csw_open, policy_violation, duplicate (bools)
+        opens_conversation, csw_open, policy_violation, duplicate (bools), charge_reason
+        (str: docs/rules.md §Charge reasons, those phase 1 and the allowances decide)
       conversations: list of dicts: conversation_id, business, user, waba, era, category,
         pricing_type, start, end (int ns), n_messages, opened_by (row index)
       windows: list of dicts: kind ("customer_service"/"free_entry_point"), business, user, start, end
@@ -160,6 +161,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             era=era, pricing_model=model_of(era), conversation_id=None,
             pricing_category=None, pricing_type=None, opens_conversation=False,
             csw_open=False, policy_violation=False, duplicate=duplicate,
+            charge_reason="duplicate" if duplicate else None,
         ))
 
     # ---- group the (non-duplicate) rows by pair ---------------------------------------
@@ -256,6 +258,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             m["csw_open"] = csw_open_at(eff)
 
             if r["inbound"]:
+                m["charge_reason"] = "inbound"
                 continue
 
             # ---- outbound ----
@@ -263,6 +266,8 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
                 m["policy_violation"] = True
 
             if not r["delivered"]:
+                # rows that open a conversation get their reason with its members, below
+                m["charge_reason"] = "policy_violation" if m["policy_violation"] else "undelivered"
                 if (failed_freeform_opens_conversation and era == "cbp_v1"
                         and r["template"] is None and not csw_open_at(send)
                         and not any(send < c["end"] for c in convs)
@@ -329,15 +334,19 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             elif era == "pmp_v1":
                 if r["template"] is None:
                     m["pricing_category"], m["pricing_type"] = "service", "free_customer_service"
+                    m["charge_reason"] = "free_service"
                 elif r["template"] == "utility":
                     m["pricing_category"] = "utility"
-                    m["pricing_type"] = ("free_customer_service" if csw_open_at(eff)
-                                         else "regular")
+                    in_csw = csw_open_at(eff)
+                    m["pricing_type"] = "free_customer_service" if in_csw else "regular"
+                    m["charge_reason"] = "customer_service_window" if in_csw else "charged_message"
                 else:
                     m["pricing_category"], m["pricing_type"] = r["template"], "regular"
+                    m["charge_reason"] = "charged_message"
             else:  # pmp_v2
                 m["pricing_category"] = r["template"] if r["template"] is not None else "service"
                 m["pricing_type"] = "regular"
+                m["charge_reason"] = "charged_message"
 
         # FEP windows of the pair
         for c in convs:
@@ -377,6 +386,13 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             m["conversation_id"] = c["conversation_id"]
             m["pricing_category"] = c["category"]
             m["pricing_type"] = c["pricing_type"]
+            if c["kind"] == "fep":
+                m["charge_reason"] = "free_entry_point"
+            elif i != c["opened_by"]:
+                m["charge_reason"] = "joined_conversation"
+            else:
+                m["charge_reason"] = {"regular": "opened_conversation", "free_tier": "free_tier",
+                                      "free_customer_service": "free_service"}[c["pricing_type"]]
 
     # ---- service_free_allowance (decision 14) -----------------------------------------
     if service_free_allowance > 0:
@@ -391,6 +407,7 @@ def reference_classify(rows, *, rules="auto", timezones=None, anchor="delivered"
             ranked = sorted(buckets[key], key=lambda r: (r["eff"], tie_key(r["message_id"], r["index"])))
             for r in ranked[:service_free_allowance]:
                 messages[r["index"]]["pricing_type"] = "free_customer_service"
+                messages[r["index"]]["charge_reason"] = "service_allowance"
 
     conv_out = [dict(conversation_id=c["conversation_id"], business=c["business"],
                      user=c["user"], waba=c["waba"], era=c["era"], category=c["category"],

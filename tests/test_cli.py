@@ -365,7 +365,7 @@ def test_every_option_of_every_command_has_help():
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             parsers.update(action.choices)
-    assert set(parsers) == {"waconv", "demo", "classify", "summary", "compare", "reconcile"}
+    assert set(parsers) == {"waconv", "demo", "classify", "summary", "compare", "reconcile", "explain"}
     missing = [f"{name} {action.dest}" for name, sub in parsers.items() for action in sub._actions
                if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()]
     assert not missing, missing

@@ -23,7 +23,7 @@ PHONE = "+5511987654321"
 OTHER_PHONE = "+5511900000001"
 BSUID = "BR.13491208655302741918"
 VERDICTS = ["era", "pricing_model", "conversation_id", "pricing_category", "pricing_type", "billable",
-            "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused",
+            "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused", "charge_reason",
             "country", "market", "tier", "rate", "cost", "currency", "rate_card"]
 H = pd.Timedelta(hours=1)
 T0 = pd.Timestamp("2025-08-04", tz="UTC")

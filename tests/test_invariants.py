@@ -12,7 +12,7 @@ import waconv
 from random_logs import TIMEZONES, random_log
 
 VERDICTS = ["era", "pricing_model", "conversation_id", "pricing_category", "pricing_type", "billable",
-            "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused",
+            "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused", "charge_reason",
             "country", "market", "tier", "rate", "cost", "currency", "rate_card"]
 OPTIONS = st.fixed_dictionaries(
     {

@@ -809,7 +809,8 @@ def test_duplicates_are_marked_and_invisible():
     for m in (msgs[2], msgs[3]):
         assert m == dict(era="cbp_v2", pricing_model="CBP", conversation_id=None,
                          pricing_category=None, pricing_type=None, opens_conversation=False,
-                         csw_open=False, policy_violation=False, duplicate=True)
+                         csw_open=False, policy_violation=False, duplicate=True,
+                         charge_reason="duplicate")
     assert len(wins) == 1 and len(convs) == 2
     assert [c["n_messages"] for c in convs] == [1, 2]
 

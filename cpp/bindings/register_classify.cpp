@@ -38,6 +38,7 @@ py::dict export_classification(const py::object& owner) {
   messages["csw_open"] = view_bool(r.messages.csw_open, owner);
   messages["policy_violation"] = view_bool(r.messages.policy_violation, owner);
   messages["us_marketing_paused"] = view_bool(r.messages.us_marketing_paused, owner);
+  messages["charge_reason"] = view(r.messages.charge_reason, owner);
 
   const auto& c = r.conversations;
   py::dict conversations;

@@ -23,4 +23,5 @@ void register_codes(py::module_& m) {
   m.attr("PRICING_CATEGORIES") = as_list(waconv::pricing_category_names());
   m.attr("PRICING_TYPES") = as_list(waconv::pricing_type_names());
   m.attr("WINDOW_KINDS") = as_list(waconv::window_kind_names());
+  m.attr("CHARGE_REASONS") = as_list(waconv::charge_reason_names());
 }

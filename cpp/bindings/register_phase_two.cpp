@@ -46,6 +46,7 @@ waconv::Classification gathered(const py::dict& messages, const py::dict& conver
   fill(m.csw_open, messages, "csw_open", n);
   fill(m.policy_violation, messages, "policy_violation", n);
   fill(m.us_marketing_paused, messages, "us_marketing_paused", n);
+  fill(m.charge_reason, messages, "charge_reason", n);
   const std::size_t k = length_of(conversations, "start");
   auto& c = out.conversations;
   fill(c.business, conversations, "business", k);

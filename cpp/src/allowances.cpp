@@ -95,14 +95,21 @@ void apply_free_tier(const EventColumns& e, const std::vector<AccountClock>& clo
   MessageVerdicts& m = result.messages;
   const std::int64_t* const conversation = m.conversation_id.data();
   std::int8_t* const type = m.pricing_type.data();
+  std::int8_t* const reason = m.charge_reason.data();
+  const std::uint8_t* const opens = m.opens_conversation.data();
   const std::int8_t* const conversation_type = c.pricing_type.data();
   const std::size_t rows = m.conversation_id.size();
+  constexpr auto kFreeTier = static_cast<std::int8_t>(PricingType::free_tier);
   detail::parallel_chunks(rows, detail::thread_count(options.threads, rows), [&](std::size_t first, std::size_t last) {
-    // A select, not a branch: rows with and without a conversation alternate at random.
+    // A select, not a branch: rows with and without a conversation alternate at random. The
+    // opening row's reason changes here, in row order, rather than as each conversation is
+    // granted: those would be random writes into a column of every row, a miss each.
     for (std::size_t row = first; row < last; ++row) {
       const std::int64_t id = conversation[row];
       const std::int8_t from_conversation = conversation_type[static_cast<std::size_t>(std::max<std::int64_t>(id, 0))];
       type[row] = id >= 0 ? from_conversation : type[row];
+      const bool opened_free = id >= 0 && opens[row] != 0 && from_conversation == kFreeTier;
+      reason[row] = opened_free ? static_cast<std::int8_t>(ChargeReason::free_tier) : reason[row];
     }
   });
 }
@@ -124,6 +131,7 @@ void apply_service_allowance(const EventColumns& e, const std::vector<AccountClo
   }
   grant_in_order(candidates, options.service_free_allowance, options.service_used, candidate_order(e), [&](const Candidate& key) {
     m.pricing_type[std::get<4>(key)] = static_cast<std::int8_t>(PricingType::free_customer_service);
+    m.charge_reason[std::get<4>(key)] = static_cast<std::int8_t>(ChargeReason::service_allowance);
   });
 }
 

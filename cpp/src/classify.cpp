@@ -20,6 +20,7 @@ void MessageVerdicts::resize(std::size_t n) {
   csw_open.resize(n);
   policy_violation.resize(n);
   us_marketing_paused.resize(n);
+  charge_reason.resize(n);
 }
 
 void ConversationTable::resize(std::size_t n) {
@@ -273,32 +274,47 @@ void scatter(const EventColumns& e, const std::vector<AccountClock>& clocks, con
     std::uint8_t* const csw_open = out.csw_open.data();
     std::uint8_t* const policy_violation = out.policy_violation.data();
     std::uint8_t* const us_paused = out.us_marketing_paused.data();
+    std::int8_t* const reason = out.charge_reason.data();
     const Verdict* const verdicts = by_row.data();
     const std::int32_t* const user = e.user;
-    for (std::size_t row = first; row < last; ++row) {
-      Verdict v;
-      std::int64_t conversation = -1;
-      if (e.is_duplicate(row)) {  // invisible to the rules, but still dated
-        const Era row_era_code = row_era(e, row, clocks, options);
-        v.era = static_cast<std::int8_t>(row_era_code);
-        if (model_of(row_era_code) == PricingModel::pmp) v.flags = Verdict::kPmpModel;
-      } else {
-        v = verdicts[row];
+    // Ten output columns and the inputs are more write streams than a core tracks at once
+    // (its line fill buffers): one loop over all of them measured twice as slow as two
+    // loops over half each. The two run block by block, so the second reads the verdicts
+    // back from cache. Duplicate rows have no verdict (by_row holds garbage there).
+    constexpr std::size_t kBlock = 4096;
+    for (std::size_t block = first; block < last; block += kBlock) {
+      const std::size_t end = std::min(last, block + kBlock);
+      for (std::size_t row = block; row < end; ++row) {
+        if (e.is_duplicate(row)) {  // invisible to the rules, but still dated
+          const Era row_era_code = row_era(e, row, clocks, options);
+          era[row] = static_cast<std::int8_t>(row_era_code);
+          model[row] = static_cast<std::int8_t>(model_of(row_era_code));
+          category[row] = kNullCode;
+          type[row] = kNullCode;
+          conversation_id[row] = -1;
+          continue;
+        }
+        const Verdict& v = verdicts[row];
         std::int64_t offset = 0;
         for (const auto& [from_user, step] : steps) {
           offset += static_cast<std::int64_t>(static_cast<std::size_t>(user[row]) >= from_user) * step;
         }
-        if (v.conversation != Verdict::kNoConversation) conversation = static_cast<std::int64_t>(v.conversation) + offset;
+        era[row] = static_cast<std::int8_t>(v.era());
+        model[row] = static_cast<std::int8_t>((v.flags & Verdict::kPmpModel) != 0 ? PricingModel::pmp : PricingModel::cbp);
+        category[row] = v.pricing_category;
+        type[row] = v.pricing_type;
+        conversation_id[row] =
+            v.conversation != Verdict::kNoConversation ? static_cast<std::int64_t>(v.conversation) + offset : -1;
       }
-      era[row] = v.era;
-      model[row] = static_cast<std::int8_t>((v.flags & Verdict::kPmpModel) != 0 ? PricingModel::pmp : PricingModel::cbp);
-      category[row] = v.pricing_category;
-      type[row] = v.pricing_type;
-      conversation_id[row] = conversation;
-      opens[row] = (v.flags & Verdict::kOpens) != 0;
-      csw_open[row] = (v.flags & Verdict::kCswOpen) != 0;
-      policy_violation[row] = (v.flags & Verdict::kPolicyViolation) != 0;
-      us_paused[row] = (v.flags & Verdict::kUsMarketingPaused) != 0;
+      for (std::size_t row = block; row < end; ++row) {
+        const bool duplicate = e.is_duplicate(row);
+        const std::uint8_t flags = duplicate ? 0 : verdicts[row].flags;
+        opens[row] = (flags & Verdict::kOpens) != 0;
+        csw_open[row] = (flags & Verdict::kCswOpen) != 0;
+        policy_violation[row] = (flags & Verdict::kPolicyViolation) != 0;
+        us_paused[row] = (flags & Verdict::kUsMarketingPaused) != 0;
+        reason[row] = duplicate ? static_cast<std::int8_t>(ChargeReason::duplicate) : verdicts[row].charge_reason;
+      }
     }
   });
 }

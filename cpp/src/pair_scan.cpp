@@ -69,7 +69,7 @@ void PairScanner::scan(std::int32_t user, std::span<const ScanRecord> pair, std:
     Verdict& v = verdicts[i];
     while (csw_seen_ < csw_inbound_.size() && csw_inbound_[csw_seen_] <= r.effective_time()) ++csw_seen_;
     const Era era = era_of(r);
-    v.era = static_cast<std::int8_t>(era);
+    v.set_era(era);
     if (model_of(era) == PricingModel::pmp) v.flags |= Verdict::kPmpModel;
     if (r.inbound()) {
       on_inbound(r, v);
@@ -131,6 +131,7 @@ void PairScanner::plan_free_entry_points(std::span<const ScanRecord> pair) {
 
 void PairScanner::on_inbound(const ScanRecord& r, Verdict& v) {
   if (csw_open_at(r.effective_time())) v.flags |= Verdict::kCswOpen;
+  v.set_reason(ChargeReason::inbound);
 }
 
 void PairScanner::on_outbound(const ScanRecord& r, std::size_t position, Verdict& v, Era era) {
@@ -145,10 +146,12 @@ void PairScanner::on_outbound(const ScanRecord& r, std::size_t position, Verdict
   }
   if (marketing_paused(r)) {
     v.flags |= Verdict::kUsMarketingPaused;  // Meta does not deliver these, whatever the log says
+    v.set_reason(ChargeReason::us_marketing_pause);
     return;
   }
   if (!fep_of_.empty() && fep_of_[position] != kNoWindow) {
     enter_free_entry_point(position, v);
+    v.set_reason(ChargeReason::free_entry_point);
     return;
   }
 
@@ -161,6 +164,7 @@ void PairScanner::on_outbound(const ScanRecord& r, std::size_t position, Verdict
 }
 
 void PairScanner::on_undelivered(const ScanRecord& r, Verdict& v, Era era, bool free_form, bool csw_at_send) {
+  v.set_reason(free_form && !csw_at_send ? ChargeReason::policy_violation : ChargeReason::undelivered);
   // 360dialog's 2022 rule (off by default): a failed free-form message outside the CSW
   // still opens a business-initiated conversation if the user answers within 24 h.
   if (!options_.failed_freeform_opens_conversation || era != Era::cbp_v1 || !free_form || csw_at_send) return;
@@ -257,14 +261,19 @@ void PairScanner::classify_pmp(const ScanRecord& r, Verdict& v, Era era) {
     return;
   }
   PricingType type = PricingType::regular;
+  ChargeReason reason = ChargeReason::charged_message;
   if (era == Era::pmp_v1) {
-    if (category == TemplateCategory::none ||
-        (category == TemplateCategory::utility && csw_open_at(r.effective_time()))) {
+    if (category == TemplateCategory::none) {
       type = PricingType::free_customer_service;
+      reason = ChargeReason::free_service;
+    } else if (category == TemplateCategory::utility && csw_open_at(r.effective_time())) {
+      type = PricingType::free_customer_service;
+      reason = ChargeReason::customer_service_window;
     }
   }
   v.pricing_category = code(conversation_category(category));
   v.pricing_type = code(type);
+  v.set_reason(reason);
 }
 
 std::int64_t PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era era, PricingCategory category,
@@ -276,6 +285,9 @@ std::int64_t PairScanner::open_conversation(const ScanRecord& r, Verdict& v, Era
   v.pricing_category = code(category);
   v.pricing_type = code(type);
   v.flags |= Verdict::kOpens;
+  // Only service conversations open free here (cbp_v2 from 2024-11-01); the free tier
+  // comes later, with the whole month (allowances.cpp).
+  v.set_reason(type == PricingType::regular ? ChargeReason::opened_conversation : ChargeReason::free_service);
   if (category != PricingCategory::referral_conversion) open_[slot(category)] = {id, start, end};
   return id;
 }
@@ -286,6 +298,7 @@ void PairScanner::join(Verdict& v, std::int64_t id) {
   ConversationRecord& c = conversations_[i];
   v.pricing_category = c.category;
   v.pricing_type = c.pricing_type;
+  v.set_reason(ChargeReason::joined_conversation);
   ++c.n_messages;
 }
 

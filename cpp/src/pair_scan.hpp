@@ -50,7 +50,8 @@ static_assert(sizeof(ScanRecord) == 32, "two records per cache line");
 
 // What the scan decides for one row (8 bytes), kept in row order until it is scattered to
 // the output columns: the scatter to row order is one random write per row, so the smaller
-// the verdict, the fewer lines and fresh pages that write touches.
+// the verdict, the fewer lines and fresh pages that write touches. The era (four values)
+// shares the flags byte, which leaves a byte for the charge reason.
 struct Verdict {
   enum Flag : std::uint8_t {
     kOpens = 0x01,
@@ -59,14 +60,23 @@ struct Verdict {
     kUsMarketingPaused = 0x08,
     kPmpModel = 0x10,  // the pricing model; the era decides it except at the 2025-07-01 transition
   };
+  static constexpr unsigned kEraShift = 5;
+  static constexpr std::uint8_t kEraMask = 0x60;
+  static_assert(kEraCount <= 4, "the era takes two bits of the flags");
   static constexpr std::uint32_t kNoConversation = 0xffffffffu;
   // Numbered within the shard that scanned the row; a shard has fewer conversations than
   // rows, and rows are fewer than 2^32 - 1 (validate_columns), so the sentinel is never an id.
   std::uint32_t conversation = kNoConversation;
-  std::int8_t era = kNullCode;
   std::int8_t pricing_category = kNullCode;
   std::int8_t pricing_type = kNullCode;
   std::uint8_t flags = 0;
+  std::int8_t charge_reason = kNullCode;
+
+  Era era() const { return static_cast<Era>((flags & kEraMask) >> kEraShift); }
+  void set_era(Era era) {
+    flags = static_cast<std::uint8_t>((flags & ~kEraMask) | (static_cast<unsigned>(era) << kEraShift));
+  }
+  void set_reason(ChargeReason reason) { charge_reason = static_cast<std::int8_t>(reason); }
 };
 
 static_assert(sizeof(Verdict) == 8, "eight verdicts per cache line");

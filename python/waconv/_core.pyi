@@ -11,6 +11,7 @@ PRICING_MODELS: list[str]
 PRICING_CATEGORIES: list[str]
 PRICING_TYPES: list[str]
 WINDOW_KINDS: list[str]
+CHARGE_REASONS: list[str]
 
 class Classification:
     """Phase 1 result held in C++ until priced and exported."""

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from waconv.analytics import html
+from waconv.analytics.explain import explain
 from waconv.analytics.meta_json import to_meta_json
 from waconv.analytics.plot import by_type, daily_cost
 from waconv.analytics.plot_timeline import timeline
@@ -179,6 +180,16 @@ class Result(Tables):
         result. Value spellings: ``docs/analytics.md``.
     """
         return summary(self, granularity, dimensions, tz, timezones=timezones)
+
+    def explain(self, message: Hashable | None = None, *, row: int | None = None) -> str:
+        """One sentence saying why a message costs what it costs: its `charge_reason` with the
+        times, the conversation or window involved, the era, the market, the rate card and the rate.
+
+        message: a message id (the first row with it is explained; the sentence says which rows
+        repeat it), or when the log has no message ids a row number. row: a position in
+        `messages`, from 0. An unknown id or a row out of range is an :class:`~waconv.InputError`.
+        """
+        return explain(self, message, row=row)
 
     def to_meta_json(
         self,

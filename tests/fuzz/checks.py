@@ -21,7 +21,7 @@ PRICING_TYPES = set(waconv.PRICING_TYPES) - {""}
 ERAS = set(waconv.ERAS) - {""}
 WINDOW_KINDS = {"customer_service", "free_entry_point"}
 VERDICT_COLUMNS = ["era", "pricing_model", "conversation_id", "pricing_category", "pricing_type", "billable",
-                   "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused"]
+                   "opens_conversation", "csw_open", "policy_violation", "duplicate", "us_marketing_paused", "charge_reason"]
 
 
 class Broken(Exception):

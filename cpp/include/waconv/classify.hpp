@@ -33,6 +33,7 @@ struct MessageVerdicts {
   RowBuffer<std::uint8_t> csw_open;
   RowBuffer<std::uint8_t> policy_violation;
   RowBuffer<std::uint8_t> us_marketing_paused;
+  RowBuffer<std::int8_t> charge_reason;  // ChargeReason; the allowances update it
 
   void resize(std::size_t n);
 };

@@ -49,6 +49,28 @@ enum class PricingType : std::int8_t {
 
 enum class WindowKind : std::int8_t { customer_service = 0, free_entry_point };
 
+// Why a row costs what it costs (SPEC §5), decided where the rules decide the row's verdict:
+// the pair scan, the monthly allowances, and (for the two that depend on the rate cards)
+// the Python layer where each row's cost is assembled. docs/rules.md explains each value.
+enum class ChargeReason : std::int8_t {
+  inbound = 0,
+  duplicate,
+  undelivered,
+  policy_violation,  // undelivered free-form sent outside the CSW: Meta rejects it (131047)
+  us_marketing_pause,
+  opened_conversation,
+  joined_conversation,
+  free_tier,
+  free_service,             // service free in the row's era (cbp_v2 from 2024-11-01, pmp_v1)
+  customer_service_window,  // pmp_v1 utility template inside the CSW
+  service_allowance,
+  free_entry_point,
+  charged_message,
+  authentication_international,  // set after pricing (engine/tables.py)
+  no_rate,                       // set after pricing (engine/tables.py)
+};
+inline constexpr int kChargeReasonCount = 15;
+
 // Names, indexed by code.
 std::span<const std::string_view> direction_names();
 std::span<const std::string_view> template_category_names();
@@ -57,6 +79,7 @@ std::span<const std::string_view> pricing_model_names();
 std::span<const std::string_view> pricing_category_names();
 std::span<const std::string_view> pricing_type_names();
 std::span<const std::string_view> window_kind_names();
+std::span<const std::string_view> charge_reason_names();
 
 constexpr bool is_pmp(Era era) { return era == Era::pmp_v1 || era == Era::pmp_v2; }
 constexpr PricingModel model_of(Era era) { return is_pmp(era) ? PricingModel::pmp : PricingModel::cbp; }

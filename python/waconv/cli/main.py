@@ -240,6 +240,19 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from waconv.analytics.explain import explain
+
+    if args.row and not args.message_id.isdigit():
+        raise OptionError("MESSAGE_ID", f"with --row, expected a row number from 0, got {args.message_id!r}")
+    options = _classify_options(args)
+    with progress_bar(args, ["read", "classify"]) as advance:
+        _events, result = _load_and_classify(args, advance, options)
+        advance("classified")
+    print(explain(result, row=int(args.message_id)) if args.row else explain(result, args.message_id))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     if args.webhooks:
         from waconv.analytics.reconcile import reconcile
@@ -369,6 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "disagreements, alone to standard output (the report goes to stderr)")
     _add_output_format(reconcile, "disagreements", "csv")
     reconcile.set_defaults(run=_cmd_reconcile)
+
+    why = commands.add_parser("explain", help="say in one sentence why one message costs what it costs")
+    _add_input_options(why)
+    why.add_argument("message_id", metavar="MESSAGE_ID",
+                     help="the message id to explain (its first row when it repeats); with --row, a row number")
+    why.add_argument("--row", action="store_true", help="MESSAGE_ID is a row number: the position in the log, from 0")
+    why.set_defaults(run=_cmd_explain)
     return parser
 
 

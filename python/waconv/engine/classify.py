@@ -32,6 +32,7 @@ from waconv.pricing.rate_cards import RateCard, RateCards, as_rate_cards
 from waconv.engine.tables import (
     Tables,
     add_conversation_categories,
+    charge_reasons,
     conversations_table,
     message_columns,
     messages_table,
@@ -165,6 +166,8 @@ def classify_frame(
             priced, price_seconds = pricing.result()
         check_cards_in_force(plan, priced["gaps"], canonical)
         added["pricing_category"] = pricing_categories(arrays["messages"]["pricing_category"])
+        added["charge_reason"] = charge_reasons(arrays["messages"]["charge_reason"],
+                                                arrays["messages"]["pricing_category"], priced["messages"]["cost"])
         add_conversation_categories(conversations, arrays["conversations"]["category"])
         message_prices, conversation_prices = price_columns(plan, priced)
         added.update(message_prices)

@@ -69,8 +69,9 @@ def message_columns(
 ) -> dict[str, Any]:
     """The phase 1 columns of docs/rules.md §Output columns, by name.
 
-    categories=False leaves `pricing_category` as None, in its place, while pricing may still
-    be rewriting those codes (see `pricing_categories`).
+    categories=False leaves `pricing_category` and `charge_reason` as None, in their places,
+    while pricing may still be rewriting the category codes (see `pricing_categories` and
+    `charge_reasons`, which needs the priced categories and costs).
     """
     pricing_type = core["pricing_type"]
     return {
@@ -87,7 +88,39 @@ def message_columns(
         "policy_violation": core["policy_violation"],
         "us_marketing_paused": core["us_marketing_paused"],
         "duplicate": events.duplicate.astype(bool),
+        "charge_reason": charge_reasons(core["charge_reason"]) if categories else None,
     }
+
+
+_REASON = {name: code for code, name in enumerate(_core.CHARGE_REASONS)}
+_AUTH_INTERNATIONAL = _core.PRICING_CATEGORIES.index("authentication_international")
+
+
+def charge_reasons(
+    codes: np.ndarray, pricing_category: np.ndarray | None = None, cost: np.ndarray | None = None
+) -> pd.Categorical:
+    """`charge_reason` (docs/rules.md §Charge reasons) from the core's codes, and after pricing
+    from the priced category codes and costs.
+
+    The core decides every reason its rules decide (the pair scan and the monthly allowances).
+    Two depend on the rate cards, which are read here rather than in the pricing core: a charged
+    unit priced at the authentication-international rate (pricing rewrote its category) and one
+    no card has a rate for (pricing leaves its cost NaN, which it does on charged units only).
+    Rows that are neither keep the core's array, uncopied.
+    """
+    out = codes
+    if pricing_category is not None:
+        international = pricing_category == _AUTH_INTERNATIONAL
+        if international.any():
+            # Rows joined to an authentication-international conversation carry its category
+            # but not its charge: only the charged units change reason.
+            international &= (codes == _REASON["charged_message"]) | (codes == _REASON["opened_conversation"])
+            out = np.where(international, np.int8(_REASON["authentication_international"]), out)
+    if cost is not None:
+        unknown = np.isnan(cost)
+        if unknown.any():
+            out = np.where(unknown, np.int8(_REASON["no_rate"]), out)
+    return _categorical(out, _core.CHARGE_REASONS)
 
 
 def messages_table(

@@ -39,7 +39,7 @@ from waconv.engine.price import (
     user_countries,
     waba_currencies,
 )
-from waconv.engine.tables import _categorical, _nullable_ids, price_columns
+from waconv.engine.tables import _categorical, _nullable_ids, charge_reasons, price_columns
 from waconv.scale.options import ScaleOptions
 
 ROW = "_waconv_row"  # the row's position in the whole input
@@ -52,12 +52,12 @@ PARTITION_BITS = 40  # conversation ids: partition << 40 | id within the partiti
 # per-row field of the core's MessageVerdicts is here, so the gathered Classification is
 # whole: a field added to the core (e.g. a charge reason) is added here too.
 VERDICTS = ("era", "pricing_model", "pricing_category", "pricing_type", "conversation_id",
-            "opens_conversation", "csw_open", "policy_violation", "us_marketing_paused")
+            "opens_conversation", "csw_open", "policy_violation", "us_marketing_paused", "charge_reason")
 # What phase 2 needs of a gathered row besides its verdicts (canonical names).
 GATHERED_INPUTS = ("business", "waba", "portfolio", "timestamp", "delivered_at", "message_id", "user_country")
 CONVERSATION_CODES = ("era", "category", "pricing_type")
 # What the allowances and pricing rewrite, for finish_partition to patch.
-REWRITTEN = ("pricing_category", "pricing_type")
+REWRITTEN = ("pricing_category", "pricing_type", "charge_reason")
 PRICE_COLUMNS = ("market", "tier", "rate", "cost", "currency", "rate_card")
 
 
@@ -299,6 +299,11 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
     arrays = result.to_numpy()
     for name in REWRITTEN:
         out_rows[name] = np.array(arrays["messages"][name])
+    # The final reason, pricing's two included (only gathered rows carry a charge, so the
+    # others keep phase 1's): what finish_partition and the Spark driver patch in.
+    out_rows["charge_reason"] = charge_reasons(
+        out_rows["charge_reason"], out_rows["pricing_category"] if options.price else None,
+        np.asarray(out_rows["cost"], dtype=np.float64) if options.price else None).codes.astype(np.int8)
     out_conversations["pricing_type"] = np.array(arrays["conversations"]["pricing_type"])
     out_conversations["category"] = np.array(arrays["conversations"]["category"])
     gathered_out = Gathered(pd.DataFrame(out_rows), pd.DataFrame(out_conversations), gaps)
@@ -337,6 +342,7 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
         "policy_violation": verdicts["policy_violation"].astype(bool),
         "us_marketing_paused": verdicts["us_marketing_paused"].astype(bool),
         "duplicate": part.frame[DUPLICATE].to_numpy(bool),
+        "charge_reason": _categorical(verdicts["charge_reason"], _core.CHARGE_REASONS),
     }
     if options.price:
         added["country"] = part.country

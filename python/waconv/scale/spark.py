@@ -39,7 +39,7 @@ KIND = "_waconv_kind"  # 0 message, 1 conversation, 2 window
 PHASE_TWO_KEY = "_waconv_phase_two"
 OUTPUT_ROW = "waconv_row"
 _CODES = {"era": _core.ERAS, "pricing_model": _core.PRICING_MODELS, "pricing_category": _core.PRICING_CATEGORIES,
-          "pricing_type": _core.PRICING_TYPES}
+          "pricing_type": _core.PRICING_TYPES, "charge_reason": _core.CHARGE_REASONS}
 _BOOLS = ("opens_conversation", "csw_open", "policy_violation", "us_marketing_paused")
 # Phase 1's per-kind fields (besides the input's columns, ROW, KEY and DUPLICATE).
 _MESSAGE_FIELDS = [(name, pa.int8()) for name in _CODES] + [("conversation_id", pa.int64())] + [
@@ -53,7 +53,8 @@ _CONVERSATION_FIELDS = [("c_business", pa.string()), ("c_user", pa.string()), ("
 _WINDOW_FIELDS = [("w_kind", pa.string()), ("w_business", pa.string()), ("w_user", pa.string()),
                   ("w_start", pa.timestamp("us", "UTC")), ("w_end", pa.timestamp("us", "UTC"))]
 _PRICED_FIELDS = [(KIND, pa.int8()), (ROW, pa.int64()), ("conversation_id", pa.int64()),
-                  ("pricing_category", pa.int8()), ("pricing_type", pa.int8()), ("market", pa.string()),
+                  ("pricing_category", pa.int8()), ("pricing_type", pa.int8()), ("charge_reason", pa.int8()),
+                  ("market", pa.string()),
                   ("tier", pa.string()), ("rate", pa.float64()), ("cost", pa.float64()), ("currency", pa.string()),
                   ("rate_card", pa.string())]
 
@@ -233,7 +234,8 @@ def _phase_two(options: ScaleOptions, names: dict[str, str]) -> Any:
         r, pconv = priced.rows, priced.conversations
         row_columns: dict[str, Any] = {KIND: pa.array(np.zeros(len(r), np.int8)), ROW: pa.array(r[ROW].to_numpy()),
                                        "pricing_category": pa.array(r["pricing_category"].astype(np.int8)),
-                                       "pricing_type": pa.array(r["pricing_type"].astype(np.int8))}
+                                       "pricing_type": pa.array(r["pricing_type"].astype(np.int8)),
+                                       "charge_reason": pa.array(r["charge_reason"].astype(np.int8))}
         conversation_columns: dict[str, Any] = {KIND: pa.array(np.ones(len(pconv), np.int8)),
                                                 "conversation_id": pa.array(pconv["conversation_id"].to_numpy()),
                                                 "pricing_type": pa.array(pconv["pricing_type"].astype(np.int8)),
@@ -265,10 +267,11 @@ def _tables(phase_one: Any, priced: Any, input_schema: pa.Schema, options: Scale
 
     p_rows = priced.filter(F.col(KIND) == 0).select(
         F.col(ROW).alias("_p_row"), *[F.col(c).alias(f"_p_{c}") for c in
-                                      ("pricing_category", "pricing_type", "market", "tier", "rate", "cost",
+                                      ("pricing_category", "pricing_type", "charge_reason", "market", "tier",
+                                       "rate", "cost",
                                        "currency", "rate_card")])
     m = phase_one.filter(F.col(KIND) == 0).join(p_rows, F.col(ROW) == F.col("_p_row"), "left")
-    for name in ("pricing_category", "pricing_type"):
+    for name in ("pricing_category", "pricing_type", "charge_reason"):
         m = m.withColumn(name, F.coalesce(F.col(f"_p_{name}"), F.col(name)))
     pricing_type = F.col("pricing_type")
     columns = [F.col(f.name) for f in input_schema] + [
@@ -277,7 +280,8 @@ def _tables(phase_one: Any, priced: Any, input_schema: pa.Schema, options: Scale
         _label("pricing_category", _core.PRICING_CATEGORIES).alias("pricing_category"),
         _label("pricing_type", _core.PRICING_TYPES).alias("pricing_type"),
         F.coalesce(pricing_type == _core.PRICING_TYPES.index("regular"), F.lit(False)).alias("billable"),
-        *[F.col(name) for name in _BOOLS], F.col(DUPLICATE).alias("duplicate")]
+        *[F.col(name) for name in _BOOLS], F.col(DUPLICATE).alias("duplicate"),
+        _label("charge_reason", _core.CHARGE_REASONS).alias("charge_reason")]
     if options.price:
         columns += [F.col("country"), F.col("_p_market").alias("market"), F.col("_p_tier").alias("tier"),
                     F.coalesce(F.col("_p_rate"), F.lit(float("nan"))).alias("rate"),
