@@ -26,8 +26,11 @@ void check_gathered(const EventColumns& e, const Classification& g) {
   const std::int64_t eras = count_of(era_names());
   const std::int64_t types = count_of(pricing_type_names());
   const std::int64_t categories = count_of(pricing_category_names());
+  const std::int64_t reasons = count_of(charge_reason_names());
   if (m.era.size() != e.size || m.pricing_type.size() != e.size || m.pricing_category.size() != e.size ||
-      m.conversation_id.size() != e.size || m.opens_conversation.size() != e.size) {
+      m.conversation_id.size() != e.size || m.opens_conversation.size() != e.size ||
+      m.pricing_model.size() != e.size || m.csw_open.size() != e.size || m.policy_violation.size() != e.size ||
+      m.us_marketing_paused.size() != e.size || m.charge_reason.size() != e.size) {
     throw InputError("messages", -1, "the gathered verdicts need one entry per gathered row");
   }
   if (e.business == nullptr || e.waba == nullptr || e.delivered_at == nullptr || e.timestamp == nullptr) {
@@ -46,6 +49,7 @@ void check_gathered(const EventColumns& e, const Classification& g) {
     if (m.pricing_category[row] != kNullCode && !in_range(m.pricing_category[row], categories)) {
       reject("pricing_category", row, "unknown pricing category code");
     }
+    if (!in_range(m.charge_reason[row], reasons)) reject("charge_reason", row, "unknown charge reason code");
   }
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (!in_range(c.opened_by[i], rows)) reject("opened_by", i, "the opening row was not gathered");

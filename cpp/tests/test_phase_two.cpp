@@ -37,6 +37,7 @@ Classification gathered(const Classification& a, const Classification& b, std::s
   append(m.csw_open, b.messages.csw_open);
   append(m.policy_violation, b.messages.policy_violation);
   append(m.us_marketing_paused, b.messages.us_marketing_paused);
+  append(m.charge_reason, b.messages.charge_reason);
   auto& c = out.conversations;
   append(c.business, b.conversations.business);
   append(c.user, b.conversations.user);
@@ -72,6 +73,7 @@ TEST_CASE("phase 2 over two partitions' gathered verdicts grants what one run gr
   REQUIRE_NOTHROW(check_gathered(events, merged));
   apply_allowances(events, clocks, allowances, merged);
   CHECK(merged.messages.pricing_type == whole.messages.pricing_type);
+  CHECK(merged.messages.charge_reason == whole.messages.charge_reason);
   // Each partition alone would have granted its own: 2 free tier, 2 service allowance each.
   const Classification alone = b.run({}, allowances);
   CHECK(alone.messages.pricing_type[0] == code(PricingType::free_tier));
@@ -105,5 +107,11 @@ TEST_CASE("check_gathered rejects codes that would index out of range") {
   CHECK_THROWS_AS(check_gathered(wrong_waba, good), InputError);
   bad = good;
   bad.messages.era.pop_back();
+  CHECK_THROWS_AS(check_gathered(events, bad), InputError);
+  bad = good;
+  bad.messages.charge_reason.pop_back();  // the allowances write it: a short column would overflow
+  CHECK_THROWS_AS(check_gathered(events, bad), InputError);
+  bad = good;
+  bad.messages.charge_reason[0] = 99;
   CHECK_THROWS_AS(check_gathered(events, bad), InputError);
 }
