@@ -74,6 +74,18 @@ _TIER_CATEGORIES = {"utility": 0, "authentication": 1, "authentication_internati
 PRICING_OPTION = "rate_card and volume_tiers"
 
 
+def _auth_fingerprint(auth_international: Any) -> str | None:
+    if auth_international is None:
+        return None
+    if not isinstance(auth_international, Mapping) or not all(isinstance(v, Mapping)
+                                                             for v in auth_international.values()):
+        # Not checked yet: pricing rejects it with an InputError naming it; only equal
+        # values must give equal fingerprints here.
+        return fingerprint(repr(auth_international))
+    return fingerprint(sorted((str(k), sorted((str(a), str(b)) for a, b in v.items()))
+                              for k, v in auth_international.items()))
+
+
 def state_options(*, rules: str, anchor: str, failed_freeform_opens_conversation: bool,
                   service_free_allowance: int, direct_billing: bool, free_tier_conversations: int,
                   timezones: Mapping[Hashable, str], csw_refreshing: CswRefreshing, price: bool,
@@ -94,9 +106,7 @@ def state_options(*, rules: str, anchor: str, failed_freeform_opens_conversation
         "csw_refreshing": refreshing,
         "price": price,
         PRICING_OPTION: pricing,
-        "auth_international": None if auth_international is None else fingerprint(
-            sorted((str(k), sorted((str(a), str(b)) for a, b in dict(v).items())) for k, v in
-                   dict(auth_international).items())),
+        "auth_international": _auth_fingerprint(auth_international),
         "late_send_hours": LATE_SEND // HOUR,
         "duplicate_horizon_days": DUPLICATE_HORIZON // DAY,
     }
