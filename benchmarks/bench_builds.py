@@ -5,8 +5,8 @@
 `--before` and `--after` are directories holding a `waconv` package (e.g. a copy of
 `python/` taken before the change, with its built `_core` extension). Each round runs one
 fresh process per build, alternating which goes first, and each process runs
-`bench_classify.py`'s waconv measurement (`--repeat` runs, priced and unpriced alternating,
-on `synthetic_log.make_log(rows)`). Machine load drifts over minutes, so interleaving
+its own measurement (`--repeat` runs, priced and unpriced alternating, on
+`synthetic_log.make_log(rows)`). Machine load drifts over minutes, so interleaving
 rounds and reporting every round's figures (best of each process) shows the spread a
 single pair of runs would hide. The change's cost is reported as the range of the per-round
 ratios after / before.
@@ -32,19 +32,41 @@ _FIGURES = {  # label -> (which measurement, where in its JSON)
 }
 
 
+# Run in the measured build's own process: only waconv.classify and result.timings, which
+# every build since 2026-11 has, so the same measurement serves old and new builds alike.
+_MEASURE = """
+import json, sys, time, warnings
+sys.path.insert(0, sys.argv[1])
+import waconv
+from synthetic_log import make_log
+rows, repeat, threads, out = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+warnings.simplefilter("ignore")
+waconv.classify(make_log(5_000, seed=1))
+log = make_log(rows, seed=0)
+best = {}
+for _ in range(repeat):
+    for priced in (True, False):
+        started = time.perf_counter()
+        result = waconv.classify(log, price=priced, threads=threads)
+        seconds = time.perf_counter() - started
+        key = "priced" if priced else "unpriced"
+        if key not in best or seconds < best[key]["seconds_best"]:
+            best[key] = {"seconds_best": seconds, "timings_best": dict(result.timings)}
+json.dump(best, open(out, "w"))
+"""
+
+
 def _measure(package_dir: Path, rows: int, repeat: int, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); import bench_classify as b; "
-                "b._worker('waconv', int(sys.argv[2]), 0, int(sys.argv[3]), int(sys.argv[4]), 'us', 'both', sys.argv[5])")
         env = {**os.environ, "PYTHONPATH": str(package_dir.resolve())}
-        subprocess.run([sys.executable, "-c", code, str(HERE), str(rows), str(repeat), str(threads), str(out)],
+        subprocess.run([sys.executable, "-c", _MEASURE, str(HERE), str(rows), str(repeat), str(threads), str(out)],
                        check=True, env=env)
         return json.loads(out.read_text())
 
 
 def _figure(result: dict, which: str, key: str) -> float:
-    part = result if which == "priced" else result["unpriced"]
+    part = result[which]
     if key == "seconds_best":
         return float(part["seconds_best"])
     return float(part["timings_best"][key])
