@@ -261,6 +261,18 @@ void push_id(TextColumn& column, const Text& text) {
   }
 }
 
+// A status or message row's common start: where it came from and its id, which must be
+// a non-empty string (anything else goes to the exact reader).
+template <class Row>
+bool start_row(Row& row, const Field& id, const Text& business, const Text& waba) {
+  row.value = 0;
+  row.business = business;
+  row.waba = waba;
+  if (id.null() || id.value.type() != element_type::STRING) return false;
+  row.message_id.set(id.value.get_string().value_unsafe());
+  return !row.message_id.get().empty();
+}
+
 }  // namespace
 
 void Text::set_integer(std::int64_t value) {
@@ -416,12 +428,7 @@ bool PayloadReader::status(object item, const Text& business, const Text& waba) 
     }
   }
   StatusRow row;
-  row.value = 0;
-  row.business = business;
-  row.waba = waba;
-  if (id.null() || id.value.type() != element_type::STRING) return false;
-  row.message_id.set(id.value.get_string().value_unsafe());
-  if (row.message_id.get().empty()) return false;
+  if (!start_row(row, id, business, waba)) return false;
   if (status.null() || status.value.type() != element_type::STRING) return false;
   const int code = status_code(status.value.get_string().value_unsafe());
   if (code < 0) return false;
@@ -465,12 +472,7 @@ bool PayloadReader::message(object item, const Text& business, const Text& waba)
     }
   }
   MessageRow row;
-  row.value = 0;
-  row.business = business;
-  row.waba = waba;
-  if (id.null() || id.value.type() != element_type::STRING) return false;
-  row.message_id.set(id.value.get_string().value_unsafe());
-  if (row.message_id.get().empty()) return false;
+  if (!start_row(row, id, business, waba)) return false;
   if (!read_seconds(timestamp, row.time)) return false;
   if (!read_text(from, row.phone) || !read_text(from_user_id, row.bsuid)) return false;
   if (row.phone.empty() && row.bsuid.empty()) return false;
