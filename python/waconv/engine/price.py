@@ -450,16 +450,20 @@ def _report_untiered(plan: PricingPlan, canonical: CanonicalEvents, messages: pd
     table says which, so the list rate stands and the user is told (docs/rules.md, Volume tiers)."""
     if not {"market", "currency", "pricing_type", "pricing_model"} <= set(messages.columns):
         return
+    # Only rows in an untiered market can count: narrowing to them first keeps this off the
+    # full-log path (object copies of 10M-row columns would cost seconds every call).
     charged = ((messages["pricing_model"] == "PMP") & (messages["pricing_type"] == "regular")
-               & messages["tier"].isna()).to_numpy(dtype=bool)
+               & messages["tier"].isna() & messages["market"].isin({u[1] for u in plan.untiered})).to_numpy(dtype=bool)
     if not charged.any():
         return
-    at = pd.to_datetime(canonical.delivered_at[charged], utc=True)
-    rows = pd.DataFrame({"currency": messages["currency"].to_numpy(dtype=object)[charged],
-                         "market": messages["market"].to_numpy(dtype=object)[charged],
-                         "category": messages["pricing_category"].to_numpy(dtype=object)[charged],
-                         "portfolio": canonical.portfolio[charged], "at": at,
-                         "month": at.strftime("%Y-%m")})
+    taken = np.flatnonzero(charged)
+    delivered = canonical.delivered_at[taken].astype("datetime64[ns]")
+    rows = pd.DataFrame({"currency": messages["currency"].iloc[taken].to_numpy(dtype=object),
+                         "market": messages["market"].iloc[taken].to_numpy(dtype=object),
+                         "category": messages["pricing_category"].iloc[taken].to_numpy(dtype=object),
+                         "portfolio": canonical.portfolio[taken],
+                         "at": pd.to_datetime(delivered, utc=True),
+                         "month": delivered.astype("datetime64[M]")})  # UTC months, as before
     found = []
     for currency, market, column, since, first_upper, table in plan.untiered:
         cell = rows[(rows["currency"] == currency) & (rows["market"] == market) & (rows["category"] == column)
