@@ -220,6 +220,20 @@ def test_overlapping_tier_bands(tmp_path):
     assert info.value.file == str(path) and info.value.line == 4 and "overlaps" in info.value.reason
 
 
+@pytest.mark.parametrize("bands, line, reason", [
+    ("0:1000,0.02\n2000:MAX,0.01", 3, "counts 1001 to 1999 would have no tier"),
+    ("0:1000,0.02\n1001:5000,0.01", 3, "counts above 5000 would have no tier; end it at MAX"),
+    ("101:1000,0.02\n1001:MAX,0.01", 2, "counts 1 to 100 would have no tier; start it at 0"),
+])
+def test_tier_bands_must_cover_every_count(tmp_path, bands, line, reason):
+    # A count no band covers used to be priced at the list rate, and left out of the carried counts.
+    path = tmp_path / "tiers.csv"
+    path.write_text("Market,Category,Tier,Rate\n" + "".join(f"Brazil,utility,{b}\n" for b in bands.split("\n")))
+    with pytest.raises(waconv.InputError) as info:
+        waconv.classify(log("2025-10-20", (0, "out", "utility")), volume_tiers=path)
+    assert (info.value.file, info.value.line) == (str(path), line) and reason in info.value.reason
+
+
 def test_shipped_gaps_warn_instead_of_inventing_numbers():
     # No 2022 (cbp_v1) card ships: conversations past the free tier get NaN, with a warning.
     frame = pd.concat([log("2022-06-01", (0.01 * k, "out", "marketing"), user=f"+4477009{k:05d}") for k in range(3)],

@@ -16,8 +16,8 @@ Tier is written as Meta writes it (``"<LOWER>:<UPPER>"`` inclusive, ``MAX`` open
 Meta starts the first band at 0). Category is ``utility``, ``authentication`` or
 ``authentication_international`` (the last two share one count). Rates are absolute
 per-message rates in the rate cards' currency (finite and non-negative, as in a rate card;
-files in UTF-8). Bands of one market and category must not overlap; bounds are at most
-2**63 - 1, the core's count.
+files in UTF-8). Bands of one market and category must cover every monthly count once,
+from 0 (or 1) to MAX, with no gap or overlap; bounds are at most 2**63 - 1, the core's count.
 
 Meta's own tier CSV is read too (``usd_volume_tiers_2026-04-01.csv``): a title and notes,
 a row of section labels (Utility, Authentication, Authentication-International), then the
@@ -309,12 +309,26 @@ def _bound(text: str, cell: str, name: str, line: int) -> int:
 
 
 def _check_overlaps(bands: list[tuple[int, Band]], name: str) -> None:
+    """Each market and category's bands must cover every monthly count, 1 to MAX, once: a
+    count no band covers would be priced at the list rate without a word."""
     ordered = sorted(bands, key=lambda lb: (lb[1].market, lb[1].category, lb[1].lower))
-    for (_, a), (line, b) in zip(ordered, ordered[1:]):
-        # Meta's first band is written 0:N and means messages 1..N: 0 and 1 start the same band.
-        if (a.market, a.category) == (b.market, b.category) and max(b.lower, 1) <= a.upper:
+    for k, (line, b) in enumerate(ordered):
+        a = ordered[k - 1][1] if k else None
+        if a is None or (a.market, a.category) != (b.market, b.category):
+            # Meta's first band is written 0:N and means messages 1..N: 0 and 1 start the same band.
+            if b.lower > 1:
+                raise InputError("Tier", line, f"the first tier of {b.market} {b.category} is {b.label}: counts "
+                                 f"1 to {b.lower - 1} would have no tier; start it at 0", file=name)
+        elif max(b.lower, 1) <= a.upper:
             raise InputError("Tier", line, f"tier {b.label} overlaps tier {a.label} of {b.market} {b.category}",
                              file=name)
+        elif b.lower > a.upper + 1:
+            raise InputError("Tier", line, f"tier {b.label} leaves a gap after tier {a.label} of {b.market} "
+                             f"{b.category}: counts {a.upper + 1} to {b.lower - 1} would have no tier", file=name)
+        last = k + 1 == len(ordered) or (ordered[k + 1][1].market, ordered[k + 1][1].category) != (b.market, b.category)
+        if last and b.upper != MAX:
+            raise InputError("Tier", line, f"the last tier of {b.market} {b.category} is {b.label}: counts above "
+                             f"{b.upper} would have no tier; end it at MAX", file=name)
 
 
 def as_tier_table(value: Any) -> TierTable | None:
