@@ -350,3 +350,19 @@ def test_a_state_written_with_lz4_by_earlier_releases_reads_back():
     again = waconv.State.from_bytes(b"".join(parts))
     assert again.carried.equals(state.carried) and again.seen.equals(state.seen)
     assert again.counters.equals(state.counters) and again.watermark == state.watermark
+
+
+def test_the_seen_ids_keep_their_latest_sighting():
+    # The duplicate horizon runs from the latest sighting: a repeat keeps the id in the state longer.
+    day1 = log("2025-08-01", (0, "in", None, "m1"), (1, "out", None, "m2"))
+    first = waconv.classify(day1).state
+    day2 = log("2025-08-02", (0, "in", None, "m1"), (2, "out", None, "m3"))  # m1 redelivered a day later
+    second = waconv.classify(day2, state=first).state
+
+    def sightings(state):
+        return dict(zip(state.seen.column("at").to_pylist(), state.seen.column("hash").to_pylist()))
+
+    m1_hash = sightings(first)[pd.Timestamp("2025-08-01", tz="UTC").value]
+    seen = {h: at for at, h in sightings(second).items()}
+    assert seen[m1_hash] == pd.Timestamp("2025-08-02", tz="UTC").value
+    assert second.seen.num_rows == 3
