@@ -391,8 +391,8 @@ class Continuation:
             text = np.array([str(v) for v in values], dtype=object)  # few accounts: their text once
             account[rows] = text[codes[rows]]
         new = pd.DataFrame({"kind": np.array(_UNIT_KINDS, dtype=object)[kind[counted]], "account": account[counted],
-                            "market": np.asarray(market[counted], dtype=object), "group": group[counted], "month": month[counted],
-                            "used": np.ones(int(counted.sum()), np.int64)})
+                            "market": np.asarray(market[counted], dtype=object), "group": group[counted],
+                            "month": month[counted], "used": np.ones(int(counted.sum()), np.int64)})
         if self.state is not None:
             new = pd.concat([self.state.counters.to_pandas(), new], ignore_index=True)
         if watermark is not None and len(new):
