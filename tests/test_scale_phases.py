@@ -109,3 +109,46 @@ def test_split_equals_one_classify_with_meta_tiers_by_default_and_a_local_curren
     got = classify_split(log, 5, **given)
     assert set(ref.messages["currency"].dropna()) == {"INR", "USD"}
     assert_same_messages(ref.messages, got.messages)
+
+
+def _countryless_log() -> pd.DataFrame:
+    log = waconv.synthetic.events(n_users=300, days=3, start="2026-10-01", seed=1)
+    # National-format numbers: no calling code, so no country (priced in market Other, with a warning).
+    log["user"] = log["user"].astype(str).str.replace("+", "", regex=False).str.slice(3)
+    return log
+
+
+@pytest.mark.filterwarnings("default::waconv.WaconvWarning")
+def test_a_split_run_warns_once_about_users_with_no_country():
+    log = _countryless_log()
+    with pytest.warns(waconv.WaconvWarning) as caught:
+        classify_split(log, 4, timezones=waconv.synthetic.TIMEZONES)
+    countryless = [str(w.message) for w in caught if "have no country" in str(w.message)]
+    # Once for the call, from phase 2, which sees every row with a unit of every partition.
+    assert len(countryless) == 1, countryless
+    with pytest.warns(waconv.WaconvWarning) as whole:
+        waconv.classify(log, timezones=waconv.synthetic.TIMEZONES)
+    (one_call,) = [str(w.message) for w in whole if "have no country" in str(w.message)]
+    # Phase 2 counts the users of the rows it prices (a subset of one call's), each once.
+    count = int(countryless[0].split(" users")[0].replace(",", ""))
+    assert 0 < count <= int(one_call.split(" users")[0].replace(",", ""))
+
+
+def test_one_call_and_split_runs_plan_pricing_through_one_set_up(monkeypatch):
+    # Every pricing option is wired in engine.pricing_setup alone: both paths go through it.
+    from waconv.engine import pricing_setup
+
+    calls = []
+    real = pricing_setup.make_plan
+    monkeypatch.setattr(pricing_setup, "make_plan", lambda *a, **k: calls.append(1) or real(*a, **k))
+    log = split_log(1)
+    waconv.classify(log, **options())
+    assert len(calls) == 1
+    classify_split(log, 3, **options())
+    assert len(calls) > 1
+    import waconv.engine.classify as one_call
+    import waconv.scale.phases as phases
+
+    for module in (one_call, phases):
+        source = open(module.__file__).read()
+        assert "make_plan(" not in source and "_core.price(" not in source, module.__name__

@@ -294,3 +294,75 @@ def test_a_batch_error_names_the_users_column():
     with pytest.raises(waconv.InputError, match="newsletter") as error:
         waconv.classify(bad, state=state, columns={"template_category": "kind"})
     assert (error.value.column, error.value.row) == ("kind", 1)
+
+
+def _carried_by_groupby(business, user, sent, done, rows, before):
+    """Which rows to carry, pair by pair in pandas: the reference for engine.carry._carried."""
+    frame = pd.DataFrame({"business": business, "user": user, "sent": sent, "done": done})[rows]
+    keep = np.zeros(len(rows), bool)
+    for _, pair in frame.sort_values(["business", "user", "sent"], kind="stable").groupby(["business", "user"]):
+        s, d = pair["sent"].to_numpy(), pair["done"].to_numpy()
+        earlier_done = np.r_[np.iinfo(np.int64).min, np.maximum.accumulate(d)[:-1]]
+        if not ((s < before) & (d > before)).any():
+            cut = before
+        else:
+            quiet = s[(earlier_done <= s) & (s <= before)]
+            cut = quiet.max() if len(quiet) else s.min()
+        keep[pair.index[s >= cut]] = True
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_rows_carried_are_those_of_a_pair_by_pair_search(seed):
+    from waconv.engine.carry import _carried
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    business = rng.integers(0, 4, n).astype(np.int32)
+    user = rng.integers(0, 60, n).astype(np.int32)
+    sent = rng.integers(0, 100, n).astype(np.int64) * 3600
+    done = sent + rng.integers(0, 40, n).astype(np.int64) * 3600
+    rows = rng.random(n) > 0.1
+    for before in (0, 50 * 3600, 80 * 3600 + 1, 200 * 3600):
+        expected = _carried_by_groupby(business, user, sent, done, rows, before)
+        assert np.array_equal(_carried(business, user, sent, done, rows, before), expected)
+        assert 0 < expected.sum() or before >= 140 * 3600
+
+
+def test_a_state_written_with_lz4_by_earlier_releases_reads_back():
+    # Arrow's stream names its codec: the switch to zstd kept format version 1 readable.
+    import pyarrow as pa
+
+    from waconv.engine.state import _MAGIC, _SECTIONS
+
+    state = waconv.classify(log("2025-08-01", (0, "in", None), (1, "out", None))).state
+    header = state.to_bytes()[16:16 + struct.unpack("<I", state.to_bytes()[12:16])[0]]
+    parts = [_MAGIC + struct.pack("<II", FORMAT_VERSION, len(header)) + header]
+    for name in _SECTIONS:
+        table = getattr(state, name)
+        body = b""
+        if table is not None:
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="lz4")) as writer:
+                writer.write_table(table)
+            body = sink.getvalue().to_pybytes()
+        parts.append(struct.pack("<Q", len(body)) + body)
+    again = waconv.State.from_bytes(b"".join(parts))
+    assert again.carried.equals(state.carried) and again.seen.equals(state.seen)
+    assert again.counters.equals(state.counters) and again.watermark == state.watermark
+
+
+def test_the_seen_ids_keep_their_latest_sighting():
+    # The duplicate horizon runs from the latest sighting: a repeat keeps the id in the state longer.
+    day1 = log("2025-08-01", (0, "in", None, "m1"), (1, "out", None, "m2"))
+    first = waconv.classify(day1).state
+    day2 = log("2025-08-02", (0, "in", None, "m1"), (2, "out", None, "m3"))  # m1 redelivered a day later
+    second = waconv.classify(day2, state=first).state
+
+    def sightings(state):
+        return dict(zip(state.seen.column("at").to_pylist(), state.seen.column("hash").to_pylist()))
+
+    m1_hash = sightings(first)[pd.Timestamp("2025-08-01", tz="UTC").value]
+    seen = {h: at for at, h in sightings(second).items()}
+    assert seen[m1_hash] == pd.Timestamp("2025-08-02", tz="UTC").value
+    assert second.seen.num_rows == 3

@@ -46,7 +46,7 @@ from waconv.engine.canonical import (
     resolve_columns,
 )
 from waconv.engine.identity import ID_COLUMNS
-from waconv.engine.state import State, counters_table, fingerprint, seen_table
+from waconv.engine.state import State, counters_table, fingerprint, plain_text, seen_table
 from waconv.engine.tables import Tables, messages_table, time_columns
 
 HOUR = 3600 * 10**9
@@ -185,10 +185,13 @@ class Continuation:
         known = [] if state is None else [state.seen.column("hash").to_numpy()]  # sorted
         if carried is not None:
             known.append(np.sort(carried[_ID_HASH].to_numpy(np.uint64)))
+        # Looked up in hash order: the binary searches then walk the known hashes forwards.
+        order = np.argsort(hashes)
+        in_order = hashes[order]
         for sorted_hashes in known:
             if len(sorted_hashes):
-                at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
-                repeated |= present & (sorted_hashes[at] == hashes)
+                at = np.minimum(np.searchsorted(sorted_hashes, in_order), len(sorted_hashes) - 1)
+                repeated[order] |= present[order] & (sorted_hashes[at] == in_order)
         self.duplicates = np.concatenate([np.zeros(self.n_old, np.uint8), repeated.astype(np.uint8)])
 
     # -- hooks, in the order classify_frame calls them ------------------------------------
@@ -297,7 +300,7 @@ class Continuation:
         if self.old is not None:  # carried rows keep the units they used when they were a batch
             kind[:n_old] = self.old[_UNIT_KIND].to_numpy()
             month[:n_old] = self.old[_UNIT_MONTH].to_numpy()
-            market[:n_old] = self.old[_UNIT_MARKET].to_numpy(dtype=object)
+            market = _with_carried_markets(market, self.old[_UNIT_MARKET])
             group[:n_old] = self.old[_UNIT_GROUP].to_numpy()
 
         keep = np.zeros(n, bool) if watermark is None else _carried(
@@ -312,7 +315,7 @@ class Continuation:
         carried[_ID_HASH] = hashes[keep]
         carried[_UNIT_KIND] = kind[keep]
         carried[_UNIT_MONTH] = month[keep]
-        carried[_UNIT_MARKET] = pd.array(market[keep], dtype="string")
+        carried[_UNIT_MARKET] = market[keep]
         carried[_UNIT_GROUP] = group[keep]
 
         counted = ~keep & ~duplicate & (kind > 0)
@@ -322,7 +325,7 @@ class Continuation:
             options=options,
             watermark=watermark,
             next_conversation_id=max(first_id, int(ids.max()) + 1 if len(ids) else 0),
-            carried=pa.Table.from_pandas(carried, preserve_index=False),
+            carried=plain_text(pa.Table.from_pandas(carried, preserve_index=False)),
             counters=counters,
             links=self._links(),
             seen=self._seen(canonical, effective, batch, watermark),
@@ -335,44 +338,51 @@ class Continuation:
         n = len(canonical)
         kind = np.zeros(n, np.int8)
         month = np.zeros(n, np.int32)
-        market = np.full(n, None, dtype=object)
+        market_code = np.full(n, -1, np.int16)
+        market_names: list[str] = []
         group = np.zeros(n, np.int8)
-        pricing_type = messages["pricing_type"].astype(object).to_numpy()
-        category = messages["pricing_category"].astype(object).to_numpy()
+        pricing_type = messages["pricing_type"]
+        category = messages["pricing_category"]
         no_conversation = messages["conversation_id"].isna().to_numpy()
         opens = messages["opens_conversation"].to_numpy(dtype=bool)
-        free_tier = opens & (pricing_type == "free_tier")
+        free_tier = opens & _equals(pricing_type, "free_tier")
         if free_tier.any():
             start = conversations["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)
             local = messages["conversation_id"].to_numpy(dtype=np.int64, na_value=0)
             kind[free_tier] = 1
             month[free_tier] = _local_months(start[local[free_tier]], canonical, free_tier)
-        service = (no_conversation & (messages["era"].astype(object).to_numpy() == "pmp_v2")
-                   & (category == "service") & (pricing_type == "free_customer_service"))
+        service = (no_conversation & _equals(messages["era"], "pmp_v2") & _equals(category, "service")
+                   & _equals(pricing_type, "free_customer_service"))
         kind[service] = 2
         month[service] = _local_months(effective[service], canonical, service)
         if tiered and "market" in messages.columns:
-            markets = messages["market"].astype(object).to_numpy()
-            candidate = (no_conversation & (pricing_type == "regular")
-                         & (messages["pricing_model"].astype(object).to_numpy() == "PMP")
-                         & np.isin(category, list(_TIER_CATEGORIES)))
-            rows = np.flatnonzero(candidate)
+            market_values = pd.Categorical(messages["market"])
+            category_values = pd.Categorical(category)
+            group_of = np.array([_TIER_CATEGORIES.get(c, -1) for c in category_values.categories], np.int8)
+            # (market code, category code) -> has bands: a small table, looked up per row.
+            banded = np.array([[(m, c) in tiered for c in category_values.categories]
+                               for m in market_values.categories], dtype=bool).reshape(
+                len(market_values.categories), len(category_values.categories))
+            markets, category_code = market_values.codes, category_values.codes
+            known = (markets >= 0) & (category_code >= 0)
             # A cell can have bands in one period or currency and none in another (tables are
             # dated): the core counted exactly the rows it gave a tier, as every shipped table
             # covers every count from 1.
             has_tier = messages["tier"].notna().to_numpy() if "tier" in messages.columns else np.ones(n, bool)
-            has_bands = np.array([(markets[r], category[r]) in tiered and has_tier[r] for r in rows], dtype=bool)
-            rows = rows[has_bands]
-            kind[rows] = 3
-            market[rows] = markets[rows]
-            group[rows] = [_TIER_CATEGORIES[c] for c in category[rows]]
-            chosen = np.zeros(n, bool)
-            chosen[rows] = True
+            chosen = (no_conversation & _equals(pricing_type, "regular") & _equals(messages["pricing_model"], "PMP")
+                      & known & has_tier)
+            chosen[chosen] = banded[markets[chosen], category_code[chosen]] & (group_of[category_code[chosen]] >= 0)
+            kind[chosen] = 3
+            market_code[chosen] = markets[chosen]
+            market_names = [str(m) for m in market_values.categories]
+            group[chosen] = group_of[category_code[chosen]]
             month[chosen] = _local_months(effective[chosen], canonical, chosen)
+        market = pd.Categorical.from_codes(market_code, categories=pd.Index(market_names, dtype=object),
+                                           validate=False)
         return kind, month, market, group
 
     def _counters(self, canonical: CanonicalEvents, counted: np.ndarray, kind: np.ndarray, month: np.ndarray,
-                  market: np.ndarray, group: np.ndarray, watermark: int | None) -> pa.Table:
+                  market: pd.Categorical, group: np.ndarray, watermark: int | None) -> pa.Table:
         accounts = {1: (canonical.waba_values, canonical.waba), 2: (canonical.business_values, canonical.business),
                     3: (canonical.portfolio_values, canonical.portfolio)}
         account = np.full(len(kind), None, dtype=object)
@@ -381,8 +391,8 @@ class Continuation:
             text = np.array([str(v) for v in values], dtype=object)  # few accounts: their text once
             account[rows] = text[codes[rows]]
         new = pd.DataFrame({"kind": np.array(_UNIT_KINDS, dtype=object)[kind[counted]], "account": account[counted],
-                            "market": market[counted], "group": group[counted], "month": month[counted],
-                            "used": np.ones(int(counted.sum()), np.int64)})
+                            "market": np.asarray(market[counted], dtype=object), "group": group[counted],
+                            "month": month[counted], "used": np.ones(int(counted.sum()), np.int64)})
         if self.state is not None:
             new = pd.concat([self.state.counters.to_pandas(), new], ignore_index=True)
         if watermark is not None and len(new):
@@ -421,11 +431,13 @@ class Continuation:
         if watermark is not None:
             recent = at >= watermark - DUPLICATE_HORIZON
             hashes, at = hashes[recent], at[recent]
-        order = np.lexsort((at, hashes))  # by hash, the latest sighting last
+        # The state's hashes are sorted already: a stable sort finds that run and merges the
+        # batch's into it. Each hash keeps its latest sighting.
+        order = np.argsort(hashes, kind="stable")
         hashes, at = hashes[order], at[order]
-        last = np.ones(len(hashes), bool)
-        last[:-1] = hashes[1:] != hashes[:-1]
-        return seen_table(hashes[last], at[last])
+        starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, np.intp)
+        latest = np.maximum.reduceat(at, starts) if len(starts) else at[:0]
+        return seen_table(hashes[starts], latest)
 
     # -- checks --------------------------------------------------------------------------
     def _check_batch(self, canonical: CanonicalEvents) -> None:
@@ -487,28 +499,61 @@ def _carried(business: np.ndarray, user: np.ndarray, sent: np.ndarray, done: np.
     """Which rows to carry: per pair, those sent at or after its latest quiet instant at or
     before `before` (none when the pair is done by then; all when it has no such instant)."""
     index = np.flatnonzero(rows)
-    order = index[np.lexsort((index, sent[index], user[index], business[index]))]
-    pair_b, pair_u, s, d = business[order], user[order], sent[order], done[order]
+    keep = np.zeros(len(rows), bool)
+    if not len(index):
+        return keep
+    # One key per pair (codes are small), and lexsort is stable: ties stay in row order.
+    pair_key = business[index].astype(np.int64) * (int(user.max()) + 1) + user[index]
+    by_pair = np.lexsort((sent[index], pair_key))
+    order = index[by_pair]
+    key, s, d = pair_key[by_pair], sent[order], done[order]
     first = np.ones(len(order), bool)
-    first[1:] = (pair_b[1:] != pair_b[:-1]) | (pair_u[1:] != pair_u[:-1])
-    pair = np.cumsum(first) - 1
-    # The latest `done` among the pair's earlier rows (a running maximum restarted per pair).
-    running = pd.Series(d).groupby(pair).cummax().to_numpy()
-    before_row = np.empty_like(running)
-    before_row[0:1] = np.iinfo(np.int64).min
-    before_row[1:] = running[:-1]
-    before_row[first] = np.iinfo(np.int64).min
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
     lowest = np.iinfo(np.int64).min
+    # The latest `done` among the pair's earlier rows: a running maximum restarted per pair,
+    # taken over ranks of `done` offset by the pair, so one accumulate serves every pair.
+    distinct, rank = np.unique(d, return_inverse=True)
+    pair = np.cumsum(first) - 1
+    offset = pair.astype(np.int64) * len(distinct)
+    running = distinct[np.maximum.accumulate(rank.reshape(-1) + offset) - offset]
+    before_row = np.empty_like(running)
+    before_row[1:] = running[:-1]
+    before_row[first] = lowest
+
+    def per_pair(reduce: np.ufunc, values: np.ndarray) -> np.ndarray:
+        return np.repeat(reduce.reduceat(values, starts), np.diff(np.r_[starts, len(values)]))
+
     # `before` itself is quiet when every row sent before it is done by then; else the latest
     # quiet instant is the send time of a row that every earlier row is done by.
-    open_at_cut = pd.Series((s < before) & (d > before)).groupby(pair).transform("any").to_numpy()
+    open_at_cut = per_pair(np.logical_or, (s < before) & (d > before))
     quiet = (before_row <= s) & (s <= before)
-    latest = pd.Series(np.where(quiet, s, lowest)).groupby(pair).transform("max").to_numpy()
-    pair_start = pd.Series(s).groupby(pair).transform("min").to_numpy()
+    latest = per_pair(np.maximum, np.where(quiet, s, lowest))
+    pair_start = per_pair(np.minimum, s)
     cut = np.where(~open_at_cut, before, np.where(latest == lowest, pair_start, latest))
-    keep = np.zeros(len(rows), bool)
     keep[order] = s >= cut
     return keep
+
+
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """column == value, on a categorical's codes (no Python object per row)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return (column.astype(object) == value).to_numpy(dtype=bool)
+    categories = column.cat.categories
+    if value not in categories:
+        return np.zeros(len(column), bool)
+    return column.cat.codes.to_numpy() == categories.get_loc(value)
+
+
+def _with_carried_markets(market: pd.Categorical, carried: pd.Series) -> pd.Categorical:
+    """`market` with its first rows (the carried ones) replaced by the markets they kept."""
+    codes, names = pd.factorize(carried)
+    categories = list(dict.fromkeys([*market.categories, *(str(n) for n in names)]))
+    position = {name: i for i, name in enumerate(categories)}
+    lookup = np.array([position[str(n)] for n in names] + [-1], np.int16)  # -1 (no market) stays -1
+    merged = np.array(market.codes, np.int16)
+    merged[: len(codes)] = lookup[codes]
+    return pd.Categorical.from_codes(merged, categories=pd.Index(categories, dtype=object), validate=False)
 
 
 def _local_months(instants: np.ndarray, canonical: CanonicalEvents, rows: np.ndarray) -> np.ndarray:

@@ -18,16 +18,8 @@ from waconv.engine.canonical import CswRefreshing, as_mapping, canonicalize
 from waconv.engine.carry import PRICING_OPTION, Continuation, attach_state, pricing_fingerprint, state_options, tiered_slots
 from waconv.engine.state import State
 from waconv.engine.strings import arrow_buffers
-from waconv.engine.price import (
-    auth_international_arrays,
-    check_cards_in_force,
-    make_plan,
-    override_codes,
-    report_gaps,
-    us_flags,
-    user_countries,
-    waba_currencies,
-)
+from waconv.engine.price import check_cards_in_force, report_gaps
+from waconv.engine.pricing_setup import PricingSetup, plan_pricing
 from waconv.pricing.rate_cards import RateCard, RateCards, as_rate_cards
 from waconv.engine.tables import (
     Tables,
@@ -102,18 +94,16 @@ def classify_frame(
         canonical = canonicalize(events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing)
     else:
         canonical = carry.canonicalize(timezones)
-    plan = user_country = row_country = us_user = us_override = waba_currency = None
+    setup: PricingSetup | None = None
+    tier_used: list[tuple[int, int, int, int, int]] = []
     if price:
         cards, user_cards = as_rate_cards(rate_card)
-        other_currencies, waba_currency = waba_currencies(currencies, canonical.waba_values, cards.currency)
-        override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
-        plan = make_plan(cards, tier_choice(volume_tiers), set(override_values), user_cards, other_currencies)
-        options[PRICING_OPTION] = pricing_fingerprint(plan, currencies)
+        setup = plan_pricing(canonical, cards, user_cards, tier_choice(volume_tiers), currencies, stacklevel=3)
+        options[PRICING_OPTION] = pricing_fingerprint(setup.plan, currencies)
         if state is not None:
             state.check_options(options)
-        tier_used = carry.tier_used(canonical, plan) if carry is not None else []
-        user_country, row_country = user_countries(canonical, plan, override, override_values)
-        us_user, us_override = us_flags(plan, user_country, row_country)
+        tier_used = carry.tier_used(canonical, setup.plan) if carry is not None else []
+    plan = None if setup is None else setup.plan
     message_ids = _message_id_buffers(canonical.message_id)
     prepared = time.perf_counter()
     core = _core.classify(
@@ -127,8 +117,8 @@ def classify_frame(
         canonical.referral,
         canonical.duplicate,
         canonical.refreshes_csw,
-        us_user,
-        us_override,
+        None if setup is None else setup.us_user,
+        None if setup is None else setup.us_override,
         len(canonical.user_values),
         canonical.time_zones,
         message_id=None if message_ids is None else message_ids[1],
@@ -145,21 +135,17 @@ def classify_frame(
     arrays = core.to_numpy()  # views of the core's columns
     priced = None
     price_seconds = 0.0
-    if plan is None:
+    if setup is None:
         added = message_columns(canonical, arrays["messages"])
         conversations = conversations_table(canonical, arrays["conversations"])
         window_frame = windows_table(canonical, arrays["windows"])
     else:
-        primary, start = auth_international_arrays(auth_international, canonical.portfolio_values, plan.countries)
         # The core prices with the GIL released while this thread builds every table column
         # pricing leaves alone (string takes and categoricals, mostly waiting on memory).
         # Pricing rewrites the category codes in place, so those are read only after it.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pricing = pool.submit(_timed, _core.price, core, canonical.waba, canonical.timestamp,
-                                  canonical.delivered_at, canonical.user, user_country, row_country,
-                                  canonical.portfolio, canonical.time_zones,
-                                  **plan.core_arguments(), auth_primary_country=primary, auth_start=start,
-                                  waba_currency=waba_currency, threads=threads, tier_used=tier_used)
+            pricing = pool.submit(_timed, setup.price, core, canonical, auth_international=auth_international,
+                                  threads=threads, tier_used=tier_used)
             added = message_columns(canonical, arrays["messages"], categories=False)
             conversations = conversations_table(canonical, arrays["conversations"], categories=False)
             window_frame = windows_table(canonical, arrays["windows"])

@@ -17,7 +17,6 @@ Everything is keyed by stable text ids and calendar months, never by one call's 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import struct
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waconv._errors import InputError
 
@@ -83,13 +83,12 @@ class State:
             "watermark": self.watermark,
             "next_conversation_id": self.next_conversation_id,
         }, sort_keys=True).encode()
-        out = io.BytesIO()
-        out.write(_MAGIC + struct.pack("<II", FORMAT_VERSION, len(header)) + header)
+        parts: list[bytes | pa.Buffer] = [_MAGIC + struct.pack("<II", FORMAT_VERSION, len(header)) + header]
         for name in _SECTIONS:
             table = getattr(self, name)
-            body = b"" if table is None else _ipc_bytes(table)
-            out.write(struct.pack("<Q", len(body)) + body)
-        return out.getvalue()
+            body = pa.py_buffer(b"") if table is None else _ipc_buffer(table)
+            parts += [struct.pack("<Q", body.size), body]
+        return b"".join(parts)  # one copy of the Arrow buffers, into the result
 
     @classmethod
     def from_bytes(cls, data: bytes) -> State:
@@ -157,12 +156,22 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _ipc_bytes(table: pa.Table) -> bytes:
+def _ipc_buffer(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    options = pa.ipc.IpcWriteOptions(compression="zstd")  # smaller than lz4 at about its speed here
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
+
+
+def plain_text(table: pa.Table) -> pa.Table:
+    """Dictionary columns as plain text again: a state's tables have one schema in memory."""
+    columns = [pc.cast(c, pa.large_string()) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.Table.from_arrays(columns, schema=_with_types(table.schema, columns))
+
+
+def _with_types(schema: pa.Schema, columns: list[Any]) -> pa.Schema:
+    return pa.schema([field.with_type(column.type) for field, column in zip(schema, columns)], schema.metadata)
 
 
 def fingerprint(value: Any) -> str:

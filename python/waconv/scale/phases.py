@@ -17,7 +17,6 @@ for a given partition count, never the values one `classify` gives (the rows the
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,19 +25,11 @@ import numpy as np
 import pandas as pd
 
 from waconv import _core
-from waconv._errors import InputError, WaconvWarning
+from waconv._errors import InputError
 from waconv.engine.canonical import CanonicalEvents, canonicalize, resolve_columns
 from waconv.engine.classify import _message_id_buffers
-from waconv.engine.price import (
-    PricingPlan,
-    auth_international_arrays,
-    make_plan,
-    override_codes,
-    report_gaps,
-    us_flags,
-    user_countries,
-    waba_currencies,
-)
+from waconv.engine.price import report_gaps
+from waconv.engine.pricing_setup import PricingSetup, plan_pricing
 from waconv.engine.tables import _categorical, _nullable_ids, charge_reasons, price_columns
 from waconv.scale.options import ScaleOptions
 
@@ -126,24 +117,11 @@ def _canonical(work: pd.DataFrame, rows: np.ndarray, duplicate: np.ndarray | Non
     return canonical
 
 
-@dataclass
-class _Pricing:
-    plan: PricingPlan
-    user_country: np.ndarray
-    row_country: np.ndarray | None
-    waba_currency: np.ndarray | None
-
-
-def _pricing(canonical: CanonicalEvents, options: ScaleOptions) -> _Pricing:
+def _pricing(canonical: CanonicalEvents, options: ScaleOptions, *, reports_countryless: bool) -> PricingSetup:
     cards, user_cards = options.rate_cards
-    with warnings.catch_warnings():
-        # A partition holds some WABAs only: a currencies= key naming none of them is no slip.
-        warnings.simplefilter("ignore", WaconvWarning)
-        other_currencies, waba_currency = waba_currencies(options.currencies, canonical.waba_values, cards.currency)
-    override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
-    plan = make_plan(cards, options.volume_tiers, set(override_values), user_cards, other_currencies)
-    user_country, row_country = user_countries(canonical, plan, override, override_values)
-    return _Pricing(plan, user_country, row_country, waba_currency)
+    # A partition holds some WABAs only: a currencies= key naming none of them is no slip.
+    return plan_pricing(canonical, cards, user_cards, options.volume_tiers, options.currencies, whole_log=False,
+                        reports_countryless=reports_countryless, stacklevel=3)
 
 
 def classify_partition(frame: pd.DataFrame, options: ScaleOptions, partition: int) -> PartitionResult:
@@ -154,16 +132,15 @@ def classify_partition(frame: pd.DataFrame, options: ScaleOptions, partition: in
     names = canonical_names(frame, options)
     wabas = pd.Index(frame[names["waba"]].unique()) if "waba" in names else pd.Index(frame[names["business"]].unique())
     canonical = _canonical(work, rows, frame[DUPLICATE].to_numpy(bool), options, wabas)
-    pricing = _pricing(canonical, options) if options.price else None
-    us_user = us_override = None
-    if pricing is not None:
-        us_user, us_override = us_flags(pricing.plan, pricing.user_country, pricing.row_country)
+    # Phase 2 warns once for the whole call about users with no country (price_gathered).
+    pricing = _pricing(canonical, options, reports_countryless=False) if options.price else None
     ids = _message_id_buffers(canonical.message_id)
     try:
         core = _core.classify(
             canonical.business, canonical.user, canonical.waba, canonical.timestamp, canonical.delivered_at,
             canonical.direction, canonical.template_category, canonical.referral, canonical.duplicate,
-            canonical.refreshes_csw, us_user, us_override, len(canonical.user_values), canonical.time_zones,
+            canonical.refreshes_csw, None if pricing is None else pricing.us_user,
+            None if pricing is None else pricing.us_override, len(canonical.user_values), canonical.time_zones,
             message_id=None if ids is None else ids[1], forced_era=None if options.rules == "auto" else options.rules,
             anchor_sent=options.anchor == "sent",
             failed_freeform_opens_conversation=options.failed_freeform_opens_conversation,
@@ -282,13 +259,9 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
     out_conversations: dict[str, Any] = {"conversation_id": ids}
     gaps: dict[str, Any] = {}
     if options.price:
-        pricing = _pricing(canonical, options)
-        primary, start = auth_international_arrays(options.auth_international, canonical.portfolio_values,
-                                                   pricing.plan.countries)
-        priced = _core.price(result, canonical.waba, canonical.timestamp, canonical.delivered_at, canonical.user,
-                             pricing.user_country, pricing.row_country, canonical.portfolio, canonical.time_zones,
-                             **pricing.plan.core_arguments(), auth_primary_country=primary, auth_start=start,
-                             waba_currency=pricing.waba_currency, threads=options.threads)
+        pricing = _pricing(canonical, options, reports_countryless=True)
+        priced = pricing.price(result, canonical, auth_international=options.auth_international,
+                               threads=options.threads)
         plan = pricing.plan
         p, pc = priced["messages"], priced["conversations"]
         message_prices, conversation_prices = price_columns(plan, priced)
