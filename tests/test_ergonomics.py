@@ -235,3 +235,14 @@ def test_reconciliation_html_shows_counts_agreement_and_heads():
         assert era in html
     assert table_rows(html, "summary") == len(rec.summary)
     assert table_rows(html, "disagreements") == min(10, len(rec.disagreements))
+
+
+def test_result_records_every_option_that_changes_the_bill():
+    # A result read later (or next to another) must say how it was priced, not only how classified.
+    frame = waconv.examples.log()
+    r = waconv.classify(frame, currencies={}, volume_tiers=None, auth_international={}, service_free_allowance=0)
+    assert r.options["volume_tiers"] is None and r.options["currencies"] == {} and r.options["price"] is True
+    assert r.options["auth_international"] == {} and r.options["rate_card"] is None
+    assert r.options["service_free_allowance"] == 0
+    unpriced = waconv.classify(frame, price=False)
+    assert unpriced.options["price"] is False

@@ -67,7 +67,8 @@ class Result(Tables):
     conversations: one row per CBP conversation or free entry point window.
     windows: customer service and free entry point windows.
     n_duplicates: rows that repeat an earlier (message_id, direction).
-    options: the classify options that produced this result.
+    options: the classify options that produced this result (the pricing ones too: price,
+    rate_card and volume_tiers as passed, currencies, auth_international).
     timings: seconds spent in `prepare` (input to codes), `core` (the C++ classification
     and monthly allowances), `scan` (the classification inside it: `scan_group`,
     `scan_pairs`, `scan_join`, `scan_scatter`), `assemble` (the result tables, with pricing

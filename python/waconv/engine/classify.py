@@ -182,6 +182,14 @@ def classify_frame(
             "free_tier_conversations": free_tier_conversations,
             "timezones": dict(timezones or {}),
             "columns": dict(columns or {}),
+            "csw_refreshing": csw_refreshing,
+            "price": price,
+            # As passed (a card or tier table is kept by reference, not copied): enough to
+            # run the same classification again, or to tell two results' pricing apart.
+            "rate_card": rate_card,
+            "volume_tiers": volume_tiers,
+            "currencies": currencies,
+            "auth_international": auth_international,
         },
     )
     if plan is not None:
