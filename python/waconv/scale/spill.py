@@ -52,13 +52,15 @@ class Spill:
         self._buffered_rows[k] = 0
         if not pieces:
             return
-        table = pa.concat_tables(pieces, promote_options="permissive")
         if k not in self._sinks:
+            # The file's schema: the first rows' types, promoted as concat does (a column all
+            # null in one batch and text in another is text).
+            pieces = [pa.concat_tables(pieces, promote_options="permissive")]
             sink = pa.OSFile(str(self.path(k)), "wb")
-            self._sinks[k] = (sink, ipc.new_file(sink, table.schema), table.schema)
+            self._sinks[k] = (sink, ipc.new_file(sink, pieces[0].schema), pieces[0].schema)
         _, writer, schema = self._sinks[k]
-        # One batch per flush: the file is read back as few, large chunks.
-        writer.write_table(table.cast(schema).combine_chunks())
+        for piece in pieces:  # slices are written as they are: the writer copies only their rows
+            writer.write_table(piece if piece.schema.equals(schema) else piece.cast(schema))
 
     def close(self) -> list[int]:
         """Flushes everything; the partitions that hold rows."""
