@@ -3,7 +3,8 @@ partition as rows arrive, read back whole (one partition at a time).
 
 Arrow IPC files, uncompressed: writing is a copy of the buffers and reading back a memory
 map, with no encoding, decoding or statistics either way (Parquet, even uncompressed and
-without dictionaries, took 3-5x longer per spilled row: benchmarks/README.md). The files
+without dictionaries, took 3-4x as long to write, read back and convert to pandas:
+benchmarks/README.md). The files
 live only as long as the stream's temporary directory.
 """
 
@@ -16,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-FLUSH_ROWS = 262_144  # rows buffered per partition before they are written as one batch
+BUFFERED_ROWS = 1 << 20  # rows buffered over all partitions of a spill before they are written
+MIN_FLUSH_ROWS = 16_384
 
 
 class Spill:
@@ -30,6 +32,8 @@ class Spill:
         self._buffered: dict[int, list[pa.Table]] = {}
         self._buffered_rows = np.zeros(partitions, np.int64)
         self._counts = np.zeros(partitions, np.int64)
+        # Per partition: a share of one budget, so the buffers stay bounded however many partitions.
+        self._flush_rows = max(MIN_FLUSH_ROWS, BUFFERED_ROWS // partitions)
 
     def path(self, partition: int) -> Path:
         return self.directory / f"{partition}.arrow"
@@ -44,7 +48,7 @@ class Spill:
             self._buffered.setdefault(k, []).append(table.slice(bounds[k], size))
             self._counts[k] += size
             self._buffered_rows[k] += size
-            if self._buffered_rows[k] >= FLUSH_ROWS:
+            if self._buffered_rows[k] >= self._flush_rows:
                 self._flush(int(k))
 
     def _flush(self, k: int) -> None:
@@ -77,8 +81,7 @@ class Spill:
         return read_spilled(self.path(partition))
 
     def batches(self, partition: int) -> Iterator[pa.Table]:
-        """The partition's rows one written batch at a time (at most FLUSH_ROWS and one input
-        batch), for a pass that must not hold the whole file."""
+        """The partition's rows one written batch at a time (at most a flush's rows), for a pass that must not hold the whole file."""
         path = self.path(partition)
         if not path.exists():
             return
