@@ -129,3 +129,19 @@ def test_id_hashes_depend_on_the_text_alone():
     assert (id_hashes(pd.Series([12, 7, 99, 12], dtype=np.int64))[[0, 1, 3]] == text[[0, 1, 3]]).all()
     assert (id_hashes(pd.Series(pa.array(["12", "7", None, "12"], pa.large_string()).to_pandas(
         types_mapper=pd.ArrowDtype))) == text).all()
+
+
+def test_a_column_all_null_in_the_first_batch_and_text_later(monkeypatch):
+    # Small spill buffers, so later batches reach files whose type the first batch set: a
+    # template_category of None only (Arrow's null type) and text afterwards.
+    import waconv.scale.spill as spill
+
+    monkeypatch.setattr(spill, "BUFFERED_ROWS", 64)
+    monkeypatch.setattr(spill, "MIN_FLUSH_ROWS", 8)
+    log = split_log(0)
+    log["template_category"] = log["template_category"].astype(object)
+    log.loc[:99, "template_category"] = None
+    ref = waconv.classify(log, **options()).messages
+    chunks = [log.iloc[:100]] + [log.iloc[i:i + 200] for i in range(100, len(log), 200)]
+    assert pa.Table.from_pandas(chunks[0]).schema.field("template_category").type == pa.null()
+    assert_same_messages(ref, streamed(iter(chunks))[0])

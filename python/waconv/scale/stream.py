@@ -47,7 +47,7 @@ from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
     PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered
-from waconv.scale.spill import Spill, read_spilled
+from waconv.scale.spill import Spill
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
 _UNKNOWN_SIZE_PARTITIONS = 16
@@ -236,8 +236,8 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     priced_rows = Spill(directory, "priced", pairs.partitions)  # phase 2's verdicts, by pair partition
     priced_conversations = Spill(directory, "priced-conversations", pairs.partitions)
     for group in _phase_two_groups(units.close(), units_conversations.close(), nesting):
-        gathered = _read_all([units.path(k) for k in group])
-        conversations = _read_all([units_conversations.path(k) for k in group])
+        gathered = _read_all(units, group)
+        conversations = _read_all(units_conversations, group)
         priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options)
         pair_of = _pair_partitions(gathered, priced.rows[ROW].to_numpy(np.int64))
         priced_rows.add(_table(priced.rows), pair_of)
@@ -250,8 +250,8 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
             part: PartitionResult = pickle.load(source)
         frame = _read_partition(pairs.read(k), duplicates, options, key_is_user)
         part.frame = _in_row_order(frame)
-        rows = _read_all([priced_rows.path(k)])
-        conversations = _read_all([priced_conversations.path(k)])
+        rows = _read_all(priced_rows, [k])
+        conversations = _read_all(priced_conversations, [k])
         if rows.empty:  # no unit in this partition: phase 2's columns, no rows
             rows = _empty_priced(options)
         if conversations.empty:
@@ -306,8 +306,8 @@ def _table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _read_all(paths: list[Path]) -> pd.DataFrame:
-    tables = [t for t in (read_spilled(p) for p in paths) if t is not None]
+def _read_all(spill: Spill, partitions: list[int]) -> pd.DataFrame:
+    tables = [t for t in (spill.read(k) for k in partitions) if t is not None]
     if not tables:
         return pd.DataFrame()
     return pa.concat_tables(tables, promote_options="permissive").to_pandas()
