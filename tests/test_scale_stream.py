@@ -108,3 +108,40 @@ def test_each_portfolio_priced_apart_gives_the_same_tiers():
     ref = waconv.classify(log, **options()).messages
     assert {"16:MAX", "11:MAX"} <= set(ref["tier"].astype(object))
     assert_same_messages(ref, streamed(pa.Table.from_pandas(log).to_reader(max_chunksize=200), partitions=6)[0])
+
+
+def test_integer_message_ids_find_their_repeats_in_other_batches_and_pairs():
+    # Ids are spilled by a hash of their text: int64 ids take the fallback path of id_hashes.
+    log = split_log(6)
+    log["message_id"] = pd.factorize(log["message_id"])[0].astype(np.int64) * 7919
+    ref = waconv.classify(log, **options()).messages
+    assert ref["duplicate"].sum() > 0
+    chunks = [log.iloc[i:i + 200] for i in range(0, len(log), 200)]
+    assert_same_messages(ref, streamed(iter(chunks), partitions=5)[0])
+
+
+def test_id_hashes_depend_on_the_text_alone():
+    from waconv.scale.keys import id_hashes
+
+    text = id_hashes(pd.Series(["12", "7", None, "12"], dtype="str"))
+    assert text[0] == text[3] and text[0] != text[1] and text[2] == 0
+    assert (id_hashes(pd.Series(["12", "7", None, "12"], dtype=object)) == text).all()
+    assert (id_hashes(pd.Series([12, 7, 99, 12], dtype=np.int64))[[0, 1, 3]] == text[[0, 1, 3]]).all()
+    assert (id_hashes(pd.Series(pa.array(["12", "7", None, "12"], pa.large_string()).to_pandas(
+        types_mapper=pd.ArrowDtype))) == text).all()
+
+
+def test_a_column_all_null_in_the_first_batch_and_text_later(monkeypatch):
+    # Small spill buffers, so later batches reach files whose type the first batch set: a
+    # template_category of None only (Arrow's null type) and text afterwards.
+    import waconv.scale.spill as spill
+
+    monkeypatch.setattr(spill, "BUFFERED_ROWS", 64)
+    monkeypatch.setattr(spill, "MIN_FLUSH_ROWS", 8)
+    log = split_log(0)
+    log["template_category"] = log["template_category"].astype(object)
+    log.loc[:99, "template_category"] = None
+    ref = waconv.classify(log, **options()).messages
+    chunks = [log.iloc[:100]] + [log.iloc[i:i + 200] for i in range(100, len(log), 200)]
+    assert pa.Table.from_pandas(chunks[0]).schema.field("template_category").type == pa.null()
+    assert_same_messages(ref, streamed(iter(chunks))[0])

@@ -57,6 +57,18 @@ py::tuple encode_strings(const py::array& offsets, const Column<std::uint8_t>& d
   return py::make_tuple(to_numpy(std::move(result.codes)), result.first_unknown, result.first_null);
 }
 
+py::array string_hashes(const py::array& offsets, const Column<std::uint8_t>& data,
+                        const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
+                        std::int64_t size, int threads) {
+  const ArrowStrings strings(offsets, data, validity, validity_offset, size);
+  std::vector<std::uint64_t> hashes;
+  {
+    py::gil_scoped_release release;
+    hashes = waconv::string_hashes(strings.column(), threads);
+  }
+  return to_numpy(std::move(hashes));
+}
+
 }  // namespace
 
 void register_strings(py::module_& m) {
@@ -74,4 +86,8 @@ void register_strings(py::module_& m) {
         "Codes of an Arrow utf8/large_utf8 array against an exact vocabulary: (int8 array holding codes[k] "
         "for vocabulary[k] and null_code for nulls; first row matching no entry or -1, after which the "
         "array is unspecified; first null row or -1).");
+  m.def("string_hashes", &string_hashes, py::arg("offsets"), py::arg("data"), py::arg("validity"),
+        py::arg("validity_offset"), py::arg("size"), py::arg("threads") = 0,
+        "uint64 hash of each value of an Arrow utf8/large_utf8 array given its buffers (the core's "
+        "string hash: the same in every process), 0 for nulls.");
 }

@@ -377,3 +377,28 @@ TEST_CASE("factorize_integers numbers 10^5 and 10^6 distinct ids through many ta
     }
   }
 }
+
+TEST_CASE("string_hashes: equal strings hash equal at any offset width and thread count, nulls 0") {
+  std::vector<std::optional<std::string>> values;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string tail(static_cast<std::size_t>(i % 40), static_cast<char>('a' + i % 7));  // 0-39 bytes
+    values.emplace_back(i % 11 == 0 ? std::nullopt : std::optional<std::string>("wamid." + tail));
+  }
+  const ArrowStrings<std::int32_t> narrow(values);
+  const ArrowStrings<std::int64_t> wide(values);
+  const auto one = string_hashes(narrow.view(), 1);
+  CHECK(string_hashes(narrow.view(), 3) == one);
+  CHECK(string_hashes(wide.view(), 2) == one);
+  std::map<std::string, std::uint64_t> seen;
+  std::map<std::uint64_t, std::string> by_hash;
+  for (std::size_t row = 0; row < values.size(); ++row) {
+    if (!values[row]) {
+      CHECK(one[row] == 0);
+      continue;
+    }
+    const auto [at, fresh] = seen.emplace(*values[row], one[row]);
+    CHECK(at->second == one[row]);  // a repeat of a string hashes as its first occurrence
+    by_hash.emplace(one[row], *values[row]);
+  }
+  CHECK(by_hash.size() == seen.size());  // distinct strings here (tails past 24 bytes too) do not collide
+}

@@ -136,6 +136,14 @@ def factorize_strings(
     threads: int = 0,
     partitions: int = 0,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
+def string_hashes(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    threads: int = 0,
+) -> npt.NDArray[np.uint64]: ...
 def factorize_integers(
     values: npt.NDArray[np.int64], threads: int = 0
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...

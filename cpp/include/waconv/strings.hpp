@@ -59,6 +59,12 @@ struct FactorizedStrings {
 // (0 = one per thread); a caller running other work alongside can leave cores to it.
 FactorizedStrings factorize_sorted(const StringColumn& column, int threads = 0, int partitions = 0);
 
+// Each value's 64-bit hash as the core's hash tables compute it (string_hash.hpp: fixed
+// secrets, big-endian words, so the same in every process and on every platform); 0 for
+// nulls. For spreading rows over partitions by their id: equal strings, equal hashes.
+// threads: 0 = one per core.
+std::vector<std::uint64_t> string_hashes(const StringColumn& column, int threads = 0);
+
 struct FactorizedIntegers {
   RowBuffer<std::int32_t> codes;      // per value: index of its value among the sorted distinct values
   std::vector<std::int64_t> uniques;  // sorted

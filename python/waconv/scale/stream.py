@@ -1,21 +1,25 @@
 """Streams larger than memory: `classify_stream` spills the rows by pair into
-Parquet files, classifies them partition by partition, and prices what they gather.
+Arrow IPC files (`spill.py`), classifies them partition by partition, and prices what they gather.
 
 The input need not be sorted by time, so no row can be classified before the last has
 been read. The passes, each holding one partition (or one input batch) at a time:
 
 1. read the stream once, numbering the rows; write each row to the spill file of its
-   pair's partition, and its (message_id, direction) to a file partitioned by the id.
+   pair's partition, and its (message_id, direction) to a file partitioned by the core's
+   hash of the id.
    With user_phone / user_bsuid, whose links are transitive over the whole input, rows go
-   to staging files first and the distinct id combinations are kept; once resolved (one
+   to a staging file first and the distinct id combinations are kept; once resolved (one
    union-find over users, not rows), the staged rows are partitioned by their key.
-2. find the duplicates id partition by id partition: the rows repeating an earlier id;
+2. find the duplicates id partition by id partition (the core's hash set): the rows
+   repeating an earlier id;
 3. phase 1 per pair partition (its verdicts are written beside it); the rows with a unit
    are gathered;
 4. phase 2 over the gathered rows, spilled by portfolio: one portfolio partition at a time
    when every phone number and WABA belongs to one portfolio (every monthly counter then
    lies inside one), else all at once; its verdicts are spilled by pair partition;
-5. each partition's tables, patched with phase 2's verdicts, are yielded.
+5. each partition's tables, patched with phase 2's verdicts, are yielded (the partition's
+   rows read again from its memory-mapped spill file: holding every partition's frame
+   until phase 2 is done would be the whole input).
 """
 
 from __future__ import annotations
@@ -35,17 +39,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from waconv._errors import InputError
+from waconv.engine.duplicates import duplicate_rows
 from waconv.io.frames import _plain_strings, as_pandas
-from waconv.scale.keys import direction_codes, first_seen_duplicates, id_columns, links, pair_partition, \
-    resolve_combinations, value_hashes
+from waconv.scale.keys import direction_codes, id_columns, id_hashes, links, pair_partition, resolve_combinations, \
+    value_hashes
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
     PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered
+from waconv.scale.spill import Spill
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
 _UNKNOWN_SIZE_PARTITIONS = 16
-_FLUSH_ROWS = 262_144  # rows buffered per spill file before a row group is written
+_BATCH_ROWS = 1 << 20  # rows read from a Parquet dataset at a time: fewer, larger spill writes
 
 
 def classify_stream(source: Any, *, partitions: int | None = None, partition_rows: int = DEFAULT_PARTITION_ROWS,
@@ -89,7 +95,10 @@ def _batches(source: Any) -> tuple[Iterator[pa.Table], int | None]:
         source = ds.dataset(source, format="parquet")
     if isinstance(source, ds.Dataset):
         dataset = source
-        return (pa.Table.from_batches([b]) for b in dataset.to_batches() if b.num_rows), dataset.count_rows()
+        # Large batches, read ahead by one only: Arrow's default read-ahead (16 batches of 4
+        # files) held 4-6 GB of a 100M-row dataset before the first row was spilled.
+        batches = dataset.to_batches(batch_size=_BATCH_ROWS, batch_readahead=1, fragment_readahead=1)
+        return (pa.Table.from_batches([b]) for b in batches if b.num_rows), dataset.count_rows()
     if isinstance(source, pa.RecordBatchReader):
         return (pa.Table.from_batches([b]) for b in source if b.num_rows), None
     if isinstance(source, pd.DataFrame):
@@ -114,55 +123,10 @@ def _arrow(batch: Any) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-class _Spill:
-    """Parquet files of one kind, one per partition, written in row groups as rows arrive."""
-
-    def __init__(self, directory: Path, name: str, partitions: int):
-        self.directory = directory / name
-        self.directory.mkdir()
-        self.partitions = partitions
-        self._writers: dict[int, pq.ParquetWriter] = {}
-        self._buffered: dict[int, list[pa.Table]] = {}
-        self._counts = np.zeros(partitions, np.int64)
-
-    def path(self, partition: int) -> Path:
-        return self.directory / f"{partition}.parquet"
-
-    def add(self, table: pa.Table, partition: np.ndarray) -> None:
-        order = np.argsort(partition, kind="stable")
-        bounds = np.searchsorted(partition[order], np.arange(self.partitions + 1))
-        table = table.take(pa.array(order))
-        for k in range(self.partitions):
-            if bounds[k + 1] > bounds[k]:
-                self._buffered.setdefault(k, []).append(table.slice(bounds[k], bounds[k + 1] - bounds[k]))
-                self._counts[k] += bounds[k + 1] - bounds[k]
-                if sum(t.num_rows for t in self._buffered[k]) >= _FLUSH_ROWS:
-                    self._flush(k)
-
-    def _flush(self, k: int) -> None:
-        pieces = self._buffered.pop(k, [])
-        if not pieces:
-            return
-        table = pa.concat_tables(pieces, promote_options="permissive")
-        if k not in self._writers:
-            # Read back once or twice, soon: no compression, dictionaries or statistics to build.
-            self._writers[k] = pq.ParquetWriter(self.path(k), table.schema, compression="none", use_dictionary=False,
-                                                write_statistics=False)
-        self._writers[k].write_table(table.cast(self._writers[k].schema))
-
-    def close(self) -> list[int]:
-        """Flushes everything; the partitions that hold rows."""
-        for k in list(self._buffered):
-            self._flush(k)
-        for writer in self._writers.values():
-            writer.close()
-        return [k for k in range(self.partitions) if self._counts[k]]
-
-
 def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directory: Path) -> Iterator[Tables]:
-    pairs = _Spill(directory, "pairs", partitions)
-    ids = _Spill(directory, "ids", partitions)
-    staged: list[Path] = []
+    pairs = Spill(directory, "pairs", partitions)
+    ids = Spill(directory, "ids", partitions)
+    staged = Spill(directory, "staged", 1)  # rows whose key waits for every link (user_phone / user_bsuid)
     combinations: list[pd.DataFrame] = []
     first_row = 0
     linked: bool | None = None
@@ -177,67 +141,67 @@ def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directo
             linked = links(id_names)
         table = table.append_column(ROW, pa.array(np.arange(first_row, first_row + table.num_rows, dtype=np.int64)))
         names = canonical_names(head, options)
-        frame = as_pandas(table.select(_key_columns(names)))
-        _spill_ids(frame, names, table, ids, first_row)
+        _spill_ids(table, names, ids, first_row)
         if linked:
-            path = directory / f"staged-{len(staged)}.parquet"
-            pq.write_table(table, path)
-            staged.append(path)
-            combinations.append(frame[list(id_names.values())].drop_duplicates())
+            staged.add(table, np.zeros(table.num_rows, np.int32))
+            combinations.append(_columns(table, list(id_names.values())).drop_duplicates())
         else:
+            frame = _columns(table, [names["business"], names["user"]])
             pairs.add(table, pair_partition(frame[names["business"]], frame[names["user"]], partitions))
         first_row += table.num_rows
     if linked is None:
         return
     if linked:
+        staged.close()
         _partition_staged(staged, combinations, id_names, options, pairs)
     filled = pairs.close()
     duplicates = _duplicates(ids, options)
     yield from _phases(pairs, filled, duplicates, options, directory, not linked)
 
 
-def _key_columns(names: dict[str, str]) -> list[str]:
-    wanted = [names[n] for n in ("business", "user", "user_phone", "user_bsuid", "message_id", "direction")
-              if n in names]
-    return list(dict.fromkeys(wanted)) + [ROW]
+def _columns(table: pa.Table, names: list[str]) -> pd.DataFrame:
+    """Some columns of a batch as pandas (the key helpers read pandas columns)."""
+    return as_pandas(table.select(list(dict.fromkeys(names))))
 
 
-def _spill_ids(frame: pd.DataFrame, names: dict[str, str], table: pa.Table, ids: _Spill, first_row: int) -> None:
-    direction = direction_codes(frame[names["direction"]], names["direction"], first_row)  # checked on the way
+def _spill_ids(table: pa.Table, names: dict[str, str], ids: Spill, first_row: int) -> None:
+    column = names["direction"]
+    direction = direction_codes(_columns(table, [column])[column], column, first_row)  # checked on the way
     if "message_id" not in names:
         return
-    message_id = frame[names["message_id"]]
-    keyed = pa.table({"id": table.column(names["message_id"]), "direction": pa.array(direction),
-                      ROW: table.column(ROW)})
-    part = (pd.util.hash_array(message_id.astype(str).to_numpy()) % np.uint64(ids.partitions)).astype(np.int32)
-    ids.add(keyed, part)
+    message_id = table.column(names["message_id"])
+    keyed = pa.table({"id": message_id, "direction": pa.array(direction), ROW: table.column(ROW)})
+    hashes = id_hashes(_columns(table, [names["message_id"]])[names["message_id"]])
+    ids.add(keyed, (hashes % np.uint64(ids.partitions)).astype(np.int32))
 
 
-def _duplicates(ids: _Spill, options: ScaleOptions) -> np.ndarray:
+def _duplicates(ids: Spill, options: ScaleOptions) -> np.ndarray:
     """The rows (by position) repeating an earlier (message_id, direction): equal ids share an
-    id partition, so each partition decides its own, in row order."""
+    id partition, so each partition decides its own, in row order (the core's hash set)."""
     found = [np.zeros(0, np.int64)]
     for k in ids.close():
-        frame = pq.read_table(ids.path(k)).to_pandas().sort_values(ROW, kind="stable")
-        repeat = first_seen_duplicates(frame["id"], frame["direction"].to_numpy())
-        found.append(frame[ROW].to_numpy(np.int64)[repeat])
+        table = ids.read(k)
+        rows = table.column(ROW).to_numpy()
+        if not np.all(rows[1:] > rows[:-1]):  # batches arrive in row order, so this is a safeguard
+            order = np.argsort(rows, kind="stable")
+            table, rows = table.take(pa.array(order)), rows[order]
+        repeat = duplicate_rows(as_pandas(table.select(["id"]))["id"], table.column("direction").to_numpy())
+        found.append(rows[repeat.astype(bool)])
     return np.sort(np.concatenate(found))
 
 
-def _partition_staged(staged: list[Path], combinations: list[pd.DataFrame], id_names: dict[str, str],
-                      options: ScaleOptions, pairs: _Spill) -> None:
+def _partition_staged(staged: Spill, combinations: list[pd.DataFrame], id_names: dict[str, str],
+                      options: ScaleOptions, pairs: Spill) -> None:
     columns = list(id_names.values())
     distinct = pd.concat(combinations, ignore_index=True).drop_duplicates(ignore_index=True)
     distinct[KEY] = resolve_combinations(distinct, id_names)
-    for path in staged:
-        table = pq.read_table(path)
+    for table in staged.batches(0):
         head = as_pandas(table.slice(0, 0))
         names = canonical_names(head, options)
-        frame = as_pandas(table.select(list(dict.fromkeys([names["business"], *columns]))))
+        frame = _columns(table, [names["business"], *columns])
         keys = _lookup(frame[columns], distinct, columns)
         table = table.append_column(KEY, pa.array(keys, pa.large_string()))
         pairs.add(table, pair_partition(frame[names["business"]], pd.Series(keys), pairs.partitions))
-        path.unlink()
 
 
 def _lookup(ids: pd.DataFrame, distinct: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -249,47 +213,78 @@ def _lookup(ids: pd.DataFrame, distinct: pd.DataFrame, columns: list[str]) -> np
 PAIR_PARTITION = "_waconv_pair_partition"
 
 
-def _phases(pairs: _Spill, filled: list[int], duplicates: np.ndarray, options: ScaleOptions, directory: Path,
+def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: ScaleOptions, directory: Path,
             key_is_user: bool) -> Iterator[Tables]:
     """Phase 1 per pair partition, phase 2 per portfolio partition, each partition's tables:
     every step holds one partition, the gathered rows and verdicts waiting on disk between."""
-    units = _Spill(directory, "units", pairs.partitions)  # gathered rows, by portfolio
-    units_conversations = _Spill(directory, "unit-conversations", pairs.partitions)
+    units = Spill(directory, "units", pairs.partitions)  # gathered rows, by portfolio
+    units_conversations = Spill(directory, "unit-conversations", pairs.partitions)
     nesting: list[pd.DataFrame] = []
     for k in filled:
-        part = classify_partition(_read_partition(pairs.path(k), duplicates, options, key_is_user), options, k)
+        part = classify_partition(_read_partition(pairs.read(k), duplicates, options, key_is_user), options, k)
         gathered = part.gathered.assign(**{PAIR_PARTITION: np.int32(k)})
         by_portfolio = _portfolio_partition(gathered["portfolio"], pairs.partitions)
         units.add(_table(gathered), by_portfolio)
-        portfolio = gathered.set_index(ROW)["portfolio"].reindex(part.conversations["opened_by"].to_numpy())
-        units_conversations.add(_table(part.conversations), _portfolio_partition(portfolio, pairs.partitions))
+        units_conversations.add(_table(part.conversations), _opener_partitions(gathered, part.conversations,
+                                                                                by_portfolio, pairs.partitions))
         nesting.append(gathered[["business", "waba", "portfolio"]].drop_duplicates())
-        part.frame = part.frame.iloc[0:0]  # read again when finished: the verdicts alone wait on disk
+        # Only the verdicts wait on disk: the rows are read again when finished, the gathered
+        # rows are in `units`.
+        part.frame, part.gathered = part.frame.iloc[0:0], part.gathered.iloc[0:0]
         with open(directory / f"verdicts-{k}.pickle", "wb") as out:
             pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
-    priced_rows = _Spill(directory, "priced", pairs.partitions)  # phase 2's verdicts, by pair partition
-    priced_conversations = _Spill(directory, "priced-conversations", pairs.partitions)
+    priced_rows = Spill(directory, "priced", pairs.partitions)  # phase 2's verdicts, by pair partition
+    priced_conversations = Spill(directory, "priced-conversations", pairs.partitions)
     for group in _phase_two_groups(units.close(), units_conversations.close(), nesting):
-        gathered = _read_all([units.path(k) for k in group])
-        conversations = _read_all([units_conversations.path(k) for k in group])
+        gathered = _read_all(units, group)
+        conversations = _read_all(units_conversations, group)
         priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options)
-        pair_of = gathered.set_index(ROW)[PAIR_PARTITION].reindex(priced.rows[ROW].to_numpy()).to_numpy(np.int32)
+        pair_of = _pair_partitions(gathered, priced.rows[ROW].to_numpy(np.int64))
         priced_rows.add(_table(priced.rows), pair_of)
         ids = priced.conversations["conversation_id"].to_numpy(np.int64)
         priced_conversations.add(_table(priced.conversations), (ids >> PARTITION_BITS).astype(np.int32))
-    with_rows, with_conversations = set(priced_rows.close()), set(priced_conversations.close())
+    priced_rows.close()
+    priced_conversations.close()
     for k in filled:
         with open(directory / f"verdicts-{k}.pickle", "rb") as source:
             part: PartitionResult = pickle.load(source)
-        frame = _read_partition(pairs.path(k), duplicates, options, key_is_user)
-        part.frame = frame.sort_values(ROW, kind="stable").reset_index(drop=True)
-        rows = _read_all([priced_rows.path(k)] if k in with_rows else [])
-        conversations = _read_all([priced_conversations.path(k)] if k in with_conversations else [])
+        frame = _read_partition(pairs.read(k), duplicates, options, key_is_user)
+        part.frame = _in_row_order(frame)
+        rows = _read_all(priced_rows, [k])
+        conversations = _read_all(priced_conversations, [k])
         if rows.empty:  # no unit in this partition: phase 2's columns, no rows
             rows = _empty_priced(options)
         if conversations.empty:
             conversations = pd.DataFrame({"conversation_id": np.zeros(0, np.int64)})
         yield Tables(*finish_partition(part, Gathered(rows, conversations), options))
+
+
+def _opener_partitions(gathered: pd.DataFrame, conversations: pd.DataFrame, by_portfolio: np.ndarray,
+                       partitions: int) -> np.ndarray:
+    """Each conversation's portfolio partition: that of the gathered row opening it."""
+    rows = gathered[ROW].to_numpy(np.int64)
+    opened_by = conversations["opened_by"].to_numpy(np.int64)
+    if len(rows) and np.all(rows[1:] > rows[:-1]):  # classify_partition sorts a partition by row
+        at = np.minimum(np.searchsorted(rows, opened_by), len(rows) - 1)
+        if np.array_equal(rows[at], opened_by):
+            return by_portfolio[at]
+    portfolio = gathered.set_index(ROW)["portfolio"].reindex(opened_by)  # an opener without a unit
+    return _portfolio_partition(portfolio, partitions)
+
+
+def _pair_partitions(gathered: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The pair partition of each of `rows`, all among the gathered rows."""
+    known = gathered[ROW].to_numpy(np.int64)
+    order = np.argsort(known, kind="stable")
+    at = order[np.searchsorted(known, rows, sorter=order)]
+    return gathered[PAIR_PARTITION].to_numpy(np.int32)[at]
+
+
+def _in_row_order(frame: pd.DataFrame) -> pd.DataFrame:
+    rows = frame[ROW].to_numpy()
+    if np.all(rows[1:] > rows[:-1]):  # a partition's spill file is written in row order
+        return frame.reset_index(drop=True)
+    return frame.sort_values(ROW, kind="stable").reset_index(drop=True)
 
 
 def _portfolio_partition(portfolio: pd.Series, partitions: int) -> np.ndarray:
@@ -311,8 +306,8 @@ def _table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _read_all(paths: list[Path]) -> pd.DataFrame:
-    tables = [pq.read_table(p) for p in paths if p.exists()]
+def _read_all(spill: Spill, partitions: list[int]) -> pd.DataFrame:
+    tables = [t for t in (spill.read(k) for k in partitions) if t is not None]
     if not tables:
         return pd.DataFrame()
     return pa.concat_tables(tables, promote_options="permissive").to_pandas()
@@ -326,8 +321,8 @@ def _empty_priced(options: ScaleOptions) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _read_partition(path: Path, duplicates: np.ndarray, options: ScaleOptions, key_is_user: bool) -> pd.DataFrame:
-    frame = as_pandas(pq.read_table(path))
+def _read_partition(table: pa.Table, duplicates: np.ndarray, options: ScaleOptions, key_is_user: bool) -> pd.DataFrame:
+    frame = as_pandas(table)
     if key_is_user:
         frame[KEY] = frame[canonical_names(frame, options)["user"]]
     rows = frame[ROW].to_numpy(np.int64)
