@@ -5,12 +5,17 @@ messages, deliveries stamped before the send."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import waconv
+import waconv.io.webhooks.read as webhooks_read
 from waconv import _core
 from waconv.io.webhooks import aggregate, events
 
@@ -101,3 +106,21 @@ def test_the_binding_checks_rows_and_starts() -> None:
         _core.first_number_rows(rows, np.array([0, 3], np.int64), np.zeros(2))
     with pytest.raises(ValueError, match="bitmap"):
         _core.first_present_rows(rows, starts, np.zeros(0, np.uint8), 0, 2)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DUMPS = [ROOT / "python" / "waconv" / "examples" / "data" / "example_webhooks.jsonl",
+         ROOT / "tests" / "fixtures" / "webhooks" / "malformed.jsonl",
+         *sorted((ROOT / "tests" / "fixtures" / "meta").glob("*.json"))]
+
+
+@pytest.mark.parametrize("path", DUMPS, ids=lambda path: path.name)
+def test_read_webhooks_gives_the_reference_frame(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole call with the C++ aggregation and with the NumPy reference in its place."""
+    fast = waconv.read_webhooks(path, errors="collect")
+    monkeypatch.setattr(webhooks_read, "aggregate_statuses", events.aggregate_statuses)
+    monkeypatch.setattr(webhooks_read, "aggregate_messages", events.aggregate_messages)
+    reference = waconv.read_webhooks(path, errors="collect")
+    assert len(reference.events) > 0 or path.name != "example_webhooks.jsonl"
+    pd.testing.assert_frame_equal(fast.events, reference.events)
+    pd.testing.assert_frame_equal(fast.rejected, reference.rejected)
