@@ -21,7 +21,9 @@ MB/s of uncompressed JSON, the CPU seconds the process used (all threads: on a l
 machine, the figure that does not depend on what else runs), and the peak RSS increase
 during the call (the peak is reset before each call through ``/proc/self/clear_refs``
 where Linux allows it; the mapped file counts in it). ``--exact``
-also times the payload-by-payload orjson path that reads what the fast paths cannot.
+also times the payload-by-payload orjson path that reads what the fast paths cannot;
+``--steps`` prints the CPU seconds of each step of ``read_webhooks`` (mean over the rounds),
+to see where the time after the C++ reader goes.
 """
 
 from __future__ import annotations
@@ -137,6 +139,39 @@ def _report(label: str, runs: list[dict]) -> None:
           + ("" if all(r["reset"] for r in runs) else "  [peak since process start]"))
 
 
+# The steps of read_webhooks (functions of waconv.io.webhooks.read) that --steps times.
+STEPS = ("read_native", "_stack", "_identities", "_phones_of_bsuids", "aggregate_statuses", "aggregate_messages",
+         "resolve_users", "infer_template_categories", "events_frame", "_display_phones")
+
+
+def step_times(path: Path, rounds: int) -> dict[str, float]:
+    """CPU seconds per call of each of STEPS (all threads), and of the whole call."""
+    module = waconv.io.webhooks.read
+    totals = dict.fromkeys((*STEPS, "read_webhooks"), 0.0)
+    saved = {name: getattr(module, name) for name in STEPS}
+
+    def timed(name: str, step):
+        def call(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                totals[name] += time.process_time() - started
+        return call
+
+    try:
+        for name, step in saved.items():
+            setattr(module, name, timed(name, step))
+        for _ in range(rounds):
+            started = time.process_time()
+            read_webhooks(path)
+            totals["read_webhooks"] += time.process_time() - started
+    finally:
+        for name, step in saved.items():
+            setattr(module, name, step)
+    return {name: seconds / rounds for name, seconds in totals.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--statuses", type=int, default=1_000_000, help="status webhooks (payloads, lines) to write")
@@ -144,6 +179,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="threads of the C++ reader (0: one per core)")
     parser.add_argument("--exact", action="store_true", help="also time the payload-by-payload orjson path")
+    parser.add_argument("--steps", action="store_true", help="CPU seconds of each step of read_webhooks")
     args = parser.parse_args()
 
     import waconv
@@ -194,6 +230,10 @@ def main() -> None:
             _report(label, measured)
         print(f"{'orjson.loads alone, one thread':<38} {parse:6.2f} s   {lines / parse / 1e6:5.2f} M payloads/s   "
               f"{size_mb / parse:5.0f} MB/s")
+        if args.steps:
+            print(f"steps of read_webhooks, JSON lines, CPU seconds per call (mean of {args.repeat}):")
+            for name, seconds in step_times(path, args.repeat).items():
+                print(f"  {name:<36} {seconds:6.3f}")
 
 
 if __name__ == "__main__":

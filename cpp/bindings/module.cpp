@@ -11,6 +11,7 @@ void register_strings(py::module_& m);
 void register_instants(py::module_& m);
 void register_identity(py::module_& m);
 void register_webhooks(py::module_& m);
+void register_webhook_aggregate(py::module_& m);
 void register_duplicates(py::module_& m);
 void register_objects(py::module_& m);
 void register_phase_two(py::module_& m);
@@ -37,6 +38,7 @@ PYBIND11_MODULE(_core, m) {
   register_instants(m);
   register_identity(m);
   register_webhooks(m);
+  register_webhook_aggregate(m);
   register_duplicates(m);
   register_objects(m);
   register_phase_two(m);

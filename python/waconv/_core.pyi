@@ -182,3 +182,36 @@ def encode_strings(
 ) -> tuple[npt.NDArray[np.int8], int, int]: ...
 def read_webhook_file(path: str, json_lines: bool, gzipped: bool, threads: int = 0) -> dict[str, Any] | str: ...
 def read_webhook_lines(data: bytes, threads: int = 0) -> dict[str, Any] | str: ...
+def aggregate_statuses(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    status: npt.NDArray[np.int8],
+    time: npt.NDArray[np.int64],
+    order: npt.NDArray[np.int64] | None,
+    threads: int = 0,
+) -> dict[str, npt.NDArray[Any]]: ...
+def aggregate_messages(
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    time: npt.NDArray[np.int64],
+    referral: npt.NDArray[np.uint8],
+    order: npt.NDArray[np.int64] | None,
+    threads: int = 0,
+) -> dict[str, npt.NDArray[Any]]: ...
+def first_present_rows(
+    rows: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    validity: npt.NDArray[np.uint8] | None,
+    validity_offset: int,
+    size: int,
+    threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+def first_number_rows(
+    rows: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], threads: int = 0
+) -> npt.NDArray[np.int64]: ...

@@ -12,14 +12,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waconv.io.webhooks.categories import infer_template_categories, sends_lookup
+from waconv.io.webhooks.aggregate import aggregate_messages, aggregate_statuses
 from waconv.io.webhooks.columns import read_columns
-from waconv.io.webhooks.events import (
-    aggregate_messages,
-    aggregate_statuses,
-    events_frame,
-    resolve_users,
-    strings,
-)
+from waconv.io.webhooks.events import events_frame, resolve_users, strings
 from waconv.io.webhooks.native import read_native
 from waconv.io.webhooks.sources import Rejections, Source, WebhookRead, documents, is_json_lines
 from waconv.io.webhooks.walk import MESSAGE_FIELDS, STATUS_FIELDS, Walker
