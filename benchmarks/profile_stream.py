@@ -1,8 +1,8 @@
 """Where classify_stream spends its time: cProfile of one run over a Parquet dataset (as
 bench_stream.py writes it with --data), the functions of each pass by cumulative time.
 
-    python benchmarks/profile_stream.py /work/data10m --partition-rows 4000000
-    python benchmarks/profile_stream.py /work/data10m --spill-formats 2000000   # Parquet vs IPC spill
+    python benchmarks/profile_stream.py data10m --partition-rows 4000000
+    python benchmarks/profile_stream.py data10m --spill-formats 2000000   # Parquet vs IPC spill
 """
 
 from __future__ import annotations
