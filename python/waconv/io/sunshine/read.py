@@ -15,7 +15,8 @@ import pyarrow.compute as pc
 from waconv._errors import WaconvWarning
 from waconv.io.sunshine.fields import error_code, get, get_text, milliseconds, template, template_lookup
 from waconv.io.webhooks.categories import ALIASES, TEMPLATE_CATEGORIES
-from waconv.io.webhooks.events import DELIVERED, FAILED, SENT, aggregate_messages, aggregate_statuses, events_frame, strings
+from waconv.io.webhooks.aggregate import aggregate_messages, aggregate_statuses
+from waconv.io.webhooks.events import DELIVERED, FAILED, SENT, events_frame, strings
 from waconv.io.webhooks.sources import Bad, Document, Rejections, Source, WebhookRead, documents, shown, text
 
 _V1_DELIVERY = {"delivery:success": DELIVERED, "delivery:user": DELIVERED, "delivery:channel": SENT,
