@@ -1,19 +1,10 @@
-// Duplicate (message id, direction) rows through a partitioned hash set.
-//
-// Message ids are nearly all distinct, so the set ends up holding one entry per row: a
-// table of Keys (32 bytes, as the factorizer of user ids keeps) would need over 0.6 GB at
-// 10M rows. Here a slot is 8 bytes, the low 32 bits of the hash and the row that first held
-// the id; a slot whose hash bits match is confirmed against that row's bytes, which only
-// true repeats (and one in 2^32 others) ever need. Hashing is the factorizer's
-// (string_hash.hpp), with the direction mixed in.
-//
-// On several threads every thread reads and hashes every row but keeps only the rows whose
-// hash falls in its partition (the high 32 bits), so the table misses, the bulk of the
-// work, are divided and no tables are merged. Rows are hashed a batch at a time and the
-// probes prefetch the slots of rows a few places ahead, keeping many misses in flight.
+// Duplicate (message id, direction) rows: a row is one when first_row_table.hpp finds an
+// earlier row holding its (id, direction). Hashing is the factorizer's (string_hash.hpp),
+// with the direction mixed in.
 #include "waconv/duplicates.hpp"
 
 #include "waconv/buffers.hpp"
+#include "first_row_table.hpp"
 #include "parallel.hpp"
 #include "string_hash.hpp"
 
@@ -28,11 +19,6 @@ namespace waconv {
 namespace {
 
 using detail::mix;
-
-struct Slot {
-  std::uint32_t hash = 0;      // low 32 bits of the id's hash; they also pick the slot
-  std::uint32_t row_plus_one = 0;  // first row holding the id, plus one; 0 marks an empty slot
-};
 
 std::uint64_t with_direction(std::uint64_t hash, std::int8_t direction) {
   return mix(hash ^ detail::kSecret0, static_cast<std::uint8_t>(direction) ^ detail::kSecret2);
@@ -86,79 +72,20 @@ class DuplicateFinder {
   }
 
  private:
-  static constexpr std::size_t kBatch = 1024;
-  static constexpr std::size_t kAhead = 16;
-  static constexpr std::size_t kMinSlots = 16;
-
-  struct Table {
-    RowBuffer<Slot> slots;
-    std::size_t mask = 0;
-    std::size_t used = 0;
-  };
-
-  static std::size_t partition_of(std::uint64_t hash, std::size_t parts) {
-    return static_cast<std::size_t>(((hash >> 32) * parts) >> 32);
-  }
-
   // Only 1 bytes are written, each row by the one thread owning its id's partition.
   void find_in_partition(std::size_t part, std::size_t parts, std::uint8_t* duplicate) const {
     const std::size_t n = ids_.size();
-    Table table;
-    // Nearly every id is distinct: room for this partition's share of the rows at a load
-    // of at most 2/3, so the table rarely grows.
-    resize(table, std::max(kMinSlots, std::bit_ceil(n / parts + n / parts / 2 + 1)));
-    std::vector<std::uint64_t> hashes(kBatch);
-    std::vector<std::uint32_t> rows(kBatch);
-    for (std::size_t start = 0; start < n; start += kBatch) {
-      const std::size_t count = std::min(kBatch, n - start);
-      std::size_t mine = 0;
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t row = start + i;
-        if (!ids_.valid(row)) continue;
-        const std::uint64_t hash = with_direction(ids_.hash(row), direction_[row]);
-        rows[mine] = static_cast<std::uint32_t>(row);
-        hashes[mine] = hash;
-        mine += parts == 1 || partition_of(hash, parts) == part;  // no branch: a coin toss
-      }
-      for (std::size_t k = 0; k < std::min(mine, kAhead); ++k) detail::prefetch(&table.slots[hashes[k] & table.mask]);
-      for (std::size_t k = 0; k < mine; ++k) {
-        if (k + kAhead < mine) detail::prefetch(&table.slots[hashes[k + kAhead] & table.mask]);
-        duplicate[rows[k]] |= seen_before(table, static_cast<std::uint32_t>(hashes[k]), rows[k]);
-      }
-    }
-  }
-
-  // Whether an earlier row holds the row's (id, direction); if none does, the row is added.
-  std::uint8_t seen_before(Table& table, std::uint32_t hash, std::uint32_t row) const {
-    for (std::size_t s = hash & table.mask;; s = (s + 1) & table.mask) {
-      Slot& slot = table.slots[s];
-      if (slot.row_plus_one == 0) {
-        slot = {hash, row + 1};
-        if (++table.used * 3 > table.slots.size() * 2) grow(table);
-        return 0;
-      }
-      if (slot.hash == hash) {
-        const std::uint32_t first = slot.row_plus_one - 1;
-        if (direction_[first] == direction_[row] && ids_.same(first, row)) return 1;
-      }
-    }
-  }
-
-  static void resize(Table& table, std::size_t size) {
-    table.slots.assign(size, Slot{});
-    table.mask = size - 1;
-  }
-
-  // The stored hash bits pick the slot, so entries move without rereading any id.
-  static void grow(Table& table) {
-    RowBuffer<Slot> old = std::move(table.slots);
-    resize(table, old.size() * 2);
-    for (const Slot& entry : old) {
-      if (entry.row_plus_one == 0) continue;
-      std::size_t s = entry.hash & table.mask;
-      while (table.slots[s].row_plus_one != 0) s = (s + 1) & table.mask;
-      table.slots[s] = entry;
-    }
+    detail::first_rows_of_partition(
+        n, part, parts, n / parts,
+        [&](std::size_t row, std::uint64_t& hash) {
+          if (!ids_.valid(row)) return false;
+          hash = with_direction(ids_.hash(row), direction_[row]);
+          return true;
+        },
+        [&](std::uint32_t first, std::uint32_t row) {
+          return direction_[first] == direction_[row] && ids_.same(first, row);
+        },
+        [&](std::uint32_t row, std::uint32_t first) { duplicate[row] |= first != row; });
   }
 
   const Ids& ids_;
