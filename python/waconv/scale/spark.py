@@ -2,7 +2,8 @@
 
 1. keys over the whole input: `monotonically_increasing_id` as each row's position (the
    frame's order); identity from the distinct id combinations, resolved once on the driver
-   and broadcast back; duplicates by `row_number` over (message_id, direction);
+   and broadcast back; duplicates by `row_number` over (message_id, direction), on those
+   columns alone, their positions shipped to phase 1 (which flags the rows);
 2. phase 1: `repartition(N, business, user key)`, `sortWithinPartitions(position)`,
    `mapInArrow` into the core per partition (`phases.classify_partition`); it emits one
    Arrow schema holding three kinds of rows: messages, conversations and windows;
