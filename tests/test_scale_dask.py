@@ -41,6 +41,17 @@ def test_identity_links_and_duplicates_across_input_partitions(synchronous):
     assert_same_messages(ref, out.messages.compute())
 
 
+def test_a_parquet_dataset_of_several_files(synchronous, tmp_path):
+    # Read with fewer columns, dask-expr may merge the files into fewer partitions: the
+    # positions found over the whole input must come from the partitions phase 1 reads.
+    log = split_log(2)
+    for k, piece in enumerate((log.iloc[:150], log.iloc[150:400], log.iloc[400:])):
+        piece.to_parquet(tmp_path / f"part-{k}.parquet")
+    ref = waconv.classify(log, **options()).messages
+    out = waconv.dask.classify(dd.read_parquet(tmp_path), npartitions=3, **options())
+    assert_same_messages(ref, out.messages.compute())
+
+
 def test_the_lazy_tables_have_the_columns_they_compute_to(synchronous):
     log = split_log(1, 300, 20)
     out = waconv.dask.classify(dd.from_pandas(log, npartitions=2), **options())

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from waconv._errors import InputError
-from waconv.scale.keys import direction_codes, first_seen_duplicates, id_columns, links, resolve_combinations
+from waconv.scale.keys import _shifted, direction_codes, first_seen_duplicates, id_columns, links, \
+    resolve_combinations
 from waconv.scale.local import Tables, split_tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition, finish_partition, \
@@ -41,18 +42,9 @@ def classify(frame: Any, *, npartitions: int | None = None, **options: Any) -> T
     head = frame._meta
     names = canonical_names(head, checked)
     ids = id_columns(head, checked)
-    parts = frame.to_delayed()
-    lengths = dask.compute(*[dask.delayed(len)(p) for p in parts])
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    numbered = [dask.delayed(_numbered)(p, int(offsets[k])) for k, p in enumerate(parts)]
-    mapping = None
-    if links(ids):
-        combos = dask.compute(*[dask.delayed(_combinations)(p, list(ids.values())) for p in numbered])
-        distinct = pd.concat(combos, ignore_index=True).drop_duplicates(ignore_index=True)
-        distinct[KEY] = resolve_combinations(distinct, ids)
-        mapping = dask.delayed(distinct)
+    offsets, mapping, duplicates = _whole_input_keys(frame, names, ids)
     meta_keyed = _numbered(head, 0).assign(**{KEY: pd.Series(dtype=object), DUPLICATE: pd.Series(dtype=bool)})
-    duplicates = _duplicate_rows(numbered, names, meta_keyed) if "message_id" in names else np.zeros(0, np.int64)
+    numbered = [dask.delayed(_numbered)(p, int(offsets[k])) for k, p in enumerate(frame.to_delayed())]
     keyed = dd.from_delayed([dask.delayed(_keyed)(p, names, ids, mapping, duplicates) for p in numbered],
                             meta=meta_keyed, verify_meta=False)
     shuffled = keyed.shuffle(on=[names["business"], KEY], npartitions=npartitions or frame.npartitions)
@@ -82,29 +74,74 @@ def _combinations(part: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return part[columns].drop_duplicates()
 
 
-def _duplicate_rows(numbered: list, names: dict[str, str], meta: pd.DataFrame) -> np.ndarray:
-    """Positions of the rows repeating an earlier (message_id, direction) anywhere: the keys
-    are shuffled on the id, and each partition finds its repeats in row order."""
+def _whole_input_keys(frame: Any, names: dict[str, str], ids: dict[str, str]) -> tuple:
+    """Each input partition's first row, the identity mapping (or None) and the sorted
+    positions of the repeated rows, from one pass over only the id and direction columns.
+
+    One compute: the partition lengths, the distinct id combinations and the duplicate keys
+    all come from the same read, so the input is read once here and once by phase 1 (it was
+    read three times). Repeats are found on (partition, position within it), which
+    sorts as the input order does, and become input positions once the lengths are known."""
     import dask
     import dask.dataframe as dd
 
-    key_meta = pd.DataFrame({"id": meta[names["message_id"]].iloc[:0], "direction": np.zeros(0, np.int8),
-                             ROW: np.zeros(0, np.int64)})
-    keys = dd.from_delayed([dask.delayed(_id_keys)(p, names) for p in numbered], meta=key_meta, verify_meta=False)
-    found = keys.shuffle(on="id").map_partitions(_repeats, meta=pd.Series(np.zeros(0, np.int64), name=ROW))
-    return np.sort(found.compute().to_numpy(np.int64))
+    columns = list(dict.fromkeys([*ids.values(), *[names[n] for n in ("message_id", "direction") if n in names]]))
+    # frame[columns] would read fewer columns, but dask-expr may then merge Parquet files into
+    # fewer partitions than phase 1's read, and the positions would not line up.
+    parts = [dask.delayed(_columns)(p, columns) for p in frame.to_delayed()]
+    scanned = [dask.delayed(_scan)(p, k, names, columns, list(ids.values()), links(ids)) for k, p in enumerate(parts)]
+    wanted: list = [[dask.delayed(_item)(s, 0) for s in scanned], [dask.delayed(_item)(s, 3) for s in scanned]]
+    if links(ids):
+        wanted.append([dask.delayed(_item)(s, 1) for s in scanned])
+    if "message_id" in names:
+        key_meta = pd.DataFrame({"id": frame._meta[names["message_id"]].iloc[:0], "direction": np.zeros(0, np.int8),
+                                 "part": np.zeros(0, np.int64), "local": np.zeros(0, np.int64)})
+        keys = dd.from_delayed([dask.delayed(_item)(s, 2) for s in scanned], meta=key_meta, verify_meta=False)
+        found = keys.shuffle(on="id").map_partitions(
+            _repeats, meta=pd.DataFrame({"part": np.zeros(0, np.int64), "local": np.zeros(0, np.int64)}))
+        wanted.append(found.to_delayed())  # delayed like the rest: one graph, its read shared
+    computed = dask.compute(*wanted)
+    lengths, errors = computed[0], computed[1]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    for k, error in enumerate(errors):  # the first bad row of the input, as classify names it
+        if error is not None:
+            raise _shifted(error, int(offsets[k])) from None
+    mapping = None
+    if links(ids):
+        distinct = pd.concat(computed[2], ignore_index=True).drop_duplicates(ignore_index=True)
+        distinct[KEY] = resolve_combinations(distinct, ids)
+        mapping = dask.delayed(distinct)
+    duplicates = np.zeros(0, np.int64)
+    if "message_id" in names:
+        repeats = pd.concat(computed[-1], ignore_index=True)
+        duplicates = np.sort(offsets[repeats["part"].to_numpy(np.int64)] + repeats["local"].to_numpy(np.int64))
+    return offsets, mapping, duplicates
 
 
-def _id_keys(part: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    first = int(part[ROW].iloc[0]) if len(part) else 0
-    direction = direction_codes(part[names["direction"]], names["direction"], first)
-    return pd.DataFrame({"id": part[names["message_id"]].to_numpy(), "direction": direction, ROW: part[ROW].to_numpy()})
+def _columns(part: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return part[columns]
 
 
-def _repeats(keys: pd.DataFrame) -> pd.Series:
-    keys = keys.sort_values(ROW, kind="stable")
+def _scan(part: pd.DataFrame, k: int, names: dict[str, str], columns: list[str], id_names: list[str],
+          linked: bool) -> tuple:
+    """(length, distinct id combinations, duplicate keys, the direction's InputError or None)."""
+    combinations = part[id_names].drop_duplicates() if linked else None
+    keys = None
+    error = None
+    if "message_id" in names:
+        try:
+            direction = direction_codes(part[names["direction"]], names["direction"])
+        except InputError as caught:  # its row is within the partition: shifted on the client
+            error, direction = caught, np.zeros(len(part), np.int8)
+        keys = pd.DataFrame({"id": part[names["message_id"]].to_numpy(), "direction": direction,
+                             "part": np.full(len(part), k, np.int64), "local": np.arange(len(part), dtype=np.int64)})
+    return len(part), combinations, keys, error
+
+
+def _repeats(keys: pd.DataFrame) -> pd.DataFrame:
+    keys = keys.sort_values(["part", "local"], kind="stable")
     repeat = first_seen_duplicates(keys["id"], keys["direction"].to_numpy())
-    return pd.Series(keys[ROW].to_numpy(np.int64)[repeat], name=ROW)
+    return keys.loc[repeat, ["part", "local"]].reset_index(drop=True)
 
 
 def _keyed(part: pd.DataFrame, names: dict[str, str], ids: dict[str, str], mapping: pd.DataFrame | None,

@@ -2,7 +2,8 @@
 
 1. keys over the whole input: `monotonically_increasing_id` as each row's position (the
    frame's order); identity from the distinct id combinations, resolved once on the driver
-   and broadcast back; duplicates by `row_number` over (message_id, direction);
+   and broadcast back; duplicates by `row_number` over (message_id, direction), on those
+   columns alone, their positions shipped to phase 1 (which flags the rows);
 2. phase 1: `repartition(N, business, user key)`, `sortWithinPartitions(position)`,
    `mapInArrow` into the core per partition (`phases.classify_partition`); it emits one
    Arrow schema holding three kinds of rows: messages, conversations and windows;
@@ -78,7 +79,8 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
     ids = id_columns(head, checked)
     n = partitions or int(spark.conf.get("spark.sql.shuffle.partitions"))
 
-    keyed = frame.withColumn(ROW, F.monotonically_increasing_id())
+    numbered = frame.withColumn(ROW, F.monotonically_increasing_id())
+    keyed = numbered
     if links(ids):
         columns = list(ids.values())
         distinct = keyed.select(*columns).distinct().toPandas()
@@ -89,18 +91,14 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
         keyed = keyed.join(F.broadcast(mapping), condition, "left").drop(*[f"_m_{c}" for c in columns])
     else:
         keyed = keyed.withColumn(KEY, F.col(names["user"]))
-    if "message_id" in names:
-        direction = F.lower(F.trim(F.col(names["direction"]).cast("string")))
-        first = Window.partitionBy(F.col(names["message_id"]), direction).orderBy(ROW)
-        keyed = keyed.withColumn(DUPLICATE, F.col(names["message_id"]).isNotNull() & (F.row_number().over(first) > 1))
-    else:
-        keyed = keyed.withColumn(DUPLICATE, F.lit(False))
+    duplicates = _duplicate_rows(numbered, names, Window, F)
     keyed_schema = to_arrow_schema(keyed.schema, timezone="UTC")
     phase_one_schema = pa.schema([pa.field(KIND, pa.int8()), *[f.with_nullable(True) for f in keyed_schema],
+                                  pa.field(DUPLICATE, pa.bool_()),
                                   *[pa.field(n_, t) for n_, t in _MESSAGE_FIELDS + _CONVERSATION_FIELDS + _WINDOW_FIELDS]])
     spark_one = _spark_schema(phase_one_schema)
     phase_one = (keyed.repartition(n, F.col(names["business"]), F.col(KEY)).sortWithinPartitions(ROW)
-                 .mapInArrow(_phase_one(checked, phase_one_schema), spark_one)).persist()
+                 .mapInArrow(_phase_one(checked, phase_one_schema, duplicates), spark_one)).persist()
 
     units = phase_one.filter((F.col(KIND) == 0) & (F.col("pricing_type") >= 0))
     conversations = phase_one.filter(F.col(KIND) == 1)
@@ -108,11 +106,38 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
         .count() == 0 and units.groupBy("g_waba").agg(F.countDistinct("g_portfolio").alias("n")) \
         .filter("n > 1").limit(1).count() == 0
     portfolio = F.coalesce(F.col("g_portfolio"), F.col("c_portfolio"))
-    to_price = units.unionByName(conversations).withColumn(PHASE_TWO_KEY, portfolio if nested else F.lit(""))
+    # Only what _phase_two reads crosses this shuffle, not every input column.
+    to_price = units.unionByName(conversations).select(*_phase_two_inputs(names),
+                                                       (portfolio if nested else F.lit("")).alias(PHASE_TWO_KEY))
     priced_schema = pa.schema([pa.field(name, kind) for name, kind in _PRICED_FIELDS])
     priced = (to_price.repartition(n if nested else 1, PHASE_TWO_KEY)
               .mapInArrow(_phase_two(checked, names), _spark_schema(priced_schema)))
     return _tables(phase_one, priced, input_schema, checked)
+
+
+def _duplicate_rows(numbered: Any, names: dict[str, str], Window: Any, F: Any) -> np.ndarray:
+    """The positions of the rows repeating an earlier (message_id, direction), sorted.
+
+    The window runs on those three columns only, not on the whole rows (it was a shuffle and
+    sort of every input column), and only the repeats (about 1 % of rows in a webhook log)
+    reach the driver: phase 1 flags them from this array, which Spark ships with the
+    function (PySpark broadcasts a large pickled function itself)."""
+    if "message_id" not in names:
+        return np.zeros(0, np.int64)
+    message_id = F.col(names["message_id"])
+    direction = F.lower(F.trim(F.col(names["direction"]).cast("string"))).alias("_waconv_direction")
+    first = Window.partitionBy(message_id, "_waconv_direction").orderBy(ROW)
+    repeats = (numbered.select(message_id, direction, ROW).where(message_id.isNotNull())
+               .withColumn("_waconv_seen", F.row_number().over(first)).where("_waconv_seen > 1").select(ROW))
+    return np.sort(repeats.toArrow().column(ROW).to_numpy().astype(np.int64))
+
+
+def _phase_two_inputs(names: dict[str, str]) -> list[str]:
+    """The columns _phase_two reads of a message or conversation row."""
+    inputs = [names[name] for name in ("message_id", "user_country") if name in names]
+    return [KIND, ROW, KEY, "g_business", "g_waba", "g_portfolio", "g_timestamp", "g_delivered_at", *inputs,
+            *_CODES, "conversation_id", *_BOOLS, "c_era", "c_category", "c_pricing_type", "c_start", "c_end",
+            "c_n_messages", "c_opened_by"]
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
@@ -121,8 +146,9 @@ def _spark_schema(schema: pa.Schema) -> Any:
     return from_arrow_schema(schema, prefer_timestamp_ntz=False)  # instants, not wall times
 
 
-def _phase_one(options: ScaleOptions, schema: pa.Schema) -> Any:
-    """The mapInArrow function of phase 1: one partition of pairs, in row order."""
+def _phase_one(options: ScaleOptions, schema: pa.Schema, duplicates: np.ndarray) -> Any:
+    """The mapInArrow function of phase 1: one partition of pairs, in row order
+    (duplicates: the sorted positions of the repeated rows of the whole input)."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pyspark import TaskContext
@@ -132,11 +158,20 @@ def _phase_one(options: ScaleOptions, schema: pa.Schema) -> Any:
             return
         table = pa.Table.from_batches(batches)
         table = table.sort_by(ROW)
+        rows = table.column(ROW).to_numpy()
+        table = table.append_column(DUPLICATE, pa.array(_sorted_member(rows, duplicates)))
         frame = as_pandas(_plain_strings(table))
         part = classify_partition(frame, options, TaskContext.get().partitionId())
         yield from _phase_one_batches(table, part, schema)
 
     return run
+
+
+def _sorted_member(rows: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    if not len(sorted_values):
+        return np.zeros(len(rows), bool)
+    found = np.minimum(np.searchsorted(sorted_values, rows), len(sorted_values) - 1)
+    return sorted_values[found] == rows
 
 
 def _input_names(schema: pa.Schema) -> list[str]:
@@ -145,8 +180,12 @@ def _input_names(schema: pa.Schema) -> list[str]:
 
 
 def _text(values: Any) -> pa.Array:
-    series = pd.Series(values, dtype=object)
-    return pa.array(series.where(series.notna(), None).map(lambda v: v if v is None else str(v)), pa.string())
+    """Each value as str(value), nulls as nulls: str runs once per distinct value (a
+    partition repeats its businesses and users many times), Arrow takes them per row."""
+    codes, uniques = pd.factorize(values if isinstance(values, (pd.Series, pd.Categorical)) else
+                                  pd.Series(values, dtype=object))
+    text = pa.array([str(v) for v in uniques], pa.string())
+    return text.take(pa.array(codes, mask=codes < 0))
 
 
 def _phase_one_batches(table: pa.Table, part: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
