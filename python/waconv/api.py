@@ -18,7 +18,7 @@ import pyarrow as pa
 from waconv.engine.canonical import CswRefreshing
 from waconv.engine.classify import classify_frame
 from waconv.engine.state import State
-from waconv.io.frames import as_pandas, check_names_for, check_output
+from waconv.io.frames import as_pandas, as_pandas_reading_views, check_names_for, check_output, text_columns_as_given
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.pricing.tiers import TierTable
 from waconv.result import Result, ResultTables, export
@@ -145,7 +145,8 @@ def classify(
     """
     started = time.perf_counter()
     check_output(output)
-    frame = as_pandas(events)
+    # Carried state concatenates the frame with earlier rows: that path gets plain strings.
+    frame, views = as_pandas_reading_views(events, columns) if state is None else (as_pandas(events), [])
     check_names_for(output, frame)
     converted = time.perf_counter() - started
     tables = classify_frame(
@@ -170,4 +171,10 @@ def classify(
     # Converting the input to pandas is part of preparing it.
     tables.timings["prepare"] += converted
     tables.timings["total"] += converted
+    if output != "polars" and views:  # polars reads views and large strings alike into its own strings
+        restoring = time.perf_counter()
+        text_columns_as_given(tables, frame, views, columns)
+        restored = time.perf_counter() - restoring
+        tables.timings["assemble"] += restored
+        tables.timings["total"] += restored
     return export(Result.of(tables), output)
