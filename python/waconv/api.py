@@ -18,7 +18,7 @@ import pyarrow as pa
 from waconv.engine.canonical import CswRefreshing
 from waconv.engine.classify import classify_frame
 from waconv.engine.state import State
-from waconv.io.frames import as_pandas, as_pandas_reading_views, check_names_for, check_output, text_columns_as_given
+from waconv.io.frames import as_pandas, as_pandas_reading_views, check_names_for, check_output
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.pricing.tiers import TierTable
 from waconv.result import Result, ResultTables, export
@@ -145,8 +145,12 @@ def classify(
     """
     started = time.perf_counter()
     check_output(output)
-    # Carried state concatenates the frame with earlier rows: that path gets plain strings.
-    frame, views = as_pandas_reading_views(events, columns) if state is None else (as_pandas(events), [])
+    # A polars result takes views as they are, so polars' string_view columns are read in
+    # place; pandas and Arrow results get pandas' str columns, which copying them up front
+    # gives faster than converting them back at the end. Carried state concatenates the
+    # frame with earlier rows: that path gets plain strings too.
+    reads_views = output == "polars" and state is None
+    frame = as_pandas_reading_views(events, columns)[0] if reads_views else as_pandas(events)
     check_names_for(output, frame)
     converted = time.perf_counter() - started
     tables = classify_frame(
@@ -171,10 +175,4 @@ def classify(
     # Converting the input to pandas is part of preparing it.
     tables.timings["prepare"] += converted
     tables.timings["total"] += converted
-    if output != "polars" and views:  # polars reads views and large strings alike into its own strings
-        restoring = time.perf_counter()
-        text_columns_as_given(tables, frame, views, columns)
-        restored = time.perf_counter() - restoring
-        tables.timings["assemble"] += restored
-        tables.timings["total"] += restored
     return export(Result.of(tables), output)

@@ -191,7 +191,9 @@ def factorize_strings(series: pd.Series, partitions: int = 0) -> tuple[np.ndarra
         return None
     arrow, buffers = found
     if len(arrow) == 0:
-        return np.empty(0, dtype=np.int32), pd.Index(series.array[:0])
+        empty = pa.array([], pa.large_string()) if is_string_view(arrow.type) else None
+        return np.empty(0, dtype=np.int32), pd.Index(series.array[:0] if empty is None
+                                                     else pd.arrays.ArrowExtensionArray(empty))
     codes, first_row = _core.factorize_strings(*buffers, partitions=partitions)
     if is_string_view(arrow.type):  # the uniques as large_string, as a copied column would give them
         return codes, pd.Index(pd.arrays.ArrowExtensionArray(take_views(arrow, first_row)))

@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 
 from waconv._errors import InputError
 from waconv.engine.canonical import READ_AS_VIEWS, resolve_columns
-from waconv.engine.identity import ID_COLUMNS
 from waconv.engine.strings import is_string_view, without_views
 
 OUTPUTS = ("pandas", "arrow", "polars")
@@ -86,7 +85,7 @@ def as_pandas_reading_views(events: Any, columns: Mapping[str, str] | None) -> t
     """as_pandas, but the string_view columns of an Arrow table or polars frame (polars' own
     layout) that the engine reads in place (canonical.READ_AS_VIEWS, named as `columns`
     says) stay string_view instead of being copied: (the frame, the positions of those
-    columns, for text_columns_as_given)."""
+    columns)."""
     if _module_of(events) == "polars" and not _is_column(events):
         if hasattr(events, "collect"):  # a LazyFrame: the user asked for its result
             events = events.collect()
@@ -114,52 +113,6 @@ def _in_place_names(names: list[str], columns: Mapping[str, str] | None) -> list
     except InputError:
         return []
     return [resolved[name] for name in READ_AS_VIEWS if name in resolved]
-
-
-def text_columns_as_given(tables: Any, frame: pd.DataFrame, positions: list[int],
-                          columns: Mapping[str, str] | None) -> None:
-    """The engine's tables (in place) with what as_pandas_reading_views kept as string_view
-    as as_pandas would have given it (pandas' str), once the engine is done: the input's
-    columns at `positions` in the messages, and the user keys where user ids were views."""
-    names = resolve_columns(frame, columns)
-    user_views = any(_is_arrow_type(frame[names[name]].dtype, is_string_view)
-                     for name in ID_COLUMNS if name in names)
-    tables.messages = _with_str(tables.messages, positions, ("user_key",) if user_views else ())
-    if user_views:
-        tables.conversations = _with_str(tables.conversations, [], ("user",))
-        tables.windows = _with_str(tables.windows, [], ("user",))
-
-
-def _with_str(frame: pd.DataFrame, positions: list[int], users: tuple[str, ...]) -> pd.DataFrame:
-    """`frame` with its columns at `positions` from string_view, and those named `users` from
-    large_string (also as categories), to pandas' str."""
-    frame = frame.copy(deep=False)
-    for position in positions:
-        column = frame.iloc[:, position]
-        if _is_arrow_type(column.dtype, is_string_view):  # else replaced (text timestamps become datetimes)
-            frame.isetitem(position, _as_str(column.array.__arrow_array__(), frame.index))
-    for position, name in enumerate(frame.columns):
-        if name not in users:
-            continue
-        column = frame.iloc[:, position]
-        if _is_arrow_type(column.dtype, pa.types.is_large_string):
-            frame.isetitem(position, _as_str(column.array.__arrow_array__(), frame.index))
-        elif isinstance(column.dtype, pd.CategoricalDtype) and _is_arrow_type(column.dtype.categories.dtype,
-                                                                               pa.types.is_large_string):
-            categories = pd.Index(_as_str(column.dtype.categories.array.__arrow_array__()))
-            frame.isetitem(position, pd.Series(pd.Categorical.from_codes(
-                column.cat.codes.to_numpy(), dtype=pd.CategoricalDtype(categories)), index=frame.index))
-    return frame
-
-
-def _is_arrow_type(dtype: Any, test: Any) -> bool:
-    return isinstance(dtype, pd.ArrowDtype) and test(dtype.pyarrow_dtype)
-
-
-def _as_str(data: pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
-    """Arrow strings as the pandas column to_pandas makes of them (pandas' str)."""
-    column = pa.table({"column": without_views(data)}).to_pandas(split_blocks=True, self_destruct=False)["column"]
-    return column if index is None else column.set_axis(index)
 
 
 def _table_to_pandas(table: pa.Table, types_mapper: Any = None) -> pd.DataFrame:
