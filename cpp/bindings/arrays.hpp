@@ -82,29 +82,37 @@ inline void check_offsets(const Column<Offset>& offsets, std::size_t size, std::
   }
 }
 
+// Arrow's contract on string views, checked here for the same reason: every value's length
+// is non-negative and an out-of-line value lies inside the data buffer it names. Null rows
+// are never read, so their views are not checked.
+inline void check_views(const waconv::StringColumn& column, const std::vector<std::int64_t>& buffer_sizes) {
+  const waconv::ViewStrings rows{column.views, nullptr, nullptr, nullptr};
+  for (std::size_t row = 0; row < column.size; ++row) {
+    if (!column.is_valid(row)) continue;
+    const std::uint8_t* view = column.views + waconv::ViewStrings::kViewBytes * row;
+    const std::int32_t length = rows.field(view, 0);
+    if (length < 0) throw py::value_error("view " + std::to_string(row) + " has a negative length");
+    if (length <= waconv::ViewStrings::kInlineBytes) continue;
+    const std::int32_t buffer = rows.field(view, 8), offset = rows.field(view, 12);
+    if (buffer < 0 || static_cast<std::size_t>(buffer) >= buffer_sizes.size() || offset < 0 ||
+        std::int64_t{offset} + length > buffer_sizes[static_cast<std::size_t>(buffer)]) {
+      throw py::value_error("view " + std::to_string(row) + " points outside its data buffers");
+    }
+  }
+}
+
 // A StringColumn over buffers handed in from Python, checked, with the (possibly converted)
-// offsets kept alive as long as the view.
+// offsets and data kept alive as long as the view. Two layouts:
+// - utf8 / large_utf8: `offsets` int32 or int64 (size + 1 entries), `data` one uint8 array;
+// - string_view: `offsets` the views as uint8 (16 bytes per value), `data` a list of uint8
+//   arrays, the data buffers in Arrow's order.
 class ArrowStrings {
  public:
-  ArrowStrings(const py::array& offsets, const Column<std::uint8_t>& data,
-               const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset, std::int64_t size) {
+  ArrowStrings(const py::array& offsets, const py::object& data, const std::optional<Column<std::uint8_t>>& validity,
+               std::int64_t validity_offset, std::int64_t size) {
     if (size < 0) throw py::value_error("size must not be negative");
-    if (data.ndim() != 1) throw py::value_error("data must be one-dimensional");
     const auto n = static_cast<std::size_t>(size);
     column_.size = n;
-    column_.data = reinterpret_cast<const char*>(data.data());
-    const py::dtype kind = offsets.dtype();
-    if (kind.kind() == 'i' && kind.itemsize() == 4) {
-      offsets32_ = Column<std::int32_t>::ensure(offsets);
-      check_offsets(*offsets32_, n, static_cast<std::size_t>(data.size()));
-      column_.offsets32 = offsets32_->data();
-    } else if (kind.kind() == 'i' && kind.itemsize() == 8) {
-      offsets64_ = Column<std::int64_t>::ensure(offsets);
-      check_offsets(*offsets64_, n, static_cast<std::size_t>(data.size()));
-      column_.offsets64 = offsets64_->data();
-    } else {
-      throw py::value_error("offsets must be an int32 or int64 array");
-    }
     if (validity) {
       if (validity_offset < 0) throw py::value_error("validity_offset must not be negative");
       const auto bits_needed = static_cast<std::size_t>(validity_offset) + n;
@@ -114,14 +122,64 @@ class ArrowStrings {
       column_.validity = validity->data();
       column_.validity_offset = validity_offset;
     }
+    const py::dtype kind = offsets.dtype();
+    if (kind.kind() == 'u' && kind.itemsize() == 1) {
+      read_views(offsets, data, n);
+      return;
+    }
+    data_.push_back(bytes(data, "data"));
+    column_.data = reinterpret_cast<const char*>(data_.back().data());
+    const auto data_size = static_cast<std::size_t>(data_.back().size());
+    if (kind.kind() == 'i' && kind.itemsize() == 4) {
+      offsets32_ = Column<std::int32_t>::ensure(offsets);
+      check_offsets(*offsets32_, n, data_size);
+      column_.offsets32 = offsets32_->data();
+    } else if (kind.kind() == 'i' && kind.itemsize() == 8) {
+      offsets64_ = Column<std::int64_t>::ensure(offsets);
+      check_offsets(*offsets64_, n, data_size);
+      column_.offsets64 = offsets64_->data();
+    } else {
+      throw py::value_error("offsets must be an int32 or int64 array, or uint8 string views");
+    }
   }
 
   const waconv::StringColumn& column() const { return column_; }
 
  private:
+  static Column<std::uint8_t> bytes(const py::handle& array, const std::string& name) {
+    auto found = Column<std::uint8_t>::ensure(array);
+    if (!found || found.ndim() != 1) throw py::value_error(name + " must be a one-dimensional uint8 array");
+    return found;
+  }
+
+  void read_views(const py::array& views, const py::object& data, std::size_t n) {
+    views_ = bytes(views, "views");
+    if (static_cast<std::size_t>(views_->size()) != waconv::ViewStrings::kViewBytes * n) {
+      throw py::value_error("views must hold 16 bytes per value");
+    }
+    if (!py::isinstance<py::list>(data) && !py::isinstance<py::tuple>(data)) {
+      throw py::value_error("with string views, data must be a list of the data buffers");
+    }
+    std::vector<std::int64_t> sizes;
+    for (const py::handle buffer : data) {
+      data_.push_back(bytes(buffer, "every data buffer"));
+      const char* start = reinterpret_cast<const char*>(data_.back().data());
+      buffer_starts_.push_back(start);
+      buffer_ends_.push_back(start + data_.back().size());
+      sizes.push_back(data_.back().size());
+    }
+    column_.views = views_->data();
+    column_.view_buffers = buffer_starts_.data();
+    column_.view_buffer_ends = buffer_ends_.data();
+    check_views(column_, sizes);
+  }
+
   waconv::StringColumn column_;
   std::optional<Column<std::int32_t>> offsets32_;
   std::optional<Column<std::int64_t>> offsets64_;
+  std::optional<Column<std::uint8_t>> views_;
+  std::vector<Column<std::uint8_t>> data_;
+  std::vector<const char*> buffer_starts_, buffer_ends_;
 };
 
 }  // namespace waconv::bindings

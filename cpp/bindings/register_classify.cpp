@@ -106,16 +106,15 @@ waconv::Classification classify(const Column<std::int32_t>& business, const Colu
   events.waba_count = static_cast<std::int32_t>(time_zones.size());
   // The ids as Arrow buffers (offsets, data, validity, validity offset, size), read in
   // place: only rows whose order ties ever look at them.
-  std::optional<Column<std::uint8_t>> id_data, id_validity;
+  std::optional<Column<std::uint8_t>> id_validity;
   std::optional<ArrowStrings> ids;
   if (message_id) {
     const py::tuple& buffers = *message_id;
     if (buffers.size() != 5) {
       throw py::value_error("message_id: expected (offsets, data, validity, validity_offset, size)");
     }
-    id_data = buffers[1].cast<Column<std::uint8_t>>();
     if (!buffers[2].is_none()) id_validity = buffers[2].cast<Column<std::uint8_t>>();
-    ids.emplace(buffers[0].cast<py::array>(), *id_data, id_validity, buffers[3].cast<std::int64_t>(),
+    ids.emplace(buffers[0].cast<py::array>(), py::reinterpret_borrow<py::object>(buffers[1]), id_validity, buffers[3].cast<std::int64_t>(),
                 buffers[4].cast<std::int64_t>());
     events.message_id = &ids->column();
   }

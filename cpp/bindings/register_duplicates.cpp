@@ -19,7 +19,7 @@ using waconv::bindings::to_numpy;
 
 namespace {
 
-py::array duplicate_strings(const py::array& offsets, const Column<std::uint8_t>& data,
+py::array duplicate_strings(const py::array& offsets, const py::object& data,
                             const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                             std::int64_t size, const Column<std::int8_t>& direction, int threads) {
   const ArrowStrings ids(offsets, data, validity, validity_offset, size);

@@ -75,7 +75,7 @@ void apply_allowances(waconv::Classification& result, const Column<std::int32_t>
   events.timestamp = data_of<std::int64_t>(timestamp, n, "timestamp");
   events.delivered_at = data_of<std::int64_t>(delivered_at, n, "delivered_at");
   events.waba_count = static_cast<std::int32_t>(time_zones.size());
-  std::optional<Column<std::uint8_t>> id_data, id_validity;
+  std::optional<Column<std::uint8_t>> id_validity;
   std::optional<ArrowStrings> ids;
   if (message_id) {  // the same (offsets, data, validity, validity offset, size) as classify takes
     const py::tuple& buffers = *message_id;
@@ -85,9 +85,8 @@ void apply_allowances(waconv::Classification& result, const Column<std::int32_t>
     if (buffers[4].cast<std::int64_t>() != static_cast<std::int64_t>(n)) {
       throw py::value_error("message_id must have one entry per gathered row");
     }
-    id_data = buffers[1].cast<Column<std::uint8_t>>();
     if (!buffers[2].is_none()) id_validity = buffers[2].cast<Column<std::uint8_t>>();
-    ids.emplace(buffers[0].cast<py::array>(), *id_data, id_validity, buffers[3].cast<std::int64_t>(),
+    ids.emplace(buffers[0].cast<py::array>(), py::reinterpret_borrow<py::object>(buffers[1]), id_validity, buffers[3].cast<std::int64_t>(),
                 buffers[4].cast<std::int64_t>());
     events.message_id = &ids->column();
   }

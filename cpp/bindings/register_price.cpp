@@ -36,7 +36,7 @@ py::array resolve_countries(const std::vector<std::string>& users, const std::ve
 }
 
 // The same for Arrow-backed ids, read from their buffers: no Python string per user.
-py::array resolve_country_buffers(const py::array& offsets, const Column<std::uint8_t>& data,
+py::array resolve_country_buffers(const py::array& offsets, const py::object& data,
                                   const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                                   std::int64_t size, const std::vector<std::string>& prefixes,
                                   const std::vector<std::int16_t>& prefix_country,

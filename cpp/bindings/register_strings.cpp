@@ -19,7 +19,7 @@ using waconv::bindings::to_numpy;
 
 namespace {
 
-py::tuple factorize_strings(const py::array& offsets, const Column<std::uint8_t>& data,
+py::tuple factorize_strings(const py::array& offsets, const py::object& data,
                             const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                             std::int64_t size, int threads, int partitions) {
   const ArrowStrings strings(offsets, data, validity, validity_offset, size);
@@ -43,7 +43,7 @@ py::tuple factorize_integers(const Column<std::int64_t>& values, int threads) {
   return py::make_tuple(to_numpy(std::move(result.codes)), to_numpy(std::move(result.uniques)));
 }
 
-py::tuple encode_strings(const py::array& offsets, const Column<std::uint8_t>& data,
+py::tuple encode_strings(const py::array& offsets, const py::object& data,
                          const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                          std::int64_t size, const std::vector<std::string>& vocabulary,
                          const std::vector<std::int8_t>& codes, std::int8_t null_code, int threads) {

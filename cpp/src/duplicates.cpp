@@ -25,18 +25,17 @@ std::uint64_t with_direction(std::uint64_t hash, std::int8_t direction) {
 }
 
 // Rows of an Arrow string column.
-template <class Offset>
+template <class Rows>
 struct StringIds {
   const StringColumn& column;
-  const Offset* offsets;
-  const char* end;  // nothing at or past it is read
+  Rows rows;  // OffsetStrings or ViewStrings
 
   std::size_t size() const { return column.size; }
   bool valid(std::size_t row) const { return column.is_valid(row); }
-  std::string_view value(std::size_t row) const { return column.value(offsets, row); }
+  std::string_view value(std::size_t row) const { return rows.value(row); }
   std::uint64_t hash(std::size_t row) const {
     detail::Key key;
-    return detail::make_key(value(row), end, key);
+    return detail::make_key(value(row), rows.end(row), key);
   }
   bool same(std::size_t a, std::size_t b) const { return value(a) == value(b); }
 };
@@ -96,10 +95,10 @@ class DuplicateFinder {
 }  // namespace
 
 std::vector<std::uint8_t> duplicate_rows(const StringColumn& ids, const std::int8_t* direction, int threads) {
-  return ids.with_offsets([&](const auto* offsets) {
-    using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
-    const StringIds<Offset> rows{ids, offsets, ids.data + offsets[ids.size]};
-    return DuplicateFinder<StringIds<Offset>>(rows, direction, threads).run();
+  return ids.with_rows([&](const auto& rows) {
+    using Rows = std::remove_cvref_t<decltype(rows)>;
+    const StringIds<Rows> string_rows{ids, rows};
+    return DuplicateFinder<StringIds<Rows>>(string_rows, direction, threads).run();
   });
 }
 

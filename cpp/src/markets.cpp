@@ -134,11 +134,11 @@ bool CountryResolver::national_length_possible(std::string_view number) const {
 
 namespace {
 
-template <class Offset>
-void resolve_range(const CountryResolver& resolver, const StringColumn& users, const Offset* offsets,
+template <class Rows>
+void resolve_range(const CountryResolver& resolver, const StringColumn& users, const Rows& rows,
                    std::size_t first, std::size_t last, std::int16_t* out) {
   for (std::size_t i = first; i < last; ++i) {
-    out[i] = users.is_valid(i) ? resolver.resolve(users.value(offsets, i)) : kUnknownCountry;
+    out[i] = users.is_valid(i) ? resolver.resolve(rows.value(i)) : kUnknownCountry;
   }
 }
 
@@ -148,8 +148,8 @@ std::vector<std::int16_t> resolve_countries(const CountryResolver& resolver, con
   std::vector<std::int16_t> out(users.size);
   detail::parallel_chunks(users.size, detail::thread_count(threads, users.size),
                           [&](std::size_t first, std::size_t last) {
-    users.with_offsets([&](const auto* offsets) {
-      resolve_range(resolver, users, offsets, first, last, out.data());
+    users.with_rows([&](const auto& rows) {
+      resolve_range(resolver, users, rows, first, last, out.data());
     });
   });
   return out;

@@ -46,15 +46,15 @@ struct alignas(64) Bucket {
 };
 
 // ---------------------------------------------------------------------------------------
-// The factorizer, templated on the offset width so the row loop has no per-row branch on it.
+// The factorizer, templated on the column's layout (offset width, or views) so the row loop
+// has no per-row branch on it.
 
-template <class Offset>
+template <class Rows>
 class Factorizer {
  public:
-  Factorizer(const StringColumn& column, const Offset* offsets, int threads, int partitions)
+  Factorizer(const StringColumn& column, const Rows& rows, int threads, int partitions)
       : column_(column),
-        offsets_(offsets),
-        end_(column.data + offsets[column.size]),
+        rows_(rows),
         threads_(threads),
         partitions_(partitions) {}
 
@@ -80,7 +80,9 @@ class Factorizer {
     std::vector<std::int64_t> first_row;
   };
 
-  std::string_view value(std::size_t row) const { return column_.value(offsets_, row); }
+  std::string_view value(std::size_t row) const { return rows_.value(row); }
+  // How far from value(row)'s start words may be loaded.
+  const char* end(std::size_t row) const { return rows_.end(row); }
 
   // Pass 1: codes[row] = code of the row's string (see `encode`), numbered by first
   // appearance within its partition. With several threads the distinct strings are split
@@ -109,9 +111,9 @@ class Factorizer {
   // far cheaper than the full hash, which every thread would otherwise compute for every
   // row, and the ends of ids (the last digits of a phone number) are what varies most. A
   // skewed split only slows the numbering; any split gives the same codes.
-  std::size_t partition_of(std::string_view s, std::size_t parts) const {
+  static std::size_t partition_of(std::string_view s, const char* end, std::size_t parts) {
     const std::size_t n = std::min<std::size_t>(s.size(), 8);
-    const std::uint64_t tail = load_word(s.data() + s.size() - n, n, end_);
+    const std::uint64_t tail = load_word(s.data() + s.size() - n, n, end);
     return static_cast<std::size_t>((((tail * kSecret1) >> 32) * parts) >> 32);
   }
 
@@ -145,9 +147,9 @@ class Factorizer {
           continue;
         }
         rows[mine] = static_cast<std::uint32_t>(row);
-        mine += parts == 1 || partition_of(value(row), parts) == part;  // no branch: a coin toss
+        mine += parts == 1 || partition_of(value(row), end(row), parts) == part;  // no branch: a coin toss
       }
-      for (std::size_t k = 0; k < mine; ++k) hashes[k] = make_key(value(rows[k]), end_, keys[k]);
+      for (std::size_t k = 0; k < mine; ++k) hashes[k] = make_key(value(rows[k]), end(rows[k]), keys[k]);
       for (std::size_t k = 0; k < std::min(mine, kAhead); ++k) prefetch(&table.buckets[hashes[k] & table.mask]);
       for (std::size_t k = 0; k < mine; ++k) {
         if (k + kAhead < mine) prefetch(&table.buckets[hashes[k + kAhead] & table.mask]);
@@ -212,8 +214,10 @@ class Factorizer {
         if (key.id < 0) continue;
         // Hashes are not stored (a slot stays 32 bytes). Recomputing them reads the data
         // buffer (two random accesses) only for strings longer than the head.
-        const std::string_view s = key.length > kHeadBytes ? row_value(table.first_row, key) : std::string_view{};
-        std::size_t b = hash_of(key, s, end_) & table.mask;
+        const bool long_string = key.length > kHeadBytes;
+        const auto row = long_string ? static_cast<std::size_t>(table.first_row[static_cast<std::size_t>(key.id)]) : 0;
+        const std::string_view s = long_string ? value(row) : std::string_view{};
+        std::size_t b = hash_of(key, s, long_string ? end(row) : nullptr) & table.mask;
         while (table.buckets[b].slot[1].id >= 0) b = (b + 1) & table.mask;
         table.buckets[b].slot[table.buckets[b].slot[0].id < 0 ? 0 : 1] = key;
       }
@@ -343,8 +347,7 @@ class Factorizer {
   }
 
   const StringColumn& column_;
-  const Offset* offsets_;
-  const char* end_;  // end of the last value: nothing at or past it is read
+  Rows rows_;  // OffsetStrings or ViewStrings
   int threads_;
   int partitions_;
   std::vector<Table> tables_;  // one per partition
@@ -359,9 +362,9 @@ FactorizedStrings factorize_sorted(const StringColumn& column, int threads, int 
   if (column.size > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw std::length_error("factorize_sorted: more than 2^31 - 1 values");
   }
-  return column.with_offsets([&](const auto* offsets) {
-    using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
-    return Factorizer<Offset>(column, offsets, threads, partitions).run();
+  return column.with_rows([&](const auto& rows) {
+    using Rows = std::remove_cvref_t<decltype(rows)>;
+    return Factorizer<Rows>(column, rows, threads, partitions).run();
   });
 }
 

@@ -7,8 +7,8 @@
 namespace waconv {
 namespace {
 
-template <class Offset>
-void encode_rows(const StringColumn& c, const Offset* offsets, const std::vector<std::string>& vocabulary,
+template <class Rows>
+void encode_rows(const StringColumn& c, const Rows& rows, const std::vector<std::string>& vocabulary,
                  const std::vector<std::int8_t>& entry_codes, std::int8_t null_code, std::size_t first,
                  std::size_t last, std::int8_t* codes, std::int64_t& first_unknown, std::int64_t& first_null) {
   for (std::size_t row = first; row < last; ++row) {
@@ -17,7 +17,7 @@ void encode_rows(const StringColumn& c, const Offset* offsets, const std::vector
       if (first_null < 0) first_null = static_cast<std::int64_t>(row);
       continue;
     }
-    const std::string_view value = c.value(offsets, row);
+    const std::string_view value = rows.value(row);
     std::size_t k = 0;
     while (k < vocabulary.size() && value != vocabulary[k]) ++k;
     if (k == vocabulary.size()) {
@@ -38,8 +38,8 @@ VocabularyCodes encode_vocabulary(const StringColumn& column, const std::vector<
   const std::size_t workers = detail::thread_count(threads, column.size);
   std::vector<std::int64_t> unknown(workers, -1), nulls(workers, -1);
   detail::parallel_chunks(column.size, workers, [&](std::size_t first, std::size_t last, std::size_t chunk) {
-    column.with_offsets([&](const auto* offsets) {
-      encode_rows(column, offsets, vocabulary, codes, null_code, first, last, out.codes.data(), unknown[chunk],
+    column.with_rows([&](const auto& rows) {
+      encode_rows(column, rows, vocabulary, codes, null_code, first, last, out.codes.data(), unknown[chunk],
                   nulls[chunk]);
     });
   });

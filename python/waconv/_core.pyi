@@ -59,8 +59,8 @@ def resolve_countries(
     national_lengths: list[int] = ...,
 ) -> npt.NDArray[np.int16]: ...
 def resolve_country_buffers(
-    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],  # uint8: string views
+    data: npt.NDArray[np.uint8] | list[npt.NDArray[np.uint8]],  # a list: a string_view array's data buffers
     validity: npt.NDArray[np.uint8] | None,
     validity_offset: int,
     size: int,
@@ -128,8 +128,8 @@ def delivery_instants(
     threads: int = 0,
 ) -> tuple[npt.NDArray[np.int64], int, int]: ...
 def factorize_strings(
-    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],  # uint8: string views
+    data: npt.NDArray[np.uint8] | list[npt.NDArray[np.uint8]],  # a list: a string_view array's data buffers
     validity: npt.NDArray[np.uint8] | None,
     validity_offset: int,
     size: int,
@@ -148,8 +148,8 @@ def factorize_integers(
     values: npt.NDArray[np.int64], threads: int = 0
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
 def duplicate_strings(
-    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],  # uint8: string views
+    data: npt.NDArray[np.uint8] | list[npt.NDArray[np.uint8]],  # a list: a string_view array's data buffers
     validity: npt.NDArray[np.uint8] | None,
     validity_offset: int,
     size: int,
@@ -170,8 +170,8 @@ def resolve_identity(
     threads: int = 0,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], int]: ...
 def encode_strings(
-    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],  # uint8: string views
+    data: npt.NDArray[np.uint8] | list[npt.NDArray[np.uint8]],  # a list: a string_view array's data buffers
     validity: npt.NDArray[np.uint8] | None,
     validity_offset: int,
     size: int,

@@ -61,8 +61,7 @@ inline bool tie_before(const EventColumns& e, std::size_t a, std::size_t b) {
     const bool has_a = ids.is_valid(a);
     if (has_a != ids.is_valid(b)) return has_a;
     if (has_a) {
-      const int order = ids.with_offsets(
-          [&](const auto* offsets) { return ids.value(offsets, a).compare(ids.value(offsets, b)); });
+      const int order = ids.with_rows([&](const auto& rows) { return rows.value(a).compare(rows.value(b)); });
       if (order != 0) return order < 0;
     }
   }

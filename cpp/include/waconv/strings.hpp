@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -14,12 +15,60 @@
 
 namespace waconv {
 
-// A view of an Arrow utf8 (int32 offsets) or large_utf8 (int64 offsets) array.
+// The rows of an offsets-and-data string array (utf8: int32 offsets, large_utf8: int64).
+template <class Offset>
+struct OffsetStrings {
+  const Offset* offsets;  // size + 1 entries, already shifted by the array offset
+  const char* data;
+  const char* data_end;  // end of the last value: nothing at or past it is read
+
+  // Value `row` (nulls read as their empty slot).
+  std::string_view value(std::size_t row) const {
+    return {data + offsets[row], static_cast<std::size_t>(offsets[row + 1] - offsets[row])};
+  }
+  // How far past value(row)'s start a word may be loaded: the hashing reads whole words.
+  const char* end(std::size_t) const { return data_end; }
+};
+
+// The rows of an Arrow string_view array (polars' own layout): 16 bytes per value, a
+// little-endian int32 length, then up to 12 bytes of the string itself, or else its first 4
+// bytes, the index of the data buffer holding it and its offset there.
+struct ViewStrings {
+  static constexpr std::size_t kViewBytes = 16;
+  static constexpr std::int32_t kInlineBytes = 12;
+
+  const std::uint8_t* views;  // already shifted by the array offset
+  const char* const* buffers;
+  const char* const* buffer_ends;
+  const char* views_end;  // an inline value may be read up to here
+
+  std::string_view value(std::size_t row) const {
+    const std::uint8_t* view = views + kViewBytes * row;
+    const std::int32_t length = field(view, 0);
+    if (length <= kInlineBytes) return {reinterpret_cast<const char*>(view + 4), static_cast<std::size_t>(length)};
+    return {buffers[field(view, 8)] + field(view, 12), static_cast<std::size_t>(length)};
+  }
+  const char* end(std::size_t row) const {
+    const std::uint8_t* view = views + kViewBytes * row;
+    return field(view, 0) <= kInlineBytes ? views_end : buffer_ends[field(view, 8)];
+  }
+  static std::int32_t field(const std::uint8_t* view, std::size_t at) {
+    std::int32_t value;
+    std::memcpy(&value, view + at, sizeof value);  // native byte order, as Arrow's; no alignment needed
+    return value;
+  }
+};
+
+// A view of an Arrow utf8 / large_utf8 array (offsets and one data buffer) or string_view
+// array (16-byte views and any number of data buffers), plus its validity bitmap.
 struct StringColumn {
   std::size_t size = 0;                     // number of values
-  const std::int32_t* offsets32 = nullptr;  // exactly one of offsets32/offsets64, size + 1 entries,
-  const std::int64_t* offsets64 = nullptr;  // already shifted by the array offset
-  const char* data = nullptr;
+  const std::int32_t* offsets32 = nullptr;  // exactly one of offsets32/offsets64/views, size + 1 offsets
+  const std::int64_t* offsets64 = nullptr;  // or size views, already shifted by the array offset
+  const char* data = nullptr;               // with offsets: the one data buffer
+  const std::uint8_t* views = nullptr;      // string_view: 16 bytes per value
+  const char* const* view_buffers = nullptr;      // string_view: the data buffers, and where each ends
+  const char* const* view_buffer_ends = nullptr;  // (the caller has checked every view against them)
   const std::uint8_t* validity = nullptr;  // Arrow LSB bitmap or nullptr (all valid)
   std::int64_t validity_offset = 0;        // bit offset into validity
 
@@ -29,22 +78,17 @@ struct StringColumn {
     return (validity[bit >> 3] >> (bit & 7)) & 1;
   }
 
-  // Value `row` (nulls read as their empty slot), given this column's offsets array as
-  // with_offsets passes it.
-  template <class Offset>
-  std::string_view value(const Offset* offsets, std::size_t row) const {
-    return {data + offsets[row], static_cast<std::size_t>(offsets[row + 1] - offsets[row])};
-  }
-
-  // body(offsets) with the offsets array of this column at its own width, so that the row
-  // loops inside are compiled once per width with no per-row branch on it.
+  // body(rows) with this column's rows as OffsetStrings<int32/int64> or ViewStrings, so that
+  // the row loops inside are compiled once per layout with no per-row branch on it.
   template <class Body>
-  decltype(auto) with_offsets(Body&& body) const {
-    if ((offsets32 == nullptr) == (offsets64 == nullptr)) {
-      throw std::invalid_argument("StringColumn: exactly one of offsets32/offsets64 must be set");
+  decltype(auto) with_rows(Body&& body) const {
+    if ((offsets32 != nullptr) + (offsets64 != nullptr) + (views != nullptr) != 1) {
+      throw std::invalid_argument("StringColumn: exactly one of offsets32/offsets64/views must be set");
     }
-    if (offsets32 != nullptr) return body(offsets32);
-    return body(offsets64);
+    if (offsets32 != nullptr) return body(OffsetStrings<std::int32_t>{offsets32, data, data + offsets32[size]});
+    if (offsets64 != nullptr) return body(OffsetStrings<std::int64_t>{offsets64, data, data + offsets64[size]});
+    const auto* views_end = reinterpret_cast<const char*>(views + ViewStrings::kViewBytes * size);
+    return body(ViewStrings{views, view_buffers, view_buffer_ends, views_end});
   }
 };
 

@@ -140,14 +140,20 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> d
     return resolved
 
 
-def _column(frame: pd.DataFrame, name: Hashable) -> pd.Series:
+# Canonical columns whose readers take Arrow string_view in place (the core's string code):
+# the others are cast to large_string, as pandas cannot compare or factorize views.
+READ_AS_VIEWS = frozenset({"message_id", "user", "user_phone", "user_bsuid", "direction", "template_category"})
+
+
+def _column(frame: pd.DataFrame, name: Hashable, keep_views: bool = False) -> pd.Series:
     """The one column of that name, in a layout the engine reads, its values checked."""
     found = frame[name]
     if isinstance(found, pd.DataFrame):  # the name labels several columns: which one is meant is unknowable
         raise InputError(name, None, f"{found.shape[1]} columns have this name; keep one (rename or drop the others)")
     if isinstance(found.dtype, pd.SparseDtype):  # every reader below expects dense values
         found = found.sparse.to_dense()
-    found = without_string_views(found)
+    if not keep_views:
+        found = without_string_views(found)
     _check_values(found, name)
     return found
 
@@ -258,6 +264,7 @@ def _map_small(
     fast = _map_arrow(series, table, null)
     if fast is not None:
         return fast
+    series = without_string_views(series)  # pandas cannot factorize views
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     mapped = []
     for position, value in enumerate(uniques):
@@ -441,7 +448,7 @@ def canonicalize(
         raise InputError("events", None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = resolve_columns(frame, columns)
     zones = as_mapping("timezones", timezones)
-    col = {name: _column(frame, source) for name, source in names.items()}
+    col = {name: _column(frame, source, keep_views=name in READ_AS_VIEWS) for name, source in names.items()}
     if links is not None and len(links):
         return _with_links(frame, col, names, zones, csw_refreshing, links, duplicates)
 
@@ -483,6 +490,7 @@ def _with_links(frame: pd.DataFrame, col: dict[str, pd.Series], names: dict[str,
                 duplicates: np.ndarray | None) -> CanonicalEvents:
     """canonicalize with the carried links resolved beside the rows' own ids; the link rows
     are dropped again (their users keep codes, without rows)."""
+    col = {name: without_string_views(series) for name, series in col.items()}  # concatenated below
     _no_nulls(col["business"], names["business"], "business")
     business, business_values = _factorize(col["business"], names["business"])
     n = len(frame)

@@ -15,6 +15,7 @@ import pyarrow as pa
 from waconv import _core
 
 _INT32_MAX = np.iinfo(np.int32).max
+_VIEW_BYTES = 16  # Arrow's string_view: one 16-byte view per value
 
 
 def _without_view_type(data_type: pa.DataType) -> pa.DataType:
@@ -62,11 +63,17 @@ def without_string_views(series: pd.Series) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(plain), index=series.index, name=series.name, copy=False)
 
 
+def is_string_view(data_type: pa.DataType) -> bool:
+    is_view = getattr(pa.types, "is_string_view", None)  # pyarrow >= 16
+    return is_view is not None and is_view(data_type)
+
+
 def _is_arrow_string(dtype: object) -> bool:
     if isinstance(dtype, pd.StringDtype):
         return dtype.storage == "pyarrow"
     if isinstance(dtype, pd.ArrowDtype):
-        return pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+        data_type = dtype.pyarrow_dtype
+        return pa.types.is_string(data_type) or pa.types.is_large_string(data_type) or is_string_view(data_type)
     return False
 
 
@@ -86,10 +93,14 @@ def _single_array(data: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def arrow_buffers(series: pd.Series | pd.Index) -> tuple[pa.Array, tuple] | None:
     """The Arrow string array behind a series and its buffers as the core's string functions
-    take them (offsets, data, validity, validity offset, size); None for any other dtype."""
+    take them (offsets, data, validity, validity offset, size); None for any other dtype.
+    A string_view array is read in place too: its views (uint8, 16 bytes a value) stand for
+    the offsets and the list of its data buffers for the data."""
     if not _is_arrow_string(series.dtype):
         return None
     arrow = _single_array(series.array.__arrow_array__())
+    if is_string_view(arrow.type):
+        return arrow, _view_buffers(arrow)
     if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
         return None
     size = len(arrow)
@@ -102,6 +113,39 @@ def arrow_buffers(series: pd.Series | pd.Index) -> tuple[pa.Array, tuple] | None
     if validity_buffer is not None and arrow.null_count > 0:
         validity = np.frombuffer(validity_buffer, dtype=np.uint8)
     return arrow, (offsets, data, validity, arrow.offset, size)
+
+
+def _validity(arrow: pa.Array) -> np.ndarray | None:
+    validity_buffer = arrow.buffers()[0]
+    if validity_buffer is None or arrow.null_count == 0:
+        return None
+    return np.frombuffer(validity_buffer, dtype=np.uint8)
+
+
+def _views(arrow: pa.Array) -> np.ndarray:
+    """The 16-byte views of a string_view array's own rows, as a (rows, 16) uint8 array."""
+    views = np.frombuffer(arrow.buffers()[1], dtype=np.uint8).reshape(-1, _VIEW_BYTES)
+    return views[arrow.offset : arrow.offset + len(arrow)]
+
+
+def _view_buffers(arrow: pa.Array) -> tuple:
+    data = [np.frombuffer(buffer, dtype=np.uint8) for buffer in arrow.buffers()[2:]]
+    return _views(arrow).reshape(-1), data, _validity(arrow), arrow.offset, len(arrow)
+
+
+def take_views(arrow: pa.Array, rows: np.ndarray) -> pa.Array:
+    """Rows of a string_view array as large_string, which pandas can index and sort (Arrow's
+    take has no kernel for views): their views are gathered and point into the same data."""
+    views = np.ascontiguousarray(_views(arrow)[rows])
+    buffers = [None, pa.py_buffer(views), *arrow.buffers()[2:]]
+    if arrow.null_count > 0:
+        valid = arrow.is_valid().to_numpy(zero_copy_only=False)[rows]
+        buffers[0] = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        nulls = int(len(rows) - valid.sum())
+    else:
+        nulls = 0
+    taken = pa.Array.from_buffers(pa.string_view(), len(rows), buffers, null_count=nulls)
+    return taken.cast(pa.large_string())
 
 
 def _is_object_text(dtype: object) -> bool:
@@ -147,8 +191,12 @@ def factorize_strings(series: pd.Series, partitions: int = 0) -> tuple[np.ndarra
         return None
     arrow, buffers = found
     if len(arrow) == 0:
-        return np.empty(0, dtype=np.int32), pd.Index(series.array[:0])
+        empty = pa.array([], pa.large_string()) if is_string_view(arrow.type) else None
+        return np.empty(0, dtype=np.int32), pd.Index(series.array[:0] if empty is None
+                                                     else pd.arrays.ArrowExtensionArray(empty))
     codes, first_row = _core.factorize_strings(*buffers, partitions=partitions)
+    if is_string_view(arrow.type):  # the uniques as large_string, as a copied column would give them
+        return codes, pd.Index(pd.arrays.ArrowExtensionArray(take_views(arrow, first_row)))
     if series.dtype == object:  # pd.Index would infer pandas' str dtype for them
         return codes, pd.Index(series.to_numpy()[first_row], dtype=object)
     return codes, pd.Index(series.array.take(first_row))

@@ -9,6 +9,8 @@ here, so it stays an optional dependency.
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -16,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waconv._errors import InputError
-from waconv.engine.strings import without_views
+from waconv.engine.canonical import READ_AS_VIEWS, resolve_columns
+from waconv.engine.strings import is_string_view, without_views
 
 OUTPUTS = ("pandas", "arrow", "polars")
 
@@ -25,20 +28,23 @@ def _module_of(obj: object) -> str:
     return type(obj).__module__.split(".", 1)[0]
 
 
-def _plain_strings(table: pa.Table) -> pa.Table:
+def _plain_strings(table: pa.Table, keep_views: set[str] | None = None) -> pa.Table:
     """Dictionary-encoded columns (Parquet's default for low-cardinality strings) and
     run-end encoded ones decoded, string_view columns (pyarrow >= 16, polars' own layout) as
     large_string.
 
     A pandas Categorical would keep the dictionary's order, which depends on the order rows
     were written; waconv's ids must not. The casts run in Arrow's C++, no Python objects.
+    keep_views: the plain string_view columns of these names stay as they are (see
+    as_pandas_reading_views).
     """
     for i, field in enumerate(table.schema):
         original = table.column(i)
         column = original
         if _is_run_end_encoded(column.type):  # pandas' split blocks refuse them
             column = pc.run_end_decode(column)
-        column = without_views(column)
+        if not (keep_views and field.name in keep_views and is_string_view(column.type)):
+            column = without_views(column)
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
         if column is not original:
@@ -75,9 +81,43 @@ def as_pandas(events: Any) -> pd.DataFrame:
     raise InputError("events", None, f"{_EXPECTED}, got {given}")
 
 
-def _table_to_pandas(table: pa.Table) -> pd.DataFrame:
+def as_pandas_reading_views(events: Any, columns: Mapping[str, str] | None) -> tuple[pd.DataFrame, list[int]]:
+    """as_pandas, but the string_view columns of an Arrow table or polars frame (polars' own
+    layout) that the engine reads in place (canonical.READ_AS_VIEWS, named as `columns`
+    says) stay string_view instead of being copied: (the frame, the positions of those
+    columns)."""
+    if _module_of(events) == "polars" and not _is_column(events):
+        if hasattr(events, "collect"):  # a LazyFrame: the user asked for its result
+            events = events.collect()
+        compat = getattr(sys.modules["polars"], "CompatLevel", None)  # polars >= 1.1
+        if compat is not None and hasattr(events, "to_arrow"):
+            events = events.to_arrow(compat_level=compat.newest())  # no copy: polars' own buffers
+    if not isinstance(events, (pa.Table, pa.RecordBatch)):
+        return as_pandas(events), []
+    if isinstance(events, pa.RecordBatch):
+        events = pa.Table.from_batches([events])
+    read_in_place = set(_in_place_names(events.column_names, columns))
+    table = _plain_strings(events, keep_views=read_in_place)
+    views = [k for k, field in enumerate(table.schema) if is_string_view(field.type)]
+    mapper = {table.schema.field(k).type: pd.ArrowDtype(table.schema.field(k).type) for k in views}
+    return _table_to_pandas(table, mapper.get if views else None), views
+
+
+def _in_place_names(names: list[str], columns: Mapping[str, str] | None) -> list[str]:
+    """The input's names for the canonical columns read as views; none when its names are
+    ambiguous (canonicalize then reports them, from plain columns)."""
+    if len(set(names)) != len(names):
+        return []
     try:
-        return table.to_pandas(split_blocks=True, self_destruct=False)
+        resolved = resolve_columns(pd.DataFrame(columns=names), columns)
+    except InputError:
+        return []
+    return [resolved[name] for name in READ_AS_VIEWS if name in resolved]
+
+
+def _table_to_pandas(table: pa.Table, types_mapper: Any = None) -> pd.DataFrame:
+    try:
+        return table.to_pandas(split_blocks=True, self_destruct=False, types_mapper=types_mapper)
     except pa.ArrowException as error:  # a type pandas has no column for, a time zone it does not know
         for name, column in zip(table.column_names, table.columns):
             try:
