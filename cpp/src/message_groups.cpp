@@ -22,11 +22,10 @@
 namespace waconv {
 namespace {
 
-template <class Offset>
+template <class Rows>
 class FirstRows {
  public:
-  FirstRows(const StringColumn& ids, const Offset* offsets)
-      : ids_(ids), offsets_(offsets), end_(ids.data + offsets[ids.size]) {}
+  FirstRows(const StringColumn& ids, const Rows& rows) : ids_(ids), rows_(rows) {}
 
   // Per row, the first row holding the same id.
   RowBuffer<std::uint32_t> run(int threads) const {
@@ -40,7 +39,7 @@ class FirstRows {
   }
 
  private:
-  std::string_view value(std::size_t row) const { return ids_.value(offsets_, row); }
+  std::string_view value(std::size_t row) const { return rows_.value(row); }
 
   void fill_partition(std::size_t part, std::size_t parts, std::uint32_t* first) const {
     // A message has a few statuses: room for about a third of this partition's rows.
@@ -48,7 +47,7 @@ class FirstRows {
         ids_.size, part, parts, ids_.size / parts / 3,
         [&](std::size_t row, std::uint64_t& hash) {
           detail::Key key;
-          hash = detail::make_key(value(row), end_, key);
+          hash = detail::make_key(value(row), rows_.end(row), key);
           return true;
         },
         [&](std::uint32_t a, std::uint32_t b) { return value(a) == value(b); },
@@ -56,8 +55,7 @@ class FirstRows {
   }
 
   const StringColumn& ids_;
-  const Offset* offsets_;
-  const char* end_;  // nothing at or past it is read
+  Rows rows_;  // OffsetStrings or ViewStrings
 };
 
 RowGroups groups_from_first_rows(RowBuffer<std::uint32_t>&& first) {
@@ -97,9 +95,9 @@ RowGroups group_rows_by_id(const StringColumn& ids, int threads) {
       if (!ids.is_valid(row)) throw std::invalid_argument("group_rows_by_id: null id at row " + std::to_string(row));
     }
   }
-  return ids.with_offsets([&](const auto* offsets) {
-    using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
-    return groups_from_first_rows(FirstRows<Offset>(ids, offsets).run(threads));
+  return ids.with_rows([&](const auto& rows) {
+    using Rows = std::remove_cvref_t<decltype(rows)>;
+    return groups_from_first_rows(FirstRows<Rows>(ids, rows).run(threads));
   });
 }
 

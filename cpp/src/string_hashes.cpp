@@ -5,20 +5,17 @@
 #include "parallel.hpp"
 #include "string_hash.hpp"
 
-#include <type_traits>
 
 namespace waconv {
 
 std::vector<std::uint64_t> string_hashes(const StringColumn& column, int threads) {
   std::vector<std::uint64_t> hashes(column.size);
-  column.with_offsets([&](const auto* offsets) {
-    using Offset = std::remove_cv_t<std::remove_pointer_t<decltype(offsets)>>;
-    const char* end = column.data + (column.size ? offsets[column.size] : Offset{0});
+  column.with_rows([&](const auto& rows) {
     detail::parallel_chunks(column.size, detail::thread_count(threads, column.size), [&](std::size_t first,
                                                                                           std::size_t last) {
       detail::Key key;
       for (std::size_t row = first; row < last; ++row) {
-        hashes[row] = column.is_valid(row) ? detail::make_key(column.value(offsets, row), end, key) : 0;
+        hashes[row] = column.is_valid(row) ? detail::make_key(rows.value(row), rows.end(row), key) : 0;
       }
     });
     return 0;
