@@ -32,6 +32,8 @@ def classify(frame: Any, *, npartitions: int | None = None, **options: Any) -> T
     npartitions: partitions of pairs for phase 1 (default: the input's). Options as
     :func:`waconv.classify` (`csw_refreshing` a column name or None). The messages carry
     each row's input position as their index; conversation ids are unique, not classify's.
+    Pricing's warnings are raised where phase 2 runs: in this process with Dask's local
+    schedulers, in a worker's log on a distributed cluster.
     """
     import dask
     import dask.dataframe as dd

@@ -64,7 +64,12 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
     """waconv.classify over a Spark DataFrame: messages, conversations and windows as Spark
     DataFrames. partitions: partitions of pairs for phase 1 (default: the session's
     spark.sql.shuffle.partitions). Workers need waconv importable by the Python Spark
-    starts (set PYSPARK_PYTHON to the interpreter that has it)."""
+    starts (set PYSPARK_PYTHON to the interpreter that has it).
+
+    Pricing's warnings (units priced from another card, rates missing, users without a
+    country) are raised where phase 2 runs, in a Spark worker, so they reach the worker's
+    log, not this process: check `cost` / `rate` for NaN, or run `waconv.classify` on a
+    sample, where they matter."""
     from pyspark.sql import DataFrame, Window
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
