@@ -145,3 +145,58 @@ def test_a_column_all_null_in_the_first_batch_and_text_later(monkeypatch):
     chunks = [log.iloc[:100]] + [log.iloc[i:i + 200] for i in range(100, len(log), 200)]
     assert pa.Table.from_pandas(chunks[0]).schema.field("template_category").type == pa.null()
     assert_same_messages(ref, streamed(iter(chunks))[0])
+
+
+def _warning_texts(call):
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return sorted(str(w.message) for w in caught if issubclass(w.category, waconv.WaconvWarning))
+
+
+@pytest.mark.parametrize("partitions", [3, 8])
+def test_pricing_warnings_are_the_whole_inputs_once_not_one_per_portfolio_group(partitions):
+    # Phase 2 prices each portfolio partition apart; its gap counts are summed before warning.
+    log = waconv.examples.log()
+    one = _warning_texts(lambda: waconv.classify(log))
+    assert any("charged units are priced from another card" in text for text in one)
+    assert _warning_texts(lambda: list(classify_stream(log, partitions=partitions))) == one
+
+
+def test_summed_gaps_add_counts_and_keep_the_first_row_found():
+    from waconv.engine.price import _summed_gaps
+    a = {"unknown_rate": 0, "first_unknown_rate": -1, "borrowed_from": np.array([1, 0]),
+         "first_without_card": np.array([-1, 4])}
+    b = {"unknown_rate": 2, "first_unknown_rate": 7, "borrowed_from": np.array([2, 5]),
+         "first_without_card": np.array([3, 9])}
+    out = _summed_gaps([a, b])
+    assert out["unknown_rate"] == 2 and out["first_unknown_rate"] == 7
+    assert out["borrowed_from"].tolist() == [3, 5] and out["first_without_card"].tolist() == [3, 4]
+
+
+def test_a_users_card_without_a_rate_is_still_an_error_in_a_stream():
+    import io
+    from builders import log as built_log
+    card = waconv.RateCard.from_csv(io.StringIO(
+        "Cost per message in USD on the WhatsApp Business Platform, effective July 1, 2026,,,,\n"
+        "Market,Currency,Marketing,Utility,Authentication,Service\n"
+        "Brazil,USD,0.0625,n/a,0.0068,0\nOther,USD,0.06,0.01,0.01,0\n"))
+    frame = built_log("2026-08-03", (0, "out", "utility"), (30, "out", "marketing"), user="+5511987654321")
+    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
+        waconv.classify(frame, rate_card=card)
+    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
+        list(classify_stream(frame, rate_card=card, partitions=2))
+
+
+@pytest.mark.parametrize("start", ["2026-08-03", "2025-10-06"])
+def test_a_log_whose_messages_open_no_conversation(start):
+    # Under PMP no message opens a conversation: phase 2's groups have units and nothing else.
+    from builders import log as built_log
+    frame = built_log(start, (0, "out", "utility"), (2, "in"), (3, "out"), (30, "out", "marketing"),
+                      user="+5511987654321")
+    ref = waconv.classify(frame)
+    assert ref.conversations.empty and ref.messages["cost"].sum() > 0
+    for partitions in (1, 2):
+        messages = pd.concat([b.messages for b in classify_stream(frame, partitions=partitions)])
+        assert_same_messages(ref.messages, messages)

@@ -479,6 +479,40 @@ def _report_untiered(plan: PricingPlan, canonical: CanonicalEvents, messages: pd
                       + "; ".join(found), WaconvWarning, stacklevel=4)
 
 
+def report_gaps_once(reports: list[Mapping[str, Any]]) -> None:
+    """report_gaps for phase 2 run in several groups (a stream's portfolio partitions): the
+    counts of groups priced under one plan are summed, so the user reads one warning with the
+    whole log's numbers, as one classify gives it, not one partial warning per group.
+
+    reports: each group's {"plan", "gaps", "messages"} (price_gathered(report=False))."""
+    by_plan: dict[int, list[Mapping[str, Any]]] = {}
+    for report in reports:
+        by_plan.setdefault(id(report["plan"]), []).append(report)
+    for same in by_plan.values():
+        plan = same[0]["plan"]
+        failing = [r for r in same if r["gaps"]["unknown_rate"]]
+        if plan.user_cards and failing:  # an error, named in the group that found it
+            report_gaps(plan, failing[0]["gaps"], failing[0]["messages"])
+        report_gaps(plan, _summed_gaps([r["gaps"] for r in same]), same[0]["messages"])
+
+
+def _summed_gaps(parts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Counts added up; a `first_*` (a row of one group, or per currency) from the first
+    group that has one."""
+    out: dict[str, Any] = {}
+    for name in parts[0]:
+        values = [part[name] for part in parts]
+        if not name.startswith("first_"):
+            out[name] = sum(values[1:], values[0]) if np.ndim(values[0]) == 0 else np.sum(values, axis=0)
+        elif np.ndim(values[0]) == 0:
+            out[name] = next((v for v in values if v >= 0), values[0])
+        else:
+            stacked = np.asarray(values)
+            found = (stacked >= 0).argmax(axis=0)
+            out[name] = stacked[found, np.arange(stacked.shape[1])]
+    return out
+
+
 def borrowed_line(plan: PricingPlan, gaps: Mapping[str, Any]) -> str:
     """One line: which periods and markets are priced from another card than the one in force."""
     categories = _core.PRICING_CATEGORIES

@@ -210,8 +210,12 @@ def _utc(ns: np.ndarray) -> pd.Series:
     return pd.Series(np.asarray(ns).view("datetime64[ns]")).dt.tz_localize("UTC")
 
 
-def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options: ScaleOptions) -> Gathered:
-    """Phase 2 over the gathered rows of every partition (and all their conversations)."""
+def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options: ScaleOptions, *,
+                   report: bool = True) -> Gathered:
+    """Phase 2 over the gathered rows of every partition (and all their conversations).
+
+    report: warn about pricing gaps here; False leaves them in the result's `gaps` (with the
+    rows' categories and markets) for a caller pricing in several groups to report once."""
     gathered = gathered.sort_values(ROW, kind="stable").reset_index(drop=True)
     conversations = conversations.sort_values("conversation_id", kind="stable").reset_index(drop=True)
     rows = gathered[ROW].to_numpy(np.int64)
@@ -229,8 +233,9 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
     ids = conversations["conversation_id"].to_numpy(np.int64)
     conversation_of = gathered["conversation_id"].to_numpy(np.int64)
     position = np.searchsorted(ids, conversation_of)
-    known = (conversation_of < 0) | ((position < len(ids)) & (ids[np.minimum(position, max(len(ids) - 1, 0))] ==
-                                                                 conversation_of))
+    known = conversation_of < 0
+    if len(ids):  # none under PMP, where no message opens a conversation
+        known |= (position < len(ids)) & (ids[np.minimum(position, len(ids) - 1)] == conversation_of)
     if not known.all():
         raise InputError("conversation_id", int(rows[np.argmin(known)]), "the row's conversation was not gathered")
     opened_by = np.searchsorted(rows, conversations["opened_by"].to_numpy(np.int64))
@@ -279,13 +284,17 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
         np.asarray(out_rows["cost"], dtype=np.float64) if options.price else None).codes.astype(np.int8)
     out_conversations["pricing_type"] = np.array(arrays["conversations"]["pricing_type"])
     out_conversations["category"] = np.array(arrays["conversations"]["category"])
-    gathered_out = Gathered(pd.DataFrame(out_rows), pd.DataFrame(out_conversations), gaps)
     if gaps:
-        report_gaps(gaps["plan"], gaps["gaps"], pd.DataFrame({
+        # Kept only for a caller that reports: the finished tables travel with this result.
+        messages = pd.DataFrame({
             "pricing_category": _categorical(out_rows["pricing_category"], _core.PRICING_CATEGORIES),
             "market": out_rows["market"],
-        }))
-    return gathered_out
+        })
+        if report:
+            report_gaps(gaps["plan"], gaps["gaps"], messages)
+        else:
+            gaps["messages"] = messages
+    return Gathered(pd.DataFrame(out_rows), pd.DataFrame(out_conversations), gaps)
 
 
 def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOptions) -> tuple[pd.DataFrame, ...]:
@@ -339,6 +348,10 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
 
 
 def _finish_conversations(mine: pd.DataFrame, priced: pd.DataFrame, options: ScaleOptions) -> pd.DataFrame:
+    if "category" not in priced.columns and mine.empty:  # no conversation in this partition, none priced
+        priced = pd.DataFrame({"conversation_id": np.zeros(0, np.int64), "category": np.zeros(0, np.int8),
+                               "pricing_type": np.zeros(0, np.int8), "market": pd.Categorical([]),
+                               "cost": np.zeros(0), "currency": pd.Categorical([])})
     found = priced.set_index("conversation_id").reindex(mine["conversation_id"].to_numpy())
     out = pd.DataFrame({
         "conversation_id": mine["conversation_id"].to_numpy(),

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from waconv._errors import InputError
 from waconv.engine.duplicates import duplicate_rows
+from waconv.engine.price import report_gaps_once
 from waconv.io.frames import _plain_strings, as_pandas
 from waconv.scale.keys import direction_codes, id_columns, id_hashes, links, pair_partition, resolve_combinations, \
     value_hashes
@@ -220,8 +221,10 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     units = Spill(directory, "units", pairs.partitions)  # gathered rows, by portfolio
     units_conversations = Spill(directory, "unit-conversations", pairs.partitions)
     nesting: list[pd.DataFrame] = []
+    no_conversations = pd.DataFrame()  # phase 1's conversation columns, for a group without any
     for k in filled:
         part = classify_partition(_read_partition(pairs.read(k), duplicates, options, key_is_user), options, k)
+        no_conversations = part.conversations.iloc[0:0]
         gathered = part.gathered.assign(**{PAIR_PARTITION: np.int32(k)})
         by_portfolio = _portfolio_partition(gathered["portfolio"], pairs.partitions)
         units.add(_table(gathered), by_portfolio)
@@ -235,14 +238,19 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
             pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
     priced_rows = Spill(directory, "priced", pairs.partitions)  # phase 2's verdicts, by pair partition
     priced_conversations = Spill(directory, "priced-conversations", pairs.partitions)
+    reports = []  # each group's pricing gaps, reported once for the whole input
     for group in _phase_two_groups(units.close(), units_conversations.close(), nesting):
         gathered = _read_all(units, group)
-        conversations = _read_all(units_conversations, group)
-        priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options)
+        # A group may hold units but no conversation (PMP messages open none): nothing spilled.
+        conversations = _read_all(units_conversations, group, empty=no_conversations)
+        priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options, report=False)
+        if priced.gaps:
+            reports.append(priced.gaps)
         pair_of = _pair_partitions(gathered, priced.rows[ROW].to_numpy(np.int64))
         priced_rows.add(_table(priced.rows), pair_of)
         ids = priced.conversations["conversation_id"].to_numpy(np.int64)
         priced_conversations.add(_table(priced.conversations), (ids >> PARTITION_BITS).astype(np.int32))
+    report_gaps_once(reports)
     priced_rows.close()
     priced_conversations.close()
     for k in filled:
@@ -306,10 +314,10 @@ def _table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _read_all(spill: Spill, partitions: list[int]) -> pd.DataFrame:
+def _read_all(spill: Spill, partitions: list[int], empty: pd.DataFrame | None = None) -> pd.DataFrame:
     tables = [t for t in (spill.read(k) for k in partitions) if t is not None]
     if not tables:
-        return pd.DataFrame()
+        return pd.DataFrame() if empty is None else empty
     return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
 
