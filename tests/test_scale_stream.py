@@ -200,3 +200,16 @@ def test_a_log_whose_messages_open_no_conversation(start):
     for partitions in (1, 2):
         messages = pd.concat([b.messages for b in classify_stream(frame, partitions=partitions)])
         assert_same_messages(ref.messages, messages)
+
+
+def test_pair_hashes_depend_on_the_text_not_the_column_type():
+    # Batches of one stream may type the user column differently; a pair must keep its partition.
+    from waconv.scale.keys import pair_partition, value_hashes
+    users = ["+5511987654321", None, "+919876543210", "US.13491208655302741918"]
+    kinds = [pd.Series(users, dtype=object), pd.Series(users, dtype="str"),
+             pd.Series(pa.array(users, pa.large_string()).to_pandas(types_mapper=pd.ArrowDtype)),
+             pd.Series(pa.array(users, pa.string()).to_pandas(types_mapper=pd.ArrowDtype))]
+    hashes = [value_hashes(k).tolist() for k in kinds]
+    assert all(h == hashes[0] for h in hashes) and hashes[0][1] == 0 and len(set(hashes[0])) == 4
+    business = pd.Series([7, 7, 8, 8], dtype=np.int64)
+    assert len({tuple(pair_partition(business, k, 64).tolist()) for k in kinds}) == 1

@@ -100,13 +100,13 @@ def pair_partition(business: pd.Series, key: pd.Series, partitions: int) -> np.n
 
 
 def value_hashes(values: pd.Series) -> np.ndarray:
-    """hash_array of each value, hashing each distinct value once (a batch repeats its
-    users and businesses many times; Arrow finds the distinct ones in C++)."""
-    if isinstance(values.dtype, (pd.ArrowDtype, pd.StringDtype)) and values.array.__class__.__name__.startswith("Arrow"):
-        encoded = pa.chunked_array(values.array._pa_array).dictionary_encode().combine_chunks()
-        uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
-        codes = encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)  # nulls: the last entry
-        return np.append(pd.util.hash_array(uniques.astype(object)), np.uint64(0))[codes]
+    """A hash of each value that is the same in every process and for every column type of
+    the same text (a stream's batches may type a column differently): text, Arrow-backed or
+    object `str`, by the core's string hash (every core); anything else by pandas'
+    fixed-key SipHash. Nulls of text hash to 0."""
+    found = arrow_buffers(as_arrow_text(values))
+    if found is not None:
+        return _core.string_hashes(*found[1])
     return pd.util.hash_array(values.to_numpy())
 
 
