@@ -329,8 +329,8 @@ def test_the_rows_carried_are_those_of_a_pair_by_pair_search(seed):
         assert 0 < expected.sum() or before >= 140 * 3600
 
 
-def test_a_state_written_with_lz4_by_earlier_releases_reads_back():
-    # Arrow's stream names its codec: the switch to zstd kept format version 1 readable.
+def test_a_state_whose_sections_are_lz4_reads_back():
+    # Arrow's stream names its codec: sections read back whatever codec wrote them (lz4 before zstd).
     import pyarrow as pa
 
     from waconv.engine.state import _MAGIC, _SECTIONS
@@ -366,3 +366,17 @@ def test_the_seen_ids_keep_their_latest_sighting():
     seen = {h: at for at, h in sightings(second).items()}
     assert seen[m1_hash] == pd.Timestamp("2025-08-02", tz="UTC").value
     assert second.seen.num_rows == 3
+
+
+def test_message_id_hashes_follow_the_text_and_the_direction():
+    # The state keeps these hashes for 45 days: a batch typing its ids otherwise must still match.
+    from waconv.engine.carry import id_hashes
+    ids = ["wamid.A", "wamid.B", None, "wamid.A"]
+    direction = pd.Series(["outbound", "outbound", "outbound", "inbound"], dtype="string")
+    as_object = id_hashes(pd.DataFrame({"message_id": pd.Series(ids, dtype=object), "direction": direction}))
+    as_arrow = id_hashes(pd.DataFrame({"message_id": pd.Series(ids, dtype="str"), "direction": direction}))
+    assert (as_object[0] == as_arrow[0]).all() and as_object[1].tolist() == [True, True, False, True]
+    assert len({int(h) for h in as_object[0][[0, 1, 3]]}) == 3  # the inbound copy of wamid.A differs
+    numbers = id_hashes(pd.DataFrame({"message_id": pd.Series([12, 7]), "direction": direction[:2]}))
+    text = id_hashes(pd.DataFrame({"message_id": pd.Series(["12", "7"], dtype="str"), "direction": direction[:2]}))
+    assert (numbers[0] == text[0]).all()

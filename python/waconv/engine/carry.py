@@ -47,6 +47,7 @@ from waconv.engine.canonical import (
 )
 from waconv.engine.identity import ID_COLUMNS
 from waconv.engine.state import State, counters_table, fingerprint, plain_text, seen_table
+from waconv.engine.strings import text_hashes
 from waconv.engine.tables import Tables, messages_table, time_columns
 
 HOUR = 3600 * 10**9
@@ -64,6 +65,7 @@ _CONVERSATION = "__waconv_conversation"
 _UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP = ("__waconv_unit_kind", "__waconv_unit_month",
                                                      "__waconv_unit_market", "__waconv_unit_group")
 _ID_HASH = "__waconv_id_hash"  # the row's id_hashes value (0 without an id)
+_INBOUND_HASH, _OUTBOUND_HASH = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
 _STATE_COLUMNS = (_CONVERSATION, _UNIT_KIND, _UNIT_MONTH, _UNIT_MARKET, _UNIT_GROUP, _ID_HASH)
 _UNIT_KINDS = ("", "free_tier", "service", "tier")  # 0: the row uses no counted unit
 _KEPT = ("business", *ID_COLUMNS, "direction", "template_category", "referral", "message_type", "message_id",
@@ -488,10 +490,12 @@ def id_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     where an id is given."""
     if "message_id" not in frame.columns:
         return np.zeros(len(frame), np.uint64), np.zeros(len(frame), bool)
-    text = frame["message_id"].astype("string")
-    present = text.notna().to_numpy()
-    keyed = pd.DataFrame({"id": text.fillna(""), "direction": frame["direction"]})  # as engine_frame spells it
-    return pd.util.hash_pandas_object(keyed, index=False).to_numpy(np.uint64), present
+    ids = frame["message_id"]
+    present = ids.notna().to_numpy()
+    outbound = (frame["direction"] == "outbound").to_numpy(dtype=bool, na_value=False)  # as engine_frame spells it
+    # The direction flips the text's hash by one of two constants: a bijection each, so an
+    # inbound and an outbound copy of one id differ, and other collisions stay at 2^-64.
+    return text_hashes(ids) ^ np.where(outbound, _OUTBOUND_HASH, _INBOUND_HASH), present
 
 
 def _carried(business: np.ndarray, user: np.ndarray, sent: np.ndarray, done: np.ndarray, rows: np.ndarray,

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from waconv._errors import InputError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: message-id hashes by the core's string hash (1: pandas' SipHash)
 _MAGIC = b"WACONVST"
 _SECTIONS = ("carried", "counters", "links", "seen")
 _COUNTER_SCHEMA = pa.schema([

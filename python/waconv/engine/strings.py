@@ -215,3 +215,14 @@ def encode_strings(
         return None
     return _core.encode_strings(*found[1], vocabulary, list(range(len(vocabulary))) if codes is None else codes,
                                 null_code)
+
+
+def text_hashes(values: pd.Series) -> np.ndarray:
+    """A 64-bit hash of each value's text that is the same in every process and for every
+    column type of the same text (Arrow or object `str`, or numbers by their `str`): the
+    core's string hash, on every core. Nulls of text hash to 0."""
+    found = arrow_buffers(as_arrow_text(values))
+    if found is None:  # values that are not all text (numbers, mixed objects): their text
+        text = pa.array(values.astype(str).to_numpy(dtype=object), pa.large_string())
+        found = arrow_buffers(pd.Series(pd.arrays.ArrowExtensionArray(text), copy=False))
+    return _core.string_hashes(*found[1])

@@ -19,7 +19,7 @@ from waconv import _core
 from waconv._errors import InputError
 from waconv.engine.canonical import _DIRECTIONS, _factorize, _map_small
 from waconv.engine.identity import ID_COLUMNS, resolve_users
-from waconv.engine.strings import arrow_buffers, as_arrow_text
+from waconv.engine.strings import arrow_buffers, as_arrow_text, text_hashes
 from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names
 from waconv.scale.options import ScaleOptions
 
@@ -114,8 +114,4 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     """A hash of each message id that is the same in every process and for every input type
     of the same text (a stream's batches may type one id column differently): the core's
     string hash of the id's text. Equal ids, equal hashes; nulls hash to 0."""
-    found = arrow_buffers(as_arrow_text(ids))
-    if found is None:  # ids that are not all text (numbers, mixed objects): their text
-        text = pa.array(ids.astype(str).to_numpy(dtype=object), pa.large_string())
-        found = arrow_buffers(pd.Series(pd.arrays.ArrowExtensionArray(text), copy=False))
-    return _core.string_hashes(*found[1])
+    return text_hashes(ids)
