@@ -47,6 +47,19 @@ void for_each_group(std::size_t groups, std::size_t rows, int threads, Body body
   });
 }
 
+// Ranks each group's rows by `less` in place, then calls body(group, first, last) on them.
+template <class Less, class Body>
+void for_each_ranked_group(RowGroups& groups, std::size_t rows, int threads, Less less, Body body) {
+  std::int64_t* ranked = groups.rows.data();
+  const std::int64_t* starts = groups.starts.data();
+  for_each_group(groups.size(), rows, threads, [&](std::size_t g) {
+    std::int64_t* first = ranked + starts[g];
+    std::int64_t* last = ranked + starts[g + 1];
+    rank(first, last, less);
+    body(g, first, last);
+  });
+}
+
 template <class Present>
 std::vector<std::int64_t> first_rows_where(const std::int64_t* rows, const std::int64_t* starts, std::size_t groups,
                                            int threads, Present present) {
@@ -83,12 +96,8 @@ OutboundMessages aggregate_statuses(const StringColumn& ids, const std::int8_t* 
     if (places.of(a) != places.of(b)) return places.of(a) < places.of(b);
     return a < b;
   };
-  std::int64_t* rows = out.groups.rows.data();
-  const std::int64_t* starts = out.groups.starts.data();
-  for_each_group(groups, ids.size, threads, [&](std::size_t g) {
-    std::int64_t* first = rows + starts[g];
-    std::int64_t* last = rows + starts[g + 1];
-    rank(first, last, more_trusted);
+  for_each_ranked_group(out.groups, ids.size, threads, more_trusted, [&](std::size_t g, const std::int64_t* first,
+                                                                          const std::int64_t* last) {
     std::int64_t sent = kNoTime, earliest = kNoTime, delivery = kNoTime;
     std::int8_t furthest = -1;
     bool failed = false;
@@ -125,12 +134,8 @@ InboundMessages aggregate_messages(const StringColumn& ids, const std::int64_t* 
     if (places.of(a) != places.of(b)) return places.of(a) < places.of(b);
     return a < b;
   };
-  std::int64_t* rows = out.groups.rows.data();
-  const std::int64_t* starts = out.groups.starts.data();
-  for_each_group(groups, ids.size, threads, [&](std::size_t g) {
-    std::int64_t* first = rows + starts[g];
-    std::int64_t* last = rows + starts[g + 1];
-    rank(first, last, earlier);
+  for_each_ranked_group(out.groups, ids.size, threads, earlier, [&](std::size_t g, const std::int64_t* first,
+                                                                     const std::int64_t* last) {
     std::uint8_t any_referral = 0;
     for (const std::int64_t* row = first; row < last; ++row) any_referral |= referral[*row] != 0;
     out.timestamp[g] = time[*first];
