@@ -93,26 +93,31 @@ def _single_array(data: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def arrow_buffers(series: pd.Series | pd.Index) -> tuple[pa.Array, tuple] | None:
     """The Arrow string array behind a series and its buffers as the core's string functions
-    take them (offsets, data, validity, validity offset, size); None for any other dtype.
-    A string_view array is read in place too: its views (uint8, 16 bytes a value) stand for
-    the offsets and the list of its data buffers for the data."""
+    take them (see array_buffers); None for any other dtype."""
     if not _is_arrow_string(series.dtype):
         return None
     arrow = _single_array(series.array.__arrow_array__())
+    found = array_buffers(arrow)
+    return None if found is None else (arrow, found)
+
+
+def array_buffers(arrow: pa.Array) -> tuple | None:
+    """A string, large_string or string_view array's buffers as the core's string functions
+    take them (offsets, data, validity, validity offset, size); None for any other type.
+    A string_view array is read in place: its views (uint8, 16 bytes a value) stand for the
+    offsets and the list of its data buffers for the data."""
     if is_string_view(arrow.type):
-        return arrow, _view_buffers(arrow)
+        return _view_buffers(arrow)
     if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
         return None
     size = len(arrow)
-    validity_buffer, offsets_buffer, data_buffer = arrow.buffers()
+    _, offsets_buffer, data_buffer = arrow.buffers()
     offset_type = np.int32 if pa.types.is_string(arrow.type) else np.int64
     # Buffers are zero-copy NumPy views; a sliced array starts `arrow.offset` values (and bits) in.
-    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[arrow.offset : arrow.offset + size + 1]
+    offsets = (np.frombuffer(offsets_buffer, dtype=offset_type)[arrow.offset : arrow.offset + size + 1]
+               if offsets_buffer is not None else np.zeros(1, offset_type))
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
-    validity = None
-    if validity_buffer is not None and arrow.null_count > 0:
-        validity = np.frombuffer(validity_buffer, dtype=np.uint8)
-    return arrow, (offsets, data, validity, arrow.offset, size)
+    return offsets, data, _validity(arrow), arrow.offset, size
 
 
 def _validity(arrow: pa.Array) -> np.ndarray | None:
@@ -221,8 +226,15 @@ def text_hashes(values: pd.Series) -> np.ndarray:
     """A 64-bit hash of each value's text that is the same in every process and for every
     column type of the same text (Arrow or object `str`, or numbers by their `str`): the
     core's string hash, on every core. Nulls of text hash to 0."""
-    found = arrow_buffers(as_arrow_text(values))
-    if found is None:  # values that are not all text (numbers, mixed objects): their text
+    hashes = hashes_if_text(values)
+    if hashes is None:  # values that are not all text (numbers, mixed objects): their text
         text = pa.array(values.astype(str).to_numpy(dtype=object), pa.large_string())
-        found = arrow_buffers(pd.Series(pd.arrays.ArrowExtensionArray(text), copy=False))
-    return _core.string_hashes(*found[1])
+        hashes = _core.string_hashes(*array_buffers(text))
+    return hashes
+
+
+def hashes_if_text(values: pd.Series) -> np.ndarray | None:
+    """text_hashes of a column of text (Arrow-backed, or object `str` and nulls); None for
+    any other column."""
+    found = arrow_buffers(as_arrow_text(values))
+    return None if found is None else _core.string_hashes(*found[1])

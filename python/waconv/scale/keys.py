@@ -13,13 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from waconv import _core
 from waconv._errors import InputError
 from waconv.engine.canonical import _DIRECTIONS, _factorize, _map_small
 from waconv.engine.identity import ID_COLUMNS, resolve_users
-from waconv.engine.strings import arrow_buffers, as_arrow_text, text_hashes
+from waconv.engine.strings import hashes_if_text, text_hashes
 from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names
 from waconv.scale.options import ScaleOptions
 
@@ -104,10 +102,8 @@ def value_hashes(values: pd.Series) -> np.ndarray:
     the same text (a stream's batches may type a column differently): text, Arrow-backed or
     object `str`, by the core's string hash (every core); anything else by pandas'
     fixed-key SipHash. Nulls of text hash to 0."""
-    found = arrow_buffers(as_arrow_text(values))
-    if found is not None:
-        return _core.string_hashes(*found[1])
-    return pd.util.hash_array(values.to_numpy())
+    hashes = hashes_if_text(values)
+    return hashes if hashes is not None else pd.util.hash_array(values.to_numpy())
 
 
 def id_hashes(ids: pd.Series) -> np.ndarray:
@@ -115,3 +111,11 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     of the same text (a stream's batches may type one id column differently): the core's
     string hash of the id's text. Equal ids, equal hashes; nulls hash to 0."""
     return text_hashes(ids)
+
+
+def sorted_member(rows: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Whether each of `rows` is in `sorted_values` (ascending)."""
+    if not len(sorted_values):
+        return np.zeros(len(rows), bool)
+    found = np.minimum(np.searchsorted(sorted_values, rows), len(sorted_values) - 1)
+    return sorted_values[found] == rows

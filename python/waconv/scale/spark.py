@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from waconv import _core
 from waconv._errors import InputError
 from waconv.io.frames import _plain_strings, as_pandas
-from waconv.scale.keys import id_columns, links, resolve_combinations
+from waconv.scale.keys import id_columns, links, resolve_combinations, sorted_member
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition, price_gathered
@@ -164,19 +164,12 @@ def _phase_one(options: ScaleOptions, schema: pa.Schema, duplicates: np.ndarray)
         table = pa.Table.from_batches(batches)
         table = table.sort_by(ROW)
         rows = table.column(ROW).to_numpy()
-        table = table.append_column(DUPLICATE, pa.array(_sorted_member(rows, duplicates)))
+        table = table.append_column(DUPLICATE, pa.array(sorted_member(rows, duplicates)))
         frame = as_pandas(_plain_strings(table))
         part = classify_partition(frame, options, TaskContext.get().partitionId())
         yield from _phase_one_batches(table, part, schema)
 
     return run
-
-
-def _sorted_member(rows: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    if not len(sorted_values):
-        return np.zeros(len(rows), bool)
-    found = np.minimum(np.searchsorted(sorted_values, rows), len(sorted_values) - 1)
-    return sorted_values[found] == rows
 
 
 def _input_names(schema: pa.Schema) -> list[str]:

@@ -43,7 +43,7 @@ from waconv.engine.duplicates import duplicate_rows
 from waconv.engine.price import report_gaps_once
 from waconv.io.frames import _plain_strings, as_pandas
 from waconv.scale.keys import direction_codes, id_columns, id_hashes, links, pair_partition, resolve_combinations, \
-    value_hashes
+    sorted_member, value_hashes
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
@@ -333,7 +333,5 @@ def _read_partition(table: pa.Table, duplicates: np.ndarray, options: ScaleOptio
     frame = as_pandas(table)
     if key_is_user:
         frame[KEY] = frame[canonical_names(frame, options)["user"]]
-    rows = frame[ROW].to_numpy(np.int64)
-    position = np.minimum(np.searchsorted(duplicates, rows), max(len(duplicates) - 1, 0))
-    frame[DUPLICATE] = (duplicates[position] == rows) if len(duplicates) else np.zeros(len(frame), bool)
+    frame[DUPLICATE] = sorted_member(frame[ROW].to_numpy(np.int64), duplicates)
     return frame

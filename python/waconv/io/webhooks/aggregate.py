@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from waconv import _core
+from waconv.engine.strings import array_buffers
 from waconv.io.webhooks import events
 from waconv.io.webhooks.events import Column, integers, numbers, strings
 
@@ -73,13 +74,7 @@ def _gathered(ids: pa.Array, grouped: dict[str, np.ndarray], reduced: dict[str, 
 
 
 def _buffers(ids: pa.Array) -> tuple:
-    """An Arrow string array as the core's string functions take it (offsets, data, validity,
-    validity offset, size)."""
+    """An Arrow string array as the core's string functions take it."""
     if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
         ids = ids.cast(pa.string())
-    _, offsets, data = ids.buffers()
-    offset_type = np.int32 if pa.types.is_string(ids.type) else np.int64
-    offsets = np.frombuffer(offsets, dtype=offset_type)[ids.offset: ids.offset + len(ids) + 1] if offsets is not None \
-        else np.zeros(1, offset_type)
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
-    return offsets, data, None, 0, len(ids)
+    return array_buffers(ids)
