@@ -163,3 +163,12 @@ def test_polars_columns_the_engine_reads_stay_views_and_results_match():
             else:
                 assert got.equals(want), name
                 assert got.schema == want.schema if output == "arrow" else got.dtypes == want.dtypes
+
+
+def test_string_hashes_of_views_equal_those_of_large_string():
+    # The pair partition and the carried message-id hashes take any text column (views included).
+    from waconv.engine.strings import text_hashes
+    values = ["+5511987654321", None, "a value longer than twelve bytes", "b", "+5511987654321"]
+    plain = text_hashes(pd.Series(pa.array(values, pa.large_string()).to_pandas(types_mapper=pd.ArrowDtype)))
+    views = text_hashes(pd.Series(pa.array(values, pa.string_view()).to_pandas(types_mapper=pd.ArrowDtype)))
+    assert views.tolist() == plain.tolist() and plain[1] == 0 and plain[0] == plain[4]

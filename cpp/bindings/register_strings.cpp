@@ -57,7 +57,7 @@ py::tuple encode_strings(const py::array& offsets, const py::object& data,
   return py::make_tuple(to_numpy(std::move(result.codes)), result.first_unknown, result.first_null);
 }
 
-py::array string_hashes(const py::array& offsets, const Column<std::uint8_t>& data,
+py::array string_hashes(const py::array& offsets, const py::object& data,
                         const std::optional<Column<std::uint8_t>>& validity, std::int64_t validity_offset,
                         std::int64_t size, int threads) {
   const ArrowStrings strings(offsets, data, validity, validity_offset, size);
@@ -88,6 +88,6 @@ void register_strings(py::module_& m) {
         "array is unspecified; first null row or -1).");
   m.def("string_hashes", &string_hashes, py::arg("offsets"), py::arg("data"), py::arg("validity"),
         py::arg("validity_offset"), py::arg("size"), py::arg("threads") = 0,
-        "uint64 hash of each value of an Arrow utf8/large_utf8 array given its buffers (the core's "
+        "uint64 hash of each value of an Arrow utf8/large_utf8/string_view array given its buffers (the core's "
         "string hash: the same in every process), 0 for nulls.");
 }

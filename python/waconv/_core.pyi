@@ -137,8 +137,8 @@ def factorize_strings(
     partitions: int = 0,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
 def string_hashes(
-    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64],
-    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],  # uint8: string views
+    data: npt.NDArray[np.uint8] | list[npt.NDArray[np.uint8]],  # a list: a string_view array's data buffers
     validity: npt.NDArray[np.uint8] | None,
     validity_offset: int,
     size: int,
