@@ -86,14 +86,14 @@ inline void check_offsets(const Column<Offset>& offsets, std::size_t size, std::
 // is non-negative and an out-of-line value lies inside the data buffer it names. Null rows
 // are never read, so their views are not checked.
 inline void check_views(const waconv::StringColumn& column, const std::vector<std::int64_t>& buffer_sizes) {
-  const waconv::ViewStrings rows{column.views, nullptr, nullptr, nullptr};
+  using waconv::ViewStrings;
   for (std::size_t row = 0; row < column.size; ++row) {
     if (!column.is_valid(row)) continue;
-    const std::uint8_t* view = column.views + waconv::ViewStrings::kViewBytes * row;
-    const std::int32_t length = rows.field(view, 0);
+    const std::uint8_t* view = column.views + ViewStrings::kViewBytes * row;
+    const std::int32_t length = ViewStrings::field(view, 0);
     if (length < 0) throw py::value_error("view " + std::to_string(row) + " has a negative length");
-    if (length <= waconv::ViewStrings::kInlineBytes) continue;
-    const std::int32_t buffer = rows.field(view, 8), offset = rows.field(view, 12);
+    if (length <= ViewStrings::kInlineBytes) continue;
+    const std::int32_t buffer = ViewStrings::field(view, 8), offset = ViewStrings::field(view, 12);
     if (buffer < 0 || static_cast<std::size_t>(buffer) >= buffer_sizes.size() || offset < 0 ||
         std::int64_t{offset} + length > buffer_sizes[static_cast<std::size_t>(buffer)]) {
       throw py::value_error("view " + std::to_string(row) + " points outside its data buffers");
