@@ -197,6 +197,16 @@ def test_user_only_logs_get_their_user_as_the_key():
     pd.testing.assert_frame_equal(result.messages[frame.columns], frame)
 
 
+@pytest.mark.parametrize("dtype", [object, "str", "string[pyarrow]"])
+def test_user_key_of_a_user_only_log_has_the_user_columns_dtype(dtype):
+    # An object column stays object: pandas would otherwise convert the key to `str` row by row.
+    frame = log("2025-08-04", (0, "in"), (1, "out"), user="US.1")
+    frame["user"] = frame["user"].astype(dtype)
+    key = waconv.classify(frame).messages["user_key"]
+    assert key.dtype == frame["user"].dtype
+    assert list(key) == ["US.1", "US.1"]
+
+
 def test_integer_phone_numbers_beside_bsuids_become_text_keys():
     frame = with_ids(log("2025-08-04", (0, "in"), (1, "in"), (2, "out")), phones=[None, None, None],
                      bsuids=["BR.1", "BR.1", "BR.9"])

@@ -147,10 +147,18 @@ def messages_table(
         name: frame[name].set_axis(positions) if frame[name].dtype == object else frame[name].array
         for name in frame.columns
     }
-    columns.update(added)
+    columns.update({name: _kept_objects(values, positions) for name, values in added.items()})
     out = pd.DataFrame(columns, index=positions, copy=False)
     out.index = frame.index
     return out
+
+
+def _kept_objects(values: Any, positions: pd.RangeIndex) -> Any:
+    """An added column of Python objects (user_key of an object user column) as an object
+    Series: given as an array, pandas would convert it to `str` (1-2 s at 10M rows)."""
+    if isinstance(values, (np.ndarray, pd.api.extensions.ExtensionArray)) and pd.api.types.is_object_dtype(values.dtype):
+        return pd.Series(values, index=positions, dtype=object, copy=False)
+    return values
 
 
 def time_columns(
