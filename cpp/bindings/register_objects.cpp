@@ -9,12 +9,10 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
-#include <vector>
 
 #include "arrays.hpp"
 
 namespace py = pybind11;
-using waconv::bindings::to_numpy;
 
 namespace {
 
@@ -51,6 +49,14 @@ class Objects {
   PyObject* operator[](std::size_t i) const {
     return *reinterpret_cast<PyObject* const*>(base_ + stride_ * static_cast<py::ssize_t>(i));
   }
+  // Item i + kAhead is asked for while item i is read: the objects lie anywhere in the heap
+  // (a column of repeated values shares a few), and waiting for each header in turn was
+  // most of the time of a pass over them.
+  void prefetch_ahead(std::size_t i) const {
+    if (i + kAhead < size_) __builtin_prefetch((*this)[i + kAhead]);
+  }
+
+  static constexpr std::size_t kAhead = 16;
 
  private:
   std::size_t size_ = 0;
@@ -62,6 +68,7 @@ class Objects {
 bool objects_are_text(const py::array& values, const py::handle& na) {
   const Objects items(values);
   for (std::size_t i = 0; i < items.size(); ++i) {
+    items.prefetch_ahead(i);
     PyObject* value = items[i];
     if (PyUnicode_Check(value)) {
       const char* data;
@@ -76,38 +83,55 @@ bool objects_are_text(const py::array& values, const py::handle& na) {
 
 // (int64 offsets, uint8 data, validity bitmap or None, null count) of a 1-d object array
 // holding only str and nulls; None for anything else, which the caller then reads its own
-// way. One pass over the objects: each is a pointer into the heap, so visiting 10M of them
-// costs more than appending their bytes, and the bitmap is only made at the first null.
+// way. Two passes over the objects: the first sizes the buffers exactly, so the second
+// writes each string once into memory that never moves (growing one buffer as bytes
+// arrived cost several times the first pass: reallocation and twice the pages touched).
 py::object strings_from_objects(const py::array& values, const py::handle& na) {
   const Objects items(values);
   const std::size_t n = items.size();
-  std::vector<std::int64_t> offsets(n + 1);
-  std::vector<std::uint8_t> data;
-  data.reserve(n * 16);  // address space only: pages are touched as bytes land
-  std::vector<std::uint8_t> validity;
+  std::size_t bytes = 0;
   std::size_t nulls = 0;
   for (std::size_t i = 0; i < n; ++i) {
+    items.prefetch_ahead(i);
     PyObject* value = items[i];
-    offsets[i] = static_cast<std::int64_t>(data.size());
     if (PyUnicode_Check(value)) {
-      const char* bytes;
+      const char* text;
       Py_ssize_t size;
-      if (!utf8_of(value, bytes, size)) return py::none();
-      data.insert(data.end(), bytes, bytes + size);
-      if (!validity.empty()) validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+      if (!utf8_of(value, text, size)) return py::none();
+      bytes += static_cast<std::size_t>(size);
     } else if (is_null(value, na.ptr())) {
-      if (validity.empty()) {  // the first null: every earlier row is valid
-        validity.assign((n + 7) / 8, 0);
-        for (std::size_t k = 0; k < i; ++k) validity[k / 8] |= static_cast<std::uint8_t>(1u << (k % 8));
-      }
       ++nulls;
     } else {
       return py::none();
     }
   }
-  offsets[n] = static_cast<std::int64_t>(data.size());
-  py::object bitmap = nulls > 0 ? py::object(to_numpy(std::move(validity))) : py::object(py::none());
-  return py::make_tuple(to_numpy(std::move(offsets)), to_numpy(std::move(data)), bitmap, nulls);
+  py::array_t<std::int64_t> offsets(static_cast<py::ssize_t>(n + 1));
+  py::array_t<std::uint8_t> data(static_cast<py::ssize_t>(bytes));
+  py::object bitmap = py::none();
+  std::uint8_t* validity = nullptr;
+  if (nulls > 0) {
+    py::array_t<std::uint8_t> bits(static_cast<py::ssize_t>((n + 7) / 8));
+    validity = bits.mutable_data();
+    std::memset(validity, 0, (n + 7) / 8);
+    bitmap = std::move(bits);
+  }
+  std::int64_t* offset = offsets.mutable_data();
+  std::uint8_t* out = data.mutable_data();
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    items.prefetch_ahead(i);
+    PyObject* value = items[i];
+    offset[i] = static_cast<std::int64_t>(at);
+    if (!PyUnicode_Check(value)) continue;  // a null: the first pass saw nothing else
+    const char* text;
+    Py_ssize_t size;
+    utf8_of(value, text, size);  // cannot fail now: the first pass made every UTF-8 form
+    std::memcpy(out + at, text, static_cast<std::size_t>(size));
+    at += static_cast<std::size_t>(size);
+    if (validity != nullptr) validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+  }
+  offset[n] = static_cast<std::int64_t>(at);
+  return py::make_tuple(std::move(offsets), std::move(data), bitmap, nulls);
 }
 
 }  // namespace
