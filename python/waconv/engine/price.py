@@ -484,16 +484,24 @@ def report_gaps_once(reports: list[Mapping[str, Any]]) -> None:
     counts of groups priced under one plan are summed, so the user reads one warning with the
     whole log's numbers, as one classify gives it, not one partial warning per group.
 
-    reports: each group's {"plan", "gaps", "messages"} (price_gathered(report=False))."""
-    by_plan: dict[int, list[Mapping[str, Any]]] = {}
+    reports: each group's {"plan", "gaps", "messages"} (price_gathered(report=False));
+    "messages" may be None where no group of a user's cards lacks a rate (scale/remote.py)."""
+    by_plan: dict[tuple, list[Mapping[str, Any]]] = {}
     for report in reports:
-        by_plan.setdefault(id(report["plan"]), []).append(report)
+        by_plan.setdefault(_gaps_layout(report["plan"]), []).append(report)
     for same in by_plan.values():
         plan = same[0]["plan"]
         failing = [r for r in same if r["gaps"]["unknown_rate"]]
         if plan.user_cards and failing:  # an error, named in the group that found it
             report_gaps(plan, failing[0]["gaps"], failing[0]["messages"])
         report_gaps(plan, _summed_gaps([r["gaps"] for r in same]), same[0]["messages"])
+
+
+def _gaps_layout(plan: PricingPlan) -> tuple:
+    """What the gap counts are indexed by (cards, markets, currencies): plans alike in it
+    count alike, whether they are one object or copies unpickled from several workers."""
+    cards = tuple((c.currency, c.model, c.effective, c.source) for c in plan.cards)
+    return cards, tuple(plan.markets), tuple(plan.currencies), plan.user_cards
 
 
 def _summed_gaps(parts: list[Mapping[str, Any]]) -> dict[str, Any]:
