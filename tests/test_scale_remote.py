@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import waconv
-from split_logs import card_without_a_rate, warning_texts
+from split_logs import NO_RATE, card_without_a_rate, warning_texts
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, ROW, classify_partition
 from waconv.scale.remote import first_error, price_for_caller, report_at_caller
@@ -43,10 +43,13 @@ def test_groups_unpickled_from_several_workers_are_summed_into_one_warning():
     assert len(borrowed) == 1 and borrowed[0].startswith(f"{2 * count:,} charged units")
 
 
-def test_a_users_card_without_a_rate_is_raised_in_the_worker():
+def test_a_users_card_without_a_rate_is_raised_at_the_caller_at_the_input_row():
     card, frame = card_without_a_rate()
-    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
-        _phase_two(frame, rate_card=card)
+    with pytest.raises(waconv.InputError, match=NO_RATE):
+        waconv.classify(frame, rate_card=card)
+    _, notes = _phase_two(frame, rate_card=card)  # the worker raises nothing
+    with pytest.raises(waconv.InputError, match=NO_RATE):
+        report_at_caller([pickle.loads(pickle.dumps(notes))])
 
 
 def test_the_first_error_is_the_earliest_rows():

@@ -12,8 +12,8 @@ pytest.importorskip("pyspark")  # the `spark` extra; CI installs it with `test`
 
 import waconv  # noqa: E402
 import waconv.spark  # noqa: E402
-from split_logs import assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, split_log, \
-    warning_texts  # noqa: E402
+from split_logs import NO_RATE, assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, \
+    split_log, warning_texts  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning", "ignore::FutureWarning",
                                         "ignore::DeprecationWarning")
@@ -94,5 +94,5 @@ def test_a_workers_input_error_is_an_input_error_at_its_input_row(spark):
     with pytest.raises(waconv.InputError, match="column 'direction', row 250: unknown direction 'sideways'"):
         waconv.spark.classify(frame)
     card, built = card_without_a_rate()
-    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):  # raised in phase 2
+    with pytest.raises(waconv.InputError, match=NO_RATE):  # raised in phase 2
         waconv.spark.classify(spark.createDataFrame(pa.Table.from_pandas(built, preserve_index=False)), rate_card=card)

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import waconv
-from split_logs import assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, split_log, \
-    warning_texts
+from split_logs import NO_RATE, assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, \
+    split_log, warning_texts
 from waconv.scale.stream import classify_stream
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
@@ -170,9 +170,9 @@ def test_summed_gaps_add_counts_and_keep_the_first_row_found():
 
 def test_a_users_card_without_a_rate_is_still_an_error_in_a_stream():
     card, frame = card_without_a_rate()
-    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
+    with pytest.raises(waconv.InputError, match=NO_RATE):
         waconv.classify(frame, rate_card=card)
-    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
+    with pytest.raises(waconv.InputError, match=NO_RATE):
         list(classify_stream(frame, rate_card=card, partitions=2))
 
 

@@ -12,25 +12,28 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from waconv._errors import InputError, WaconvWarning
-from waconv.engine.price import report_gaps, report_gaps_once
+from waconv.engine.price import first_unpriced, no_rate_error, report_gaps_once
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import Gathered, price_gathered
 
 
 @dataclass
 class Notes:
-    """One worker's phase 2 report: its pricing gaps (plan and counts, or None) and the text
-    of the other WaconvWarnings it raised (users without a country)."""
+    """One worker's phase 2 report: its pricing gaps (plan and counts, or None), the text of
+    the other WaconvWarnings it raised (users without a country), and where a user's card
+    lacks a rate, the first such unit's (category, market, row): the caller raises that
+    InputError, naming the row as the input position it knows."""
 
     gaps: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    unpriced: tuple[Any, Any, int] | None = None
 
 
 def price_for_caller(gathered: pd.DataFrame, conversations: pd.DataFrame,
@@ -46,15 +49,22 @@ def price_for_caller(gathered: pd.DataFrame, conversations: pd.DataFrame,
     if priced.gaps:
         plan, gaps = priced.gaps["plan"], priced.gaps["gaps"]
         if plan.user_cards and gaps["unknown_rate"]:
-            report_gaps(plan, gaps, priced.gaps["messages"])  # raises the InputError: a user's card lacks a rate
+            notes.unpriced = first_unpriced(gaps, priced.gaps["messages"], priced.gaps["rows"])
         # The per-row categories and markets serve that error only: they stay in the worker.
         notes.gaps = {"plan": plan, "gaps": gaps, "messages": None}
     return priced, notes
 
 
-def report_at_caller(notes: Iterable[Notes]) -> None:
-    """Warn here what the workers recorded: each distinct warning once, the gaps summed."""
+def report_at_caller(notes: Iterable[Notes], position: Callable[[int], int] = int) -> None:
+    """Raise or warn here what the workers recorded: the InputError of a user's card lacking
+    a rate at its earliest row (position: a worker's row id to the input position), else each
+    distinct warning once and the gaps summed."""
     notes = list(notes)
+    failing = [note for note in notes if note.unpriced is not None]
+    if failing:
+        first = min(failing, key=lambda note: note.unpriced[2])
+        category, market, row = first.unpriced
+        raise no_rate_error(first.gaps["plan"], first.gaps["gaps"], category, market, position(row))
     for text in dict.fromkeys(text for note in notes for text in note.warnings):
         warnings.warn(text, WaconvWarning, stacklevel=3)
     report_gaps_once([note.gaps for note in notes if note.gaps is not None])

@@ -129,7 +129,7 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
               .mapInArrow(_phase_two(checked, names), _spark_schema(priced_schema))).persist()
     reports = _reports(priced, F)
     _raise_first_error(reports, numbered, F)
-    report_at_caller(r for r in reports if isinstance(r, Notes))
+    report_at_caller((r for r in reports if isinstance(r, Notes)), lambda row: _input_position(row, numbered, F))
     return _tables(phase_one, priced, input_schema, checked)
 
 
@@ -150,12 +150,15 @@ def _raise_first_error(reports: list[Any], numbered: Any, F: Any) -> None:
         return
     if error.row is None or error.file is not None:
         raise error
-    # A row is named by its monotonically_increasing_id: its partition's rows come after
-    # those of every earlier partition (one count, on this error path only).
-    partition = error.row >> _MONOTONIC_PARTITION_BITS
+    raise InputError(error.column, _input_position(error.row, numbered, F), error.reason)
+
+
+def _input_position(row: int, numbered: Any, F: Any) -> int:
+    """A row's position in the input, from its monotonically_increasing_id: its partition's
+    rows come after those of every earlier partition (one count, on an error path only)."""
+    partition = row >> _MONOTONIC_PARTITION_BITS
     earlier = numbered.where(F.shiftright(F.col(ROW), _MONOTONIC_PARTITION_BITS) < partition).count()
-    within = error.row & ((1 << _MONOTONIC_PARTITION_BITS) - 1)
-    raise InputError(error.column, earlier + within, error.reason)
+    return int(earlier + (row & ((1 << _MONOTONIC_PARTITION_BITS) - 1)))
 
 
 def _duplicate_rows(numbered: Any, names: dict[str, str], Window: Any, F: Any) -> np.ndarray:
