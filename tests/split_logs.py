@@ -4,11 +4,14 @@ phase 2 cross partitions, and the equality with one waconv.classify that SPEC §
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
 
+from builders import log as built_log
 from random_logs import TIMEZONES, random_log
+from waconv import RateCard, WaconvWarning
 
 # Small bands, so random logs cross a tier boundary with rows of many pairs.
 TIERS = """Market,Category,Tier,Rate
@@ -76,3 +79,28 @@ def conversation_rows(conversations: pd.DataFrame) -> list[tuple]:
     keep = [c for c in conversations.columns if c != "conversation_id"]
     rows = conversations[keep].astype(object).where(conversations[keep].notna(), None)
     return sorted(map(tuple, rows.itertuples(index=False)), key=lambda r: (r[keep.index("opened_by")],))
+
+
+def warning_texts(call) -> list[str]:
+    """The WaconvWarnings call() raises in this process, sorted."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return sorted(str(w.message) for w in caught if issubclass(w.category, WaconvWarning))
+
+
+NO_RATE = r"no rate for utility in Brazil \(first needed by row 2\)"  # card_without_a_rate's error
+
+
+def card_without_a_rate() -> tuple:
+    """A user's rate card with no utility rate for Brazil, and a log that needs one first at
+    row 2 (phase 2's InputError, NO_RATE):
+    another user's inbound rows come first, so phase 2, which holds only the rows with a
+    unit, must name the row by its input position."""
+    card = RateCard.from_csv(io.StringIO(
+        "Cost per message in USD on the WhatsApp Business Platform, effective July 1, 2026,,,,\n"
+        "Market,Currency,Marketing,Utility,Authentication,Service\n"
+        "Brazil,USD,0.0625,n/a,0.0068,0\nOther,USD,0.06,0.01,0.01,0\n"))
+    before = built_log("2026-08-03", (0, "in"), (1, "in"), user="+5511900000000")
+    frame = built_log("2026-08-03", (2, "out", "utility"), (30, "out", "marketing"), user="+5511987654321")
+    return card, pd.concat([before, frame], ignore_index=True)

@@ -1,6 +1,6 @@
 """waconv.dask.classify (SPEC §9): shuffled by pair, phase 1 per partition, phase 2 as its own
 task; per-message results equal one waconv.classify. Most tests run on Dask's synchronous
-scheduler; one runs on a 2-process LocalCluster (about 8 s to start here)."""
+scheduler; two run on one 2-process LocalCluster (about 8 s to start here)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pandas as pd  # noqa: E402
 
 import waconv  # noqa: E402
 import waconv.dask  # noqa: E402
-from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log  # noqa: E402
+from split_logs import NO_RATE, assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, \
+    split_log, warning_texts  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
 
@@ -64,11 +65,27 @@ def test_not_a_dask_frame_is_an_input_error():
         waconv.dask.classify(pd.DataFrame())
 
 
-def test_on_a_local_cluster_of_two_processes():
+@pytest.fixture(scope="module")
+def cluster():
     distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+        with distributed.Client(local):
+            yield
+
+
+def test_on_a_local_cluster_of_two_processes(cluster):
     log = split_log(5)
     ref = waconv.classify(log, **options()).messages
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with distributed.Client(cluster):
-            out = waconv.dask.classify(dd.from_pandas(log, npartitions=3), npartitions=4, **options())
-            assert_same_messages(ref, out.messages.compute())
+    out = waconv.dask.classify(dd.from_pandas(log, npartitions=3), npartitions=4, **options())
+    assert_same_messages(ref, out.messages.compute())
+
+
+def test_a_clusters_pricing_warnings_and_errors_reach_the_caller_from_classify(cluster):
+    # Phase 2 runs in a worker process: its warnings would stay in that worker's log.
+    log = waconv.examples.log()
+    one = warning_texts(lambda: waconv.classify(log))
+    assert any("priced from another card" in text for text in one)
+    assert warning_texts(lambda: waconv.dask.classify(dd.from_pandas(log, npartitions=3), npartitions=2)) == one
+    card, frame = card_without_a_rate()
+    with pytest.raises(waconv.InputError, match=NO_RATE):  # before any compute
+        waconv.dask.classify(dd.from_pandas(frame, npartitions=1), rate_card=card)

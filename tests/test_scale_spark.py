@@ -12,7 +12,8 @@ pytest.importorskip("pyspark")  # the `spark` extra; CI installs it with `test`
 
 import waconv  # noqa: E402
 import waconv.spark  # noqa: E402
-from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log  # noqa: E402
+from split_logs import NO_RATE, assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, \
+    split_log, warning_texts  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning", "ignore::FutureWarning",
                                         "ignore::DeprecationWarning")
@@ -73,3 +74,25 @@ def test_identity_links_and_duplicates(spark):
 def test_not_a_spark_frame_is_an_input_error():
     with pytest.raises(waconv.InputError, match="Spark DataFrame"):
         waconv.spark.classify(pd.DataFrame())
+
+
+
+def test_pricing_warnings_reach_the_caller_once_with_the_whole_inputs_counts(spark):
+    # Phase 2 runs in executors, per portfolio group: each group's gaps come back and are summed.
+    log = waconv.examples.log()
+    one = warning_texts(lambda: waconv.classify(log))
+    assert any("priced from another card" in text for text in one)
+    frame = spark.createDataFrame(pa.Table.from_pandas(log, preserve_index=False))
+    assert warning_texts(lambda: waconv.spark.classify(frame)) == one
+
+
+def test_a_workers_input_error_is_an_input_error_at_its_input_row(spark):
+    log = waconv.examples.log().head(300).copy()
+    log.loc[250, "direction"] = "sideways"
+    frame = spark.createDataFrame(pa.Table.from_pandas(log, preserve_index=False))
+    assert frame.rdd.getNumPartitions() > 1  # row 250 is not the first of its partition
+    with pytest.raises(waconv.InputError, match="column 'direction', row 250: unknown direction 'sideways'"):
+        waconv.spark.classify(frame)
+    card, built = card_without_a_rate()
+    with pytest.raises(waconv.InputError, match=NO_RATE):  # raised in phase 2
+        waconv.spark.classify(spark.createDataFrame(pa.Table.from_pandas(built, preserve_index=False)), rate_card=card)

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import waconv
-from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log
+from split_logs import NO_RATE, assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, \
+    split_log, warning_texts
 from waconv.scale.stream import classify_stream
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
@@ -147,21 +148,13 @@ def test_a_column_all_null_in_the_first_batch_and_text_later(monkeypatch):
     assert_same_messages(ref, streamed(iter(chunks))[0])
 
 
-def _warning_texts(call):
-    import warnings
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        call()
-    return sorted(str(w.message) for w in caught if issubclass(w.category, waconv.WaconvWarning))
-
-
 @pytest.mark.parametrize("partitions", [3, 8])
 def test_pricing_warnings_are_the_whole_inputs_once_not_one_per_portfolio_group(partitions):
     # Phase 2 prices each portfolio partition apart; its gap counts are summed before warning.
     log = waconv.examples.log()
-    one = _warning_texts(lambda: waconv.classify(log))
+    one = warning_texts(lambda: waconv.classify(log))
     assert any("charged units are priced from another card" in text for text in one)
-    assert _warning_texts(lambda: list(classify_stream(log, partitions=partitions))) == one
+    assert warning_texts(lambda: list(classify_stream(log, partitions=partitions))) == one
 
 
 def test_summed_gaps_add_counts_and_keep_the_first_row_found():
@@ -176,16 +169,10 @@ def test_summed_gaps_add_counts_and_keep_the_first_row_found():
 
 
 def test_a_users_card_without_a_rate_is_still_an_error_in_a_stream():
-    import io
-    from builders import log as built_log
-    card = waconv.RateCard.from_csv(io.StringIO(
-        "Cost per message in USD on the WhatsApp Business Platform, effective July 1, 2026,,,,\n"
-        "Market,Currency,Marketing,Utility,Authentication,Service\n"
-        "Brazil,USD,0.0625,n/a,0.0068,0\nOther,USD,0.06,0.01,0.01,0\n"))
-    frame = built_log("2026-08-03", (0, "out", "utility"), (30, "out", "marketing"), user="+5511987654321")
-    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
+    card, frame = card_without_a_rate()
+    with pytest.raises(waconv.InputError, match=NO_RATE):
         waconv.classify(frame, rate_card=card)
-    with pytest.raises(waconv.InputError, match="no rate for utility in Brazil"):
+    with pytest.raises(waconv.InputError, match=NO_RATE):
         list(classify_stream(frame, rate_card=card, partitions=2))
 
 

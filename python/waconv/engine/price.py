@@ -415,20 +415,17 @@ def check_cards_in_force(plan: PricingPlan, gaps: Mapping[str, Any], canonical: 
 
 
 def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFrame,
-                canonical: CanonicalEvents | None = None) -> None:
+                canonical: CanonicalEvents | None = None, rows: np.ndarray | None = None) -> None:
     """Warns (or, for user-supplied cards, raises) where a charged unit has no exact rate.
 
     gaps: what the core's pricing pass counted (see PricingGaps in cpp/include/waconv/price.hpp).
+    rows: the input positions of `messages`' rows, where they are not their positions (phase 2
+    of a split run prices the gathered rows only).
     """
     unknown = int(gaps["unknown_rate"])
     if unknown:
-        first = int(gaps["first_unknown_rate"])
         if plan.user_cards:
-            category, market = messages["pricing_category"].iloc[first], messages["market"].iloc[first]
-            card = int(gaps["first_unknown_card"])
-            label = plan.cards[card].source if card >= 0 else "the rate cards"
-            raise InputError(None, None, f"no rate for {category} in {market} (first needed by row {first})",
-                             file=label)
+            raise no_rate_error(plan, gaps, *first_unpriced(gaps, messages, rows))
         by_cell = np.asarray(gaps["unknown_by_category_market"]).reshape(len(_core.PRICING_CATEGORIES), -1)
         cells = [(-int(by_cell[c, m]), _core.PRICING_CATEGORIES[c], plan.markets[m])
                  for c, m in zip(*np.nonzero(by_cell))]
@@ -442,6 +439,21 @@ def report_gaps(plan: PricingPlan, gaps: Mapping[str, Any], messages: pd.DataFra
         warnings.warn(borrowed_line(plan, gaps), WaconvWarning, stacklevel=4)
     if plan.untiered and canonical is not None:
         _report_untiered(plan, canonical, messages)
+
+
+def first_unpriced(gaps: Mapping[str, Any], messages: pd.DataFrame,
+                   rows: np.ndarray | None = None) -> tuple[Any, Any, int]:
+    """The category, market and input row of the first charged unit without a rate."""
+    first = int(gaps["first_unknown_rate"])
+    return (messages["pricing_category"].iloc[first], messages["market"].iloc[first],
+            first if rows is None else int(rows[first]))
+
+
+def no_rate_error(plan: PricingPlan, gaps: Mapping[str, Any], category: Any, market: Any, row: int) -> InputError:
+    """A user's card lacks a rate the log needs: an error, not a warning (a typo in their file)."""
+    card = int(gaps["first_unknown_card"])
+    label = plan.cards[card].source if card >= 0 else "the rate cards"
+    return InputError(None, None, f"no rate for {category} in {market} (first needed by row {row})", file=label)
 
 
 def _report_untiered(plan: PricingPlan, canonical: CanonicalEvents, messages: pd.DataFrame) -> None:
@@ -484,16 +496,24 @@ def report_gaps_once(reports: list[Mapping[str, Any]]) -> None:
     counts of groups priced under one plan are summed, so the user reads one warning with the
     whole log's numbers, as one classify gives it, not one partial warning per group.
 
-    reports: each group's {"plan", "gaps", "messages"} (price_gathered(report=False))."""
-    by_plan: dict[int, list[Mapping[str, Any]]] = {}
+    reports: each group's {"plan", "gaps", "messages", "rows"} (price_gathered(report=False));
+    "messages" may be None where no group of a user's cards lacks a rate (scale/remote.py)."""
+    by_plan: dict[tuple, list[Mapping[str, Any]]] = {}
     for report in reports:
-        by_plan.setdefault(id(report["plan"]), []).append(report)
+        by_plan.setdefault(_gaps_layout(report["plan"]), []).append(report)
     for same in by_plan.values():
         plan = same[0]["plan"]
         failing = [r for r in same if r["gaps"]["unknown_rate"]]
         if plan.user_cards and failing:  # an error, named in the group that found it
-            report_gaps(plan, failing[0]["gaps"], failing[0]["messages"])
+            report_gaps(plan, failing[0]["gaps"], failing[0]["messages"], rows=failing[0].get("rows"))
         report_gaps(plan, _summed_gaps([r["gaps"] for r in same]), same[0]["messages"])
+
+
+def _gaps_layout(plan: PricingPlan) -> tuple:
+    """What the gap counts are indexed by (cards, markets, currencies): plans alike in it
+    count alike, whether they are one object or copies unpickled from several workers."""
+    cards = tuple((c.currency, c.model, c.effective, c.source) for c in plan.cards)
+    return cards, tuple(plan.markets), tuple(plan.currencies), plan.user_cards
 
 
 def _summed_gaps(parts: list[Mapping[str, Any]]) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from waconv.scale.keys import _shifted, direction_codes, first_seen_duplicates, 
     resolve_combinations
 from waconv.scale.local import Tables, split_tables
 from waconv.scale.options import ScaleOptions
-from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition, finish_partition, \
-    price_gathered
+from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition, finish_partition
+from waconv.scale.remote import price_for_caller, report_at_caller
 
 
 def classify(frame: Any, *, npartitions: int | None = None, **options: Any) -> Tables:
@@ -32,8 +32,13 @@ def classify(frame: Any, *, npartitions: int | None = None, **options: Any) -> T
     npartitions: partitions of pairs for phase 1 (default: the input's). Options as
     :func:`waconv.classify` (`csw_refreshing` a column name or None). The messages carry
     each row's input position as their index; conversation ids are unique, not classify's.
-    Pricing's warnings are raised where phase 2 runs: in this process with Dask's local
-    schedulers, in a worker's log on a distributed cluster.
+
+    This call computes phases 1 and 2 and persists them (in the cluster's memory on a
+    distributed cluster, in this process with Dask's local schedulers) until the tables are
+    dropped: so bad input raises `waconv.InputError` here, and pricing's warnings (units
+    priced from another card, rates missing, users without a country) are raised here as
+    `waconv.WaconvWarning`, once for the whole input, on any scheduler. Only finishing the
+    tables is left lazy, and it computes each phase once for all three tables.
     """
     import dask
     import dask.dataframe as dd
@@ -54,7 +59,12 @@ def classify(frame: Any, *, npartitions: int | None = None, **options: Any) -> T
     gathered = dask.delayed(pd.concat)([dask.delayed(getattr)(p, "gathered") for p in phase_one], ignore_index=True)
     conversations = dask.delayed(pd.concat)([dask.delayed(getattr)(p, "conversations") for p in phase_one],
                                             ignore_index=True)
-    priced = dask.delayed(price_gathered)(gathered, conversations, checked)
+    priced_and_notes = dask.delayed(price_for_caller, nout=2)(gathered, conversations, checked)
+    # Phases 1 and 2 run here, held by Dask (persist), so their InputError and pricing
+    # warnings reach this caller, not a worker's log; the tables finish lazily from them.
+    phase_one, priced_and_notes = dask.persist(phase_one, priced_and_notes)
+    priced, notes = priced_and_notes
+    report_at_caller([dask.compute(notes)[0]])
     finished = [dask.delayed(finish_partition)(p, priced, checked) for p in phase_one]
     meta = _meta(head, checked)
     return Tables(*(dd.from_delayed([dask.delayed(_item)(f, i) for f in finished], meta=getattr(meta, name),

@@ -215,7 +215,8 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
     """Phase 2 over the gathered rows of every partition (and all their conversations).
 
     report: warn about pricing gaps here; False leaves them in the result's `gaps` (with the
-    rows' categories and markets) for a caller pricing in several groups to report once."""
+    rows' categories, markets and input positions) for a caller pricing in several groups to report
+    once."""
     gathered = gathered.sort_values(ROW, kind="stable").reset_index(drop=True)
     conversations = conversations.sort_values("conversation_id", kind="stable").reset_index(drop=True)
     rows = gathered[ROW].to_numpy(np.int64)
@@ -291,9 +292,9 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
             "market": out_rows["market"],
         })
         if report:
-            report_gaps(gaps["plan"], gaps["gaps"], messages)
+            report_gaps(gaps["plan"], gaps["gaps"], messages, rows=rows)
         else:
-            gaps["messages"] = messages
+            gaps["messages"], gaps["rows"] = messages, rows
     return Gathered(pd.DataFrame(out_rows), pd.DataFrame(out_conversations), gaps)
 
 

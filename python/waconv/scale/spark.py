@@ -14,6 +14,9 @@
 
 Codes cross the stages as bytes and become their names at the end: the messages come back
 with classify's columns (categories as strings) plus `waconv_row`, the input position.
+Phases 1 and 2 are persisted and computed in `classify`: a worker's InputError, and phase
+2's pricing warnings, come back as rows of kind 3 (a pickled REPORT) that `classify` raises
+and warns (`scale/remote.py`), since Spark would wrap the one and log the other.
 """
 
 from __future__ import annotations
@@ -34,9 +37,13 @@ from waconv.io.frames import _plain_strings, as_pandas
 from waconv.scale.keys import id_columns, links, resolve_combinations, sorted_member
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
-from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition, price_gathered
+from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, classify_partition
+from waconv.scale.remote import Notes, as_bytes, first_error, from_bytes, price_for_caller, report_at_caller
 
-KIND = "_waconv_kind"  # 0 message, 1 conversation, 2 window
+KIND = "_waconv_kind"  # 0 message, 1 conversation, 2 window, 3 a worker's report (REPORT)
+REPORT = "_waconv_report"  # a pickled InputError, or phase 2's warnings (remote.Notes)
+_REPORT_KIND = 3
+_MONOTONIC_PARTITION_BITS = 33  # monotonically_increasing_id: partition << 33 | row within it
 PHASE_TWO_KEY = "_waconv_phase_two"
 OUTPUT_ROW = "waconv_row"
 _CODES = {"era": _core.ERAS, "pricing_model": _core.PRICING_MODELS, "pricing_category": _core.PRICING_CATEGORIES,
@@ -57,7 +64,7 @@ _PRICED_FIELDS = [(KIND, pa.int8()), (ROW, pa.int64()), ("conversation_id", pa.i
                   ("pricing_category", pa.int8()), ("pricing_type", pa.int8()), ("charge_reason", pa.int8()),
                   ("market", pa.string()),
                   ("tier", pa.string()), ("rate", pa.float64()), ("cost", pa.float64()), ("currency", pa.string()),
-                  ("rate_card", pa.string())]
+                  ("rate_card", pa.string()), (REPORT, pa.binary())]
 
 
 def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Tables:
@@ -66,10 +73,11 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
     spark.sql.shuffle.partitions). Workers need waconv importable by the Python Spark
     starts (set PYSPARK_PYTHON to the interpreter that has it).
 
-    Pricing's warnings (units priced from another card, rates missing, users without a
-    country) are raised where phase 2 runs, in a Spark worker, so they reach the worker's
-    log, not this process: check `cost` / `rate` for NaN, or run `waconv.classify` on a
-    sample, where they matter."""
+    This call runs phases 1 and 2 (persisted; the tables are joins over them, left lazy),
+    so bad input raises `waconv.InputError` here, not pyspark's exception, naming the row
+    by its input position; and pricing's warnings (units priced from another card, rates
+    missing, users without a country) are raised here as `waconv.WaconvWarning`, with the
+    counts of every portfolio group summed, not in the executors' logs."""
     from pyspark.sql import DataFrame, Window
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
@@ -100,10 +108,12 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
     keyed_schema = to_arrow_schema(keyed.schema, timezone="UTC")
     phase_one_schema = pa.schema([pa.field(KIND, pa.int8()), *[f.with_nullable(True) for f in keyed_schema],
                                   pa.field(DUPLICATE, pa.bool_()),
-                                  *[pa.field(n_, t) for n_, t in _MESSAGE_FIELDS + _CONVERSATION_FIELDS + _WINDOW_FIELDS]])
+                                  *[pa.field(n_, t) for n_, t in _MESSAGE_FIELDS + _CONVERSATION_FIELDS + _WINDOW_FIELDS
+                                    + [(REPORT, pa.binary())]]])
     spark_one = _spark_schema(phase_one_schema)
     phase_one = (keyed.repartition(n, F.col(names["business"]), F.col(KEY)).sortWithinPartitions(ROW)
                  .mapInArrow(_phase_one(checked, phase_one_schema, duplicates), spark_one)).persist()
+    _raise_first_error(_reports(phase_one, F), numbered, F)
 
     units = phase_one.filter((F.col(KIND) == 0) & (F.col("pricing_type") >= 0))
     conversations = phase_one.filter(F.col(KIND) == 1)
@@ -116,8 +126,39 @@ def classify(frame: Any, *, partitions: int | None = None, **options: Any) -> Ta
                                                        (portfolio if nested else F.lit("")).alias(PHASE_TWO_KEY))
     priced_schema = pa.schema([pa.field(name, kind) for name, kind in _PRICED_FIELDS])
     priced = (to_price.repartition(n if nested else 1, PHASE_TWO_KEY)
-              .mapInArrow(_phase_two(checked, names), _spark_schema(priced_schema)))
+              .mapInArrow(_phase_two(checked, names), _spark_schema(priced_schema))).persist()
+    reports = _reports(priced, F)
+    _raise_first_error(reports, numbered, F)
+    report_at_caller((r for r in reports if isinstance(r, Notes)), lambda row: _input_position(row, numbered, F))
     return _tables(phase_one, priced, input_schema, checked)
+
+
+def _reports(stage: Any, F: Any) -> list[Any]:
+    """The reports a stage's workers handed back (computing the stage, which is persisted)."""
+    return [from_bytes(row[REPORT]) for row in stage.filter(F.col(KIND) == _REPORT_KIND).select(REPORT).collect()]
+
+
+def _report_batch(value: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    return _batches({KIND: pa.array([_REPORT_KIND], pa.int8()), REPORT: pa.array([as_bytes(value)], pa.binary())},
+                    1, schema)
+
+
+def _raise_first_error(reports: list[Any], numbered: Any, F: Any) -> None:
+    """The workers' first InputError, raised here, its row as the input position."""
+    error = first_error(r for r in reports if isinstance(r, InputError))
+    if error is None:
+        return
+    if error.row is None or error.file is not None:
+        raise error
+    raise InputError(error.column, _input_position(error.row, numbered, F), error.reason)
+
+
+def _input_position(row: int, numbered: Any, F: Any) -> int:
+    """A row's position in the input, from its monotonically_increasing_id: its partition's
+    rows come after those of every earlier partition (one count, on an error path only)."""
+    partition = row >> _MONOTONIC_PARTITION_BITS
+    earlier = numbered.where(F.shiftright(F.col(ROW), _MONOTONIC_PARTITION_BITS) < partition).count()
+    return int(earlier + (row & ((1 << _MONOTONIC_PARTITION_BITS) - 1)))
 
 
 def _duplicate_rows(numbered: Any, names: dict[str, str], Window: Any, F: Any) -> np.ndarray:
@@ -166,14 +207,18 @@ def _phase_one(options: ScaleOptions, schema: pa.Schema, duplicates: np.ndarray)
         rows = table.column(ROW).to_numpy()
         table = table.append_column(DUPLICATE, pa.array(sorted_member(rows, duplicates)))
         frame = as_pandas(_plain_strings(table))
-        part = classify_partition(frame, options, TaskContext.get().partitionId())
+        try:
+            part = classify_partition(frame, options, TaskContext.get().partitionId())
+        except InputError as error:  # the driver raises it: Spark would wrap it in its own type
+            yield from _report_batch(error, schema)
+            return
         yield from _phase_one_batches(table, part, schema)
 
     return run
 
 
 def _input_names(schema: pa.Schema) -> list[str]:
-    own = {KIND} | {n for n, _ in _MESSAGE_FIELDS + _CONVERSATION_FIELDS + _WINDOW_FIELDS}
+    own = {KIND, REPORT} | {n for n, _ in _MESSAGE_FIELDS + _CONVERSATION_FIELDS + _WINDOW_FIELDS}
     return [f.name for f in schema if f.name not in own]
 
 
@@ -266,8 +311,14 @@ def _phase_two(options: ScaleOptions, names: dict[str, str]) -> Any:
             "start": c["c_start"].to_numpy(np.int64), "end": c["c_end"].to_numpy(np.int64),
             "n_messages": c["c_n_messages"].to_numpy(np.int64), "opened_by": c["c_opened_by"].to_numpy(np.int64),
         })
-        priced = price_gathered(gathered, conversations, options)
         schema = pa.schema([pa.field(name, kind) for name, kind in _PRICED_FIELDS])
+        try:
+            priced, notes = price_for_caller(gathered, conversations, options)
+        except InputError as error:  # the driver raises it: Spark would wrap it in its own type
+            yield from _report_batch(error, schema)
+            return
+        if notes.gaps or notes.warnings:
+            yield from _report_batch(notes, schema)
         r, pconv = priced.rows, priced.conversations
         row_columns: dict[str, Any] = {KIND: pa.array(np.zeros(len(r), np.int8)), ROW: pa.array(r[ROW].to_numpy()),
                                        "pricing_category": pa.array(r["pricing_category"].astype(np.int8)),
