@@ -301,9 +301,9 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
     """The partition's messages, conversations and windows tables, as classify shapes them
     (input columns first, then the verdicts), with phase 2's verdicts patched in."""
     rows = part.frame[ROW].to_numpy(np.int64)
-    found = priced.rows.set_index(ROW)
+    found = priced.rows
     verdicts = dict(part.verdicts)
-    mine = found.index.get_indexer(rows)
+    mine = row_positions(rows, found[ROW].to_numpy(np.int64))
     has = mine >= 0
     take = mine[has]
     for name in REWRITTEN:
@@ -312,7 +312,7 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
         verdicts[name] = values
     pricing_type = verdicts["pricing_type"]
     added: dict[str, Any] = {
-        "user_key": part.frame[KEY].to_numpy(),
+        "user_key": _values(part.frame[KEY]),
         "era": _categorical(verdicts["era"], _core.ERAS),
         "pricing_model": _categorical(verdicts["pricing_model"], _core.PRICING_MODELS),
         "conversation_id": _nullable_ids(verdicts["conversation_id"]),
@@ -347,6 +347,27 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
     return messages, conversations, part.windows
 
 
+_TEXT = pd.api.types.pandas_dtype("str")
+
+
+def _values(column: pd.Series) -> Any:
+    """A column's values for a new frame: pandas' own text column as it is, since to_numpy's
+    Python object per row would only be inferred back to it (most of finishing a partition)."""
+    return column.array if column.dtype == _TEXT else column.to_numpy()
+
+
+def row_positions(rows: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """The position of each of `rows` among `found` (distinct row positions, ascending
+    within each phase 2 group that priced them), -1 where absent: searchsorted, not a hash table."""
+    if not len(found):
+        return np.full(len(rows), -1, np.intp)
+    order = None if np.all(found[1:] > found[:-1]) else np.argsort(found, kind="stable")
+    ascending = found if order is None else found[order]
+    at = np.minimum(np.searchsorted(ascending, rows), len(found) - 1)
+    hit = ascending[at] == rows
+    return np.where(hit, at if order is None else order[at], -1)
+
+
 def _finish_conversations(mine: pd.DataFrame, priced: pd.DataFrame, options: ScaleOptions) -> pd.DataFrame:
     if "category" not in priced.columns and mine.empty:  # no conversation in this partition, none priced
         priced = pd.DataFrame({"conversation_id": np.zeros(0, np.int64), "category": np.zeros(0, np.int8),
@@ -355,9 +376,9 @@ def _finish_conversations(mine: pd.DataFrame, priced: pd.DataFrame, options: Sca
     found = priced.set_index("conversation_id").reindex(mine["conversation_id"].to_numpy())
     out = pd.DataFrame({
         "conversation_id": mine["conversation_id"].to_numpy(),
-        "business": mine["business"].to_numpy(),
-        "user": mine["user"].to_numpy(),
-        "waba": mine["waba"].to_numpy(),
+        "business": _values(mine["business"]),
+        "user": _values(mine["user"]),
+        "waba": _values(mine["waba"]),
         "era": _categorical(mine["era"].to_numpy(np.int8), _core.ERAS),
         "category": _categorical(found["category"].to_numpy(np.int8), _core.PRICING_CATEGORIES),
         "pricing_type": _categorical(found["pricing_type"].to_numpy(np.int8), _core.PRICING_TYPES),

@@ -47,7 +47,7 @@ from waconv.scale.keys import direction_codes, id_columns, id_hashes, links, pai
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
-    PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered
+    PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered, row_positions
 from waconv.scale.spill import Spill
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
@@ -282,9 +282,7 @@ def _opener_partitions(gathered: pd.DataFrame, conversations: pd.DataFrame, by_p
 
 def _pair_partitions(gathered: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """The pair partition of each of `rows`, all among the gathered rows."""
-    known = gathered[ROW].to_numpy(np.int64)
-    order = np.argsort(known, kind="stable")
-    at = order[np.searchsorted(known, rows, sorter=order)]
+    at = row_positions(rows, gathered[ROW].to_numpy(np.int64))
     return gathered[PAIR_PARTITION].to_numpy(np.int32)[at]
 
 
