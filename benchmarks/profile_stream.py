@@ -124,7 +124,7 @@ def lower_bounds(data: str, partition_rows: int, repeat: int) -> None:
         rows = sum(b.num_rows for b in batches())
         seconds["read"].append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as scratch:
-            spill = Spill(Path(scratch), "pairs", partitions)
+            spill = Spill(Path(scratch), "pairs", partitions)  # close() ends its writer thread
             hashing = 0.0
             started = time.perf_counter()
             for batch in batches():
