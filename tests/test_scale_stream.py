@@ -115,6 +115,20 @@ def test_a_spill_write_failing_in_the_background_is_raised_and_a_stream_error_st
             raise waconv.InputError("direction", 3, "the stream's own error")
 
 
+def test_each_result_column_is_its_own():
+    # The tables' columns are taken as they are made (no copy into 2-D blocks): editing one
+    # column of a result must still leave the others, among them the user the key came from.
+    log = split_log(1, 400)
+    messages = next(iter(classify_stream(log, partitions=2, **options()))).messages
+    users = messages["user"].copy()
+    first = messages.index[0]
+    messages.loc[first, "user_key"] = "someone else"
+    messages.loc[first, "duplicate"] = not messages.loc[first, "duplicate"]
+    messages.loc[first, "billable"] = not messages.loc[first, "billable"]
+    assert messages["user"].equals(users)
+    assert messages.loc[first, "user_key"] == "someone else"
+
+
 def test_portfolios_shared_by_a_phone_number_are_priced_together():
     # Phase 2 prices portfolio partitions apart only when every phone number and WABA lies in
     # one portfolio; here a phone number's rows name two portfolios, so they are priced at once.
