@@ -16,6 +16,7 @@ import pytest
 import waconv
 from split_logs import NO_RATE, assert_same_messages, card_without_a_rate, conversation_rows, linked_log, options, \
     split_log, warning_texts
+from waconv.scale.spill import Spill
 from waconv.scale.stream import classify_stream
 
 pytestmark = pytest.mark.filterwarnings("ignore::waconv.WaconvWarning")
@@ -92,6 +93,41 @@ def test_errors_name_the_row_of_the_stream_and_leave_no_spill(tmp_path):
         streamed(log, partitions=0)
     with pytest.raises(waconv.InputError, match="no such file"):
         streamed(tmp_path / "missing.parquet")
+
+
+def test_a_spill_write_failing_in_the_background_is_raised_and_a_stream_error_still_wins(tmp_path, monkeypatch):
+    table = pa.table({"x": np.arange(10)})
+    spill = Spill(tmp_path, "kept", 2)
+    spill.add(table, np.zeros(10, np.int32))
+    spill.close()
+    assert spill.read(0).column("x").to_pylist() == list(range(10))
+
+    def full_disk(self, table, partition):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(Spill, "_add", full_disk)
+    with pytest.raises(OSError, match="no space left"):
+        with Spill(tmp_path, "failing", 2) as spill:
+            spill.add(table, np.zeros(10, np.int32))  # returns: the write runs in the background
+            spill.close()
+    with pytest.raises(waconv.InputError, match="the stream's own"):
+        with Spill(tmp_path, "failing-too", 2) as spill:
+            spill.add(table, np.zeros(10, np.int32))
+            raise waconv.InputError("direction", 3, "the stream's own error")
+
+
+def test_each_result_column_is_its_own():
+    # The tables' columns are taken as they are made (no copy into 2-D blocks): editing one
+    # column of a result must still leave the others, among them the user the key came from.
+    log = split_log(1, 400)
+    messages = next(iter(classify_stream(log, partitions=2, **options()))).messages
+    users = messages["user"].copy()
+    first = messages.index[0]
+    messages.loc[first, "user_key"] = "someone else"
+    messages.loc[first, "duplicate"] = not messages.loc[first, "duplicate"]
+    messages.loc[first, "billable"] = not messages.loc[first, "billable"]
+    assert messages["user"].equals(users)
+    assert messages.loc[first, "user_key"] == "someone else"
 
 
 def test_portfolios_shared_by_a_phone_number_are_priced_together():

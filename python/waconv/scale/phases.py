@@ -105,16 +105,15 @@ def _global_error(error: InputError, rows: np.ndarray) -> InputError:
     return error
 
 
-def _canonical(work: pd.DataFrame, rows: np.ndarray, duplicate: np.ndarray | None, options: ScaleOptions,
+def _canonical(work: pd.DataFrame, rows: np.ndarray, duplicate: np.ndarray, options: ScaleOptions,
                wabas: pd.Index) -> CanonicalEvents:
+    """duplicate: decided over the whole input (keys.py), so canonicalize need not look for
+    repeats among these rows only (a hash of every message id, a quarter of its time)."""
     try:
-        canonical = canonicalize(work, timezones=_zones_present(options, wabas),
-                                 csw_refreshing=options.csw_refreshing)
+        return canonicalize(work, timezones=_zones_present(options, wabas), csw_refreshing=options.csw_refreshing,
+                            duplicates=duplicate.astype(np.uint8))
     except InputError as error:
         raise _global_error(error, rows) from None
-    if duplicate is not None:
-        canonical.duplicate = duplicate.astype(np.uint8)
-    return canonical
 
 
 def _pricing(canonical: CanonicalEvents, options: ScaleOptions, *, reports_countryless: bool) -> PricingSetup:
@@ -162,7 +161,7 @@ def classify_partition(frame: pd.DataFrame, options: ScaleOptions, partition: in
             per_row = np.where(pricing.row_country >= 0, pricing.row_country, per_row)
         country = _categorical(per_row.astype(np.int16), pricing.plan.countries)
     c = arrays["conversations"]
-    conversations = pd.DataFrame({
+    conversations = _new_frame({
         "conversation_id": np.arange(len(c["start"]), dtype=np.int64) + offset,
         "business": canonical.business_values.take(c["business"]),
         "user": canonical.user_values.take(c["user"]),
@@ -174,7 +173,7 @@ def classify_partition(frame: pd.DataFrame, options: ScaleOptions, partition: in
         "opened_by": rows[c["opened_by"]],
     })
     w = arrays["windows"]
-    windows = pd.DataFrame({
+    windows = _new_frame({
         "kind": _categorical(np.array(w["kind"]), _core.WINDOW_KINDS),
         "business": canonical.business_values.take(w["business"]),
         "user": canonical.user_values.take(w["user"]),
@@ -203,7 +202,15 @@ def _gathered_rows(frame: pd.DataFrame, work: pd.DataFrame, canonical: Canonical
         out["user_country"] = work["user_country"].array[with_unit]
     for name in VERDICTS:
         out[name] = verdicts[name][with_unit]
-    return pd.DataFrame(out)
+    return _new_frame(out)
+
+
+def _new_frame(columns: dict[str, Any], index: pd.Index | None = None) -> pd.DataFrame:
+    """A frame of columns made for it, taken as they are: pandas' default copies the NumPy
+    columns into one 2-D block per dtype, a second copy of each in fresh pages (0.2-1 s for
+    3M rows of 15 columns here). No two columns may share an array, and nothing but arrays
+    discarded after (a partition's verdicts, finished once) may share one with a column."""
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _utc(ns: np.ndarray) -> pd.Series:
@@ -230,7 +237,8 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
         "direction": "outbound",
         **{name: gathered[name].array for name in ("message_id", "user_country") if name in gathered.columns},
     })
-    canonical = _canonical(work, rows, None, options, pd.Index(pd.unique(work["waba"])))
+    # Phase 2 never reads the duplicate flags (the allowances and prices take phase 1's verdicts).
+    canonical = _canonical(work, rows, np.zeros(len(rows), bool), options, pd.Index(pd.unique(work["waba"])))
     ids = conversations["conversation_id"].to_numpy(np.int64)
     conversation_of = gathered["conversation_id"].to_numpy(np.int64)
     position = np.searchsorted(ids, conversation_of)
@@ -302,9 +310,9 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
     """The partition's messages, conversations and windows tables, as classify shapes them
     (input columns first, then the verdicts), with phase 2's verdicts patched in."""
     rows = part.frame[ROW].to_numpy(np.int64)
-    found = priced.rows.set_index(ROW)
+    found = priced.rows
     verdicts = dict(part.verdicts)
-    mine = found.index.get_indexer(rows)
+    mine = row_positions(rows, found[ROW].to_numpy(np.int64))
     has = mine >= 0
     take = mine[has]
     for name in REWRITTEN:
@@ -313,7 +321,7 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
         verdicts[name] = values
     pricing_type = verdicts["pricing_type"]
     added: dict[str, Any] = {
-        "user_key": part.frame[KEY].to_numpy(),
+        "user_key": _values(part.frame[KEY]),
         "era": _categorical(verdicts["era"], _core.ERAS),
         "pricing_model": _categorical(verdicts["pricing_model"], _core.PRICING_MODELS),
         "conversation_id": _nullable_ids(verdicts["conversation_id"]),
@@ -324,7 +332,7 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
         "csw_open": verdicts["csw_open"].astype(bool),
         "policy_violation": verdicts["policy_violation"].astype(bool),
         "us_marketing_paused": verdicts["us_marketing_paused"].astype(bool),
-        "duplicate": part.frame[DUPLICATE].to_numpy(bool),
+        "duplicate": part.frame[DUPLICATE].to_numpy(bool, copy=True),  # its own: see _new_frame
         "charge_reason": _categorical(verdicts["charge_reason"], _core.CHARGE_REASONS),
     }
     if options.price:
@@ -342,10 +350,32 @@ def finish_partition(part: PartitionResult, priced: Gathered, options: ScaleOpti
                 codes[has] = column.cat.codes.to_numpy()[take]
                 added[name] = pd.Categorical.from_codes(codes, dtype=column.dtype)
     user_columns = part.frame.drop(columns=list(INTERNAL))
-    messages = pd.concat([user_columns, pd.DataFrame(added, index=user_columns.index)], axis=1)
+    messages = pd.concat([user_columns, _new_frame(added, index=user_columns.index)], axis=1)
     messages.index = pd.Index(rows, name=None)
     conversations = _finish_conversations(part.conversations, priced.conversations, options)
     return messages, conversations, part.windows
+
+
+_TEXT = pd.api.types.pandas_dtype("str")
+
+
+def _values(column: pd.Series) -> Any:
+    """A column's values for a new frame, its own (see _new_frame): pandas' text column as a
+    new wrapper of its immutable Arrow data, since to_numpy's Python object per row would only
+    be inferred back to it (most of finishing a partition); any other as a NumPy copy."""
+    return column.array.copy() if column.dtype == _TEXT else column.to_numpy(copy=True)
+
+
+def row_positions(rows: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """The position of each of `rows` among `found` (distinct row positions, ascending
+    within each phase 2 group that priced them), -1 where absent: searchsorted, not a hash table."""
+    if not len(found):
+        return np.full(len(rows), -1, np.intp)
+    order = None if np.all(found[1:] > found[:-1]) else np.argsort(found, kind="stable")
+    ascending = found if order is None else found[order]
+    at = np.minimum(np.searchsorted(ascending, rows), len(found) - 1)
+    hit = ascending[at] == rows
+    return np.where(hit, at if order is None else order[at], -1)
 
 
 def _finish_conversations(mine: pd.DataFrame, priced: pd.DataFrame, options: ScaleOptions) -> pd.DataFrame:
@@ -356,9 +386,9 @@ def _finish_conversations(mine: pd.DataFrame, priced: pd.DataFrame, options: Sca
     found = priced.set_index("conversation_id").reindex(mine["conversation_id"].to_numpy())
     out = pd.DataFrame({
         "conversation_id": mine["conversation_id"].to_numpy(),
-        "business": mine["business"].to_numpy(),
-        "user": mine["user"].to_numpy(),
-        "waba": mine["waba"].to_numpy(),
+        "business": _values(mine["business"]),
+        "user": _values(mine["user"]),
+        "waba": _values(mine["waba"]),
         "era": _categorical(mine["era"].to_numpy(np.int8), _core.ERAS),
         "category": _categorical(found["category"].to_numpy(np.int8), _core.PRICING_CATEGORIES),
         "pricing_type": _categorical(found["pricing_type"].to_numpy(np.int8), _core.PRICING_TYPES),

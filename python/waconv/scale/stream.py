@@ -30,6 +30,7 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from waconv.scale.keys import direction_codes, id_columns, id_hashes, links, pai
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
-    PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered
+    PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered, row_positions
 from waconv.scale.spill import Spill
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
@@ -81,7 +82,8 @@ def classify_stream(source: Any, *, partitions: int | None = None, partition_row
         raise InputError("partitions", None, f"expected a positive integer, got {partitions!r}")
     directory = Path(tempfile.mkdtemp(prefix="waconv-", dir=spill_dir))
     try:
-        yield from _run(batches, checked, partitions, directory)
+        with ExitStack() as spills:  # every spill's background write done before the directory goes
+            yield from _run(batches, checked, partitions, directory, spills)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -124,10 +126,12 @@ def _arrow(batch: Any) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directory: Path) -> Iterator[Tables]:
-    pairs = Spill(directory, "pairs", partitions)
-    ids = Spill(directory, "ids", partitions)
-    staged = Spill(directory, "staged", 1)  # rows whose key waits for every link (user_phone / user_bsuid)
+def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directory: Path,
+         spills: ExitStack) -> Iterator[Tables]:
+    pairs = spills.enter_context(Spill(directory, "pairs", partitions))
+    ids = spills.enter_context(Spill(directory, "ids", partitions))
+    # rows whose key waits for every link (user_phone / user_bsuid)
+    staged = spills.enter_context(Spill(directory, "staged", 1))
     combinations: list[pd.DataFrame] = []
     first_row = 0
     linked: bool | None = None
@@ -157,7 +161,7 @@ def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directo
         _partition_staged(staged, combinations, id_names, options, pairs)
     filled = pairs.close()
     duplicates = _duplicates(ids, options)
-    yield from _phases(pairs, filled, duplicates, options, directory, not linked)
+    yield from _phases(pairs, filled, duplicates, options, directory, not linked, spills)
 
 
 def _columns(table: pa.Table, names: list[str]) -> pd.DataFrame:
@@ -215,11 +219,11 @@ PAIR_PARTITION = "_waconv_pair_partition"
 
 
 def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: ScaleOptions, directory: Path,
-            key_is_user: bool) -> Iterator[Tables]:
+            key_is_user: bool, spills: ExitStack) -> Iterator[Tables]:
     """Phase 1 per pair partition, phase 2 per portfolio partition, each partition's tables:
     every step holds one partition, the gathered rows and verdicts waiting on disk between."""
-    units = Spill(directory, "units", pairs.partitions)  # gathered rows, by portfolio
-    units_conversations = Spill(directory, "unit-conversations", pairs.partitions)
+    units = spills.enter_context(Spill(directory, "units", pairs.partitions))  # gathered rows, by portfolio
+    units_conversations = spills.enter_context(Spill(directory, "unit-conversations", pairs.partitions))
     nesting: list[pd.DataFrame] = []
     no_conversations = pd.DataFrame()  # phase 1's conversation columns, for a group without any
     for k in filled:
@@ -236,8 +240,8 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
         part.frame, part.gathered = part.frame.iloc[0:0], part.gathered.iloc[0:0]
         with open(directory / f"verdicts-{k}.pickle", "wb") as out:
             pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
-    priced_rows = Spill(directory, "priced", pairs.partitions)  # phase 2's verdicts, by pair partition
-    priced_conversations = Spill(directory, "priced-conversations", pairs.partitions)
+    priced_rows = spills.enter_context(Spill(directory, "priced", pairs.partitions))  # phase 2's verdicts, by pair partition
+    priced_conversations = spills.enter_context(Spill(directory, "priced-conversations", pairs.partitions))
     reports = []  # each group's pricing gaps, reported once for the whole input
     for group in _phase_two_groups(units.close(), units_conversations.close(), nesting):
         gathered = _read_all(units, group)
@@ -282,9 +286,7 @@ def _opener_partitions(gathered: pd.DataFrame, conversations: pd.DataFrame, by_p
 
 def _pair_partitions(gathered: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """The pair partition of each of `rows`, all among the gathered rows."""
-    known = gathered[ROW].to_numpy(np.int64)
-    order = np.argsort(known, kind="stable")
-    at = order[np.searchsorted(known, rows, sorter=order)]
+    at = row_positions(rows, gathered[ROW].to_numpy(np.int64))
     return gathered[PAIR_PARTITION].to_numpy(np.int32)[at]
 
 
