@@ -165,6 +165,31 @@ def test_polars_columns_the_engine_reads_stay_views_and_results_match():
                 assert got.schema == want.schema if output == "arrow" else got.dtypes == want.dtypes
 
 
+def test_polars_input_read_as_views_keeps_the_pandas_result_and_state_of_plain_strings():
+    # From polars the engine reads the ids as views for every output; a pandas result gets
+    # them as str afterwards, user_key one array with the user column, and its state is the
+    # one the same rows as an Arrow table give (the state records the carried rows' dtypes).
+    pl = pytest.importorskip("polars")
+    frame = pd.DataFrame({
+        "business": [1, 1, 2, 1, 1],
+        "user": ["+5511987654321", "+5511987654321", "+4915112345678", "+5511987654321", "+4915112345678"],
+        "timestamp": pd.to_datetime(["2025-08-01T10:00Z", "2025-08-01T10:00Z", "2025-08-01T11:00Z",
+                                     "2025-08-02T10:00Z", "2025-08-03T09:00Z"], utc=True),
+        "direction": ["inbound", "inbound", "outbound", "outbound", "outbound"],
+        "template_category": [None, None, "utility", None, "marketing"],
+        "message_id": ["wamid.HBgLNTUxMTk4NzY1NDMyMRUCABIYFDNBM0Y0", "wamid.HBgLNTUxMTk4NzY1NDMyMRUCABIYFDNBM0Y0",
+                       None, "short", "wamid.another-one-longer-than-twelve"],
+    })
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    expected = waconv.classify(table)
+    result = waconv.classify(pl.from_arrow(table))
+    for name in ("messages", "conversations", "windows"):
+        pd.testing.assert_frame_equal(getattr(result, name), getattr(expected, name))
+    user, key = (result.messages[name].array.__arrow_array__().chunk(0) for name in ("user", "user_key"))
+    assert user.buffers()[2].address == key.buffers()[2].address  # one copy of the user ids
+    assert result.state.to_bytes() == expected.state.to_bytes()
+
+
 def test_string_hashes_of_views_equal_those_of_large_string():
     # The pair partition and the carried message-id hashes take any text column (views included).
     from waconv.engine.strings import text_hashes

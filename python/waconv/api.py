@@ -18,7 +18,8 @@ import pyarrow as pa
 from waconv.engine.canonical import CswRefreshing
 from waconv.engine.classify import classify_frame
 from waconv.engine.state import State
-from waconv.io.frames import as_pandas, as_pandas_reading_views, check_names_for, check_output
+from waconv.io.frames import (as_pandas, as_pandas_reading_views, check_names_for, check_output, collected,
+                              is_polars_frame, with_plain_strings)
 from waconv.pricing.rate_cards import RateCard, RateCards
 from waconv.pricing.tiers import TierTable
 from waconv.result import Result, ResultTables, export
@@ -145,11 +146,13 @@ def classify(
     """
     started = time.perf_counter()
     check_output(output)
-    # A polars result takes views as they are, so polars' string_view columns are read in
-    # place; pandas and Arrow results get pandas' str columns, which copying them up front
-    # gives faster than converting them back at the end. Carried state concatenates the
-    # frame with earlier rows: that path gets plain strings too.
-    reads_views = output == "polars" and state is None
+    # Without carried state (which concatenates the frame with earlier rows), string_view
+    # columns are read in place: polars' own layout, which a polars result takes as it is.
+    # From polars, a pandas or Arrow result gets them as str once the core is done
+    # (with_plain_strings): preparation is shorter and the copy is not held beside the core's.
+    events = collected(events)
+    reads_views = state is None and (output == "polars" or is_polars_frame(events))
+    plain_later = reads_views and output != "polars" and is_polars_frame(events)
     frame = as_pandas_reading_views(events, columns)[0] if reads_views else as_pandas(events)
     check_names_for(output, frame)
     converted = time.perf_counter() - started
@@ -171,8 +174,17 @@ def classify(
         auth_international=auth_international,
         threads=threads,
         state=state,
+        rows_for_state=(lambda: as_pandas(events)) if plain_later else None,
     )
     # Converting the input to pandas is part of preparing it.
     tables.timings["prepare"] += converted
     tables.timings["total"] += converted
+    if plain_later:
+        assembled = time.perf_counter()
+        tables.messages = with_plain_strings(tables.messages, events)
+        tables.conversations = with_plain_strings(tables.conversations, events)
+        tables.windows = with_plain_strings(tables.windows, events)
+        plain_seconds = time.perf_counter() - assembled
+        tables.timings["assemble"] += plain_seconds
+        tables.timings["total"] += plain_seconds
     return export(Result.of(tables), output)

@@ -22,7 +22,7 @@ Why it is exact without a second copy of the rules:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -600,15 +600,17 @@ def _nulls_like(other: pd.DataFrame, name: str, n: int) -> pd.Series:
 
 def attach_state(tables: Tables, carry: Continuation | None, *, events: pd.DataFrame,
                  columns: Mapping[str, str] | None, timezones: Mapping[Hashable, str] | None,
-                 csw_refreshing: CswRefreshing, options: dict[str, Any], tiered: set[tuple[str, str]]) -> None:
+                 csw_refreshing: CswRefreshing, options: dict[str, Any], tiered: set[tuple[str, str]],
+                 rows_for_state: Callable[[], pd.DataFrame] | None = None) -> None:
     """Gives `tables` its state, built on first use: a call without a state keeps nothing for it
-    but what its result holds anyway (the input rows are read again when asked)."""
+    but what its result holds anyway (the input rows are read again when asked).
+    rows_for_state: the input rows to build it from instead of `events` (see classify_frame)."""
     if carry is not None:
         tables.state_source = lambda: carry.next_state(tables, options, tiered)
         return
 
     def fresh() -> State:
-        first = Continuation(None, events, columns, csw_refreshing)
+        first = Continuation(None, events if rows_for_state is None else rows_for_state(), columns, csw_refreshing)
         first.canonical = canonicalize(first.frame, timezones=timezones, csw_refreshing=first.csw_column,
                                        duplicates=first.duplicates)
         outputs = Tables(messages=tables.messages[[c for c in _OUTPUTS if c in tables.messages.columns]],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -61,11 +61,15 @@ def classify_frame(
     auth_international: Mapping[Hashable, Mapping[str, object]] | None = None,
     threads: int = 0,
     state: State | None = None,
+    rows_for_state: Callable[[], pd.DataFrame] | None = None,
 ) -> Tables:
     """Classify (and unless `price` is False, price) one pandas table; arguments as
     :func:`waconv.classify`, whose checks of `output` and input conversion come first.
 
-    state: continue from it (engine.carry): the batch is classified with the rows it carries."""
+    state: continue from it (engine.carry): the batch is classified with the rows it carries.
+    rows_for_state: the rows of `events` as the result's state is to keep them, made when the
+    state is first asked for: `events` holds string_view columns the result does not (the
+    state records the dtypes of the rows it carries)."""
     started = time.perf_counter()
     if rules != "auto" and rules not in _core.ERAS:
         raise InputError("rules", None, f"unknown rules {rules!r}; use 'auto' or one of {', '.join(_core.ERAS)}")
@@ -196,7 +200,7 @@ def classify_frame(
         report_gaps(plan, priced["gaps"], result.messages, canonical)
     attach_state(result, carry, events=events, columns=columns, timezones=timezones, csw_refreshing=csw_refreshing,
                  options=options,
-                 tiered=set() if plan is None else tiered_slots(plan))
+                 tiered=set() if plan is None else tiered_slots(plan), rows_for_state=rows_for_state)
     if carry is not None:
         batch = carry.batch_tables(result, events, columns)
         batch.state_source = result.state_source

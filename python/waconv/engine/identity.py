@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from waconv import _core
 from waconv._errors import InputError
-from waconv.engine.strings import arrow_buffers, factorize_strings, without_string_views
+from waconv.engine.strings import arrow_buffers, factorize_strings
 
 ID_COLUMNS = ("user", "user_phone", "user_bsuid")
 # A `user` value made only of digits, spaces and + - . ( ), with at least one digit, is a phone
@@ -64,9 +64,10 @@ def _user_only(series: pd.Series, column: str, factorize: Factorize, partitions:
     if bad.any():
         row = int(np.argmax(bad))
         raise InputError(column, row, "null user" if codes[row] < 0 else "empty user (an empty string is no id)")
-    # The key column is the user column itself, large_string rather than views (pandas
-    # cannot index views); Arrow copies it here, off the main thread.
-    return Users(codes, values, without_string_views(series).array)
+    # The key column is the user column itself, string_view columns too: nothing indexes
+    # the key before the result is made, and a result other than polars' gets it as str
+    # along with the user column (io.frames.with_plain_strings), without a second copy.
+    return Users(codes, values, series.array)
 
 
 @dataclass

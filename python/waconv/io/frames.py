@@ -60,6 +60,17 @@ def _is_run_end_encoded(data_type: pa.DataType) -> bool:
 _EXPECTED = "expected a pandas DataFrame, pyarrow Table or polars DataFrame"
 
 
+def collected(events: Any) -> Any:
+    """A polars LazyFrame's result (the user asked for it); any other table as it is."""
+    if _module_of(events) == "polars" and hasattr(events, "collect"):
+        return events.collect()
+    return events
+
+
+def is_polars_frame(events: Any) -> bool:
+    return _module_of(events) == "polars" and not _is_column(events) and hasattr(events, "to_arrow")
+
+
 def as_pandas(events: Any) -> pd.DataFrame:
     """The user's table as a pandas DataFrame sharing its memory where the layout allows."""
     if isinstance(events, pd.DataFrame):
@@ -70,8 +81,7 @@ def as_pandas(events: Any) -> pd.DataFrame:
     if isinstance(events, pa.RecordBatch):
         events = pa.Table.from_batches([events])
     if _module_of(events) == "polars":
-        if hasattr(events, "collect"):  # a LazyFrame: the user asked for its result
-            events = events.collect()
+        events = collected(events)
         # polars' default export uses large_string, which the C++ factorizer reads directly.
         events = events.to_arrow()
     elif not isinstance(events, pa.Table) and hasattr(events, "__arrow_c_stream__"):
@@ -86,12 +96,9 @@ def as_pandas_reading_views(events: Any, columns: Mapping[str, str] | None) -> t
     layout) that the engine reads in place (canonical.READ_AS_VIEWS, named as `columns`
     says) stay string_view instead of being copied: (the frame, the positions of those
     columns)."""
-    if _module_of(events) == "polars" and not _is_column(events):
-        if hasattr(events, "collect"):  # a LazyFrame: the user asked for its result
-            events = events.collect()
-        compat = getattr(sys.modules["polars"], "CompatLevel", None)  # polars >= 1.1
-        if compat is not None and hasattr(events, "to_arrow"):
-            events = events.to_arrow(compat_level=compat.newest())  # no copy: polars' own buffers
+    events = collected(events)
+    if is_polars_frame(events):
+        events = _polars_to_arrow(events, columns)
     if not isinstance(events, (pa.Table, pa.RecordBatch)):
         return as_pandas(events), []
     if isinstance(events, pa.RecordBatch):
@@ -101,6 +108,64 @@ def as_pandas_reading_views(events: Any, columns: Mapping[str, str] | None) -> t
     views = [k for k, field in enumerate(table.schema) if is_string_view(field.type)]
     mapper = {table.schema.field(k).type: pd.ArrowDtype(table.schema.field(k).type) for k in views}
     return _table_to_pandas(table, mapper.get if views else None), views
+
+
+def _polars_to_arrow(frame: Any, columns: Mapping[str, str] | None) -> pa.Table:
+    """A polars DataFrame as Arrow: its String columns the engine reads in place exported as
+    polars holds them (string_view, no copy), every other column as as_pandas exports it."""
+    polars = sys.modules["polars"]
+    compat = getattr(polars, "CompatLevel", None)  # polars >= 1.1
+    in_place = {name for name in _in_place_names(frame.columns, columns) if frame.schema[name] == polars.String}
+    if compat is None or not in_place:
+        return frame.to_arrow()
+    views = frame.select([name for name in frame.columns if name in in_place]).to_arrow(compat_level=compat.newest())
+    rest = frame.select([name for name in frame.columns if name not in in_place]).to_arrow()
+    return pa.table({name: (views if name in in_place else rest).column(name) for name in frame.columns})
+
+
+def with_plain_strings(table: pd.DataFrame, events: Any) -> pd.DataFrame:
+    """A result table of a polars frame read through as_pandas_reading_views, with the
+    columns left in Arrow types as as_pandas would have given them: the string_view columns
+    taken from `events` (user_key is the user column's own array) as polars exports them,
+    to large_string then pandas, one copy for the columns sharing an array; and the ids the
+    engine took from views as large_string (users in conversations and windows) by Arrow's
+    own conversion.
+
+    Made once the core has run rather than before it: preparation is shorter, and the copy
+    of the strings does not sit beside the core's working memory."""
+    shared: dict[tuple[int, int, int], list[int]] = {}  # positions per string_view array
+    large = []
+    for position, dtype in enumerate(table.dtypes):
+        if isinstance(dtype, pd.ArrowDtype) and is_string_view(dtype.pyarrow_dtype):
+            shared.setdefault(_identity(table.iloc[:, position]), []).append(position)
+        elif isinstance(dtype, pd.ArrowDtype) and pa.types.is_large_string(dtype.pyarrow_dtype):
+            large.append(position)
+    if not shared and not large:
+        return table
+    own = set(events.columns) if len(table) == len(events) else set()
+    sources = {key: [table.columns[k] for k in positions if table.columns[k] in own]
+               for key, positions in shared.items()}
+    # polars' own export of its views to large_string is faster than Arrow's cast.
+    exported = as_pandas(events.select([names[0] for names in sources.values() if names]))
+    arrays = {str(k): table.iloc[:, k].array.__arrow_array__() for k in large}
+    arrays.update({str(positions[0]): without_views(table.iloc[:, positions[0]].array.__arrow_array__())
+                   for key, positions in shared.items() if not sources[key]})
+    converted = _table_to_pandas(pa.table(arrays))
+    table = table.copy(deep=False)
+    for key, positions in shared.items():
+        column = exported[sources[key][0]] if sources[key] else converted[str(positions[0])]
+        for position in positions:
+            table.isetitem(position, column.array)
+    for position in large:
+        table.isetitem(position, converted[str(position)].array)
+    return table
+
+
+def _identity(column: pd.Series) -> tuple[int, int, int]:
+    """Where a string_view column's rows are: its first views buffer, offset and length."""
+    chunks = column.array.__arrow_array__().chunks
+    first = chunks[0] if chunks else None
+    return (0 if first is None else first.buffers()[1].address, 0 if first is None else first.offset, len(column))
 
 
 def _in_place_names(names: list[str], columns: Mapping[str, str] | None) -> list[str]:
