@@ -156,7 +156,9 @@ def messages_table(
 def _kept_objects(values: Any, positions: pd.RangeIndex) -> Any:
     """An added column of Python objects (user_key of an object user column) as an object
     Series: given as an array, pandas would convert it to `str` (1-2 s at 10M rows)."""
-    if isinstance(values, (np.ndarray, pd.api.extensions.ExtensionArray)) and pd.api.types.is_object_dtype(values.dtype):
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.dtype == object:
         return pd.Series(values, index=positions, dtype=object, copy=False)
     return values
 
