@@ -18,7 +18,7 @@ from waconv._errors import InputError
 from waconv.engine.canonical import _DIRECTIONS, _factorize, _map_small
 from waconv.engine.identity import ID_COLUMNS, resolve_users
 from waconv.engine.strings import hashes_if_text, text_hashes
-from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names
+from waconv.scale.phases import DUPLICATE, KEY, ROW, canonical_names, row_positions
 from waconv.scale.options import ScaleOptions
 
 
@@ -115,7 +115,4 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
 
 def sorted_member(rows: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     """Whether each of `rows` is in `sorted_values` (ascending)."""
-    if not len(sorted_values):
-        return np.zeros(len(rows), bool)
-    found = np.minimum(np.searchsorted(sorted_values, rows), len(sorted_values) - 1)
-    return sorted_values[found] == rows
+    return row_positions(rows, sorted_values) >= 0

@@ -367,8 +367,9 @@ def _values(column: pd.Series) -> Any:
 
 
 def row_positions(rows: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """The position of each of `rows` among `found` (distinct row positions, ascending
-    within each phase 2 group that priced them), -1 where absent: searchsorted, not a hash table."""
+    """The position of each of `rows` among `found` (distinct row positions, most often
+    ascending: phase 2's groups each priced theirs in order), -1 where absent: searchsorted,
+    not a hash table."""
     if not len(found):
         return np.full(len(rows), -1, np.intp)
     order = None if np.all(found[1:] > found[:-1]) else np.argsort(found, kind="stable")

@@ -274,12 +274,10 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
 def _opener_partitions(gathered: pd.DataFrame, conversations: pd.DataFrame, by_portfolio: np.ndarray,
                        partitions: int) -> np.ndarray:
     """Each conversation's portfolio partition: that of the gathered row opening it."""
-    rows = gathered[ROW].to_numpy(np.int64)
     opened_by = conversations["opened_by"].to_numpy(np.int64)
-    if len(rows) and np.all(rows[1:] > rows[:-1]):  # classify_partition sorts a partition by row
-        at = np.minimum(np.searchsorted(rows, opened_by), len(rows) - 1)
-        if np.array_equal(rows[at], opened_by):
-            return by_portfolio[at]
+    at = row_positions(opened_by, gathered[ROW].to_numpy(np.int64))
+    if np.all(at >= 0):
+        return by_portfolio[at]
     portfolio = gathered.set_index(ROW)["portfolio"].reindex(opened_by)  # an opener without a unit
     return _portfolio_partition(portfolio, partitions)
 
