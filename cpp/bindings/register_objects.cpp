@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "arrays.hpp"
@@ -64,47 +65,48 @@ class Objects {
   const char* base_ = nullptr;
 };
 
-// Whether every item is a str with UTF-8 bytes or a null (None, NaN, `na`: pandas.NA).
-bool objects_are_text(const py::array& values, const py::handle& na) {
-  const Objects items(values);
+struct TextSize {
+  std::size_t bytes = 0;  // of every str's UTF-8 form
+  std::size_t nulls = 0;
+};
+
+// The UTF-8 bytes and nulls (None, NaN, `na`: pandas.NA) of items that are all a str with
+// UTF-8 bytes or a null; nothing for anything else.
+std::optional<TextSize> text_size(const Objects& items, const py::handle& na) {
+  TextSize size;
   for (std::size_t i = 0; i < items.size(); ++i) {
     items.prefetch_ahead(i);
     PyObject* value = items[i];
     if (PyUnicode_Check(value)) {
       const char* data;
-      Py_ssize_t size;
-      if (!utf8_of(value, data, size)) return false;
-    } else if (!is_null(value, na.ptr())) {
-      return false;
+      Py_ssize_t length;
+      if (!utf8_of(value, data, length)) return std::nullopt;
+      size.bytes += static_cast<std::size_t>(length);
+    } else if (is_null(value, na.ptr())) {
+      ++size.nulls;
+    } else {
+      return std::nullopt;
     }
   }
-  return true;
+  return size;
+}
+
+bool objects_are_text(const py::array& values, const py::handle& na) {
+  return text_size(Objects(values), na).has_value();
 }
 
 // (int64 offsets, uint8 data, validity bitmap or None, null count) of a 1-d object array
 // holding only str and nulls; None for anything else, which the caller then reads its own
-// way. Two passes over the objects: the first sizes the buffers exactly, so the second
-// writes each string once into memory that never moves (growing one buffer as bytes
+// way. Two passes over the objects: the first (text_size) sizes the buffers exactly, so the
+// second writes each string once into memory that never moves (growing one buffer as bytes
 // arrived cost several times the first pass: reallocation and twice the pages touched).
 py::object strings_from_objects(const py::array& values, const py::handle& na) {
   const Objects items(values);
   const std::size_t n = items.size();
-  std::size_t bytes = 0;
-  std::size_t nulls = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    items.prefetch_ahead(i);
-    PyObject* value = items[i];
-    if (PyUnicode_Check(value)) {
-      const char* text;
-      Py_ssize_t size;
-      if (!utf8_of(value, text, size)) return py::none();
-      bytes += static_cast<std::size_t>(size);
-    } else if (is_null(value, na.ptr())) {
-      ++nulls;
-    } else {
-      return py::none();
-    }
-  }
+  const std::optional<TextSize> measured = text_size(items, na);
+  if (!measured) return py::none();
+  const std::size_t bytes = measured->bytes;
+  const std::size_t nulls = measured->nulls;
   py::array_t<std::int64_t> offsets(static_cast<py::ssize_t>(n + 1));
   py::array_t<std::uint8_t> data(static_cast<py::ssize_t>(bytes));
   py::object bitmap = py::none();
