@@ -102,6 +102,25 @@ def test_polars_output(log, expected):
     assert tables.messages["cost"].sum() == pytest.approx(expected.messages.cost.sum())
 
 
+@pytest.mark.parametrize("output", ["arrow", "polars"])
+def test_converting_to_the_output_counts_in_the_timings(log, output, monkeypatch):
+    """An Arrow or polars result's timings include making those tables (a user comparing
+    outputs by timings must not see the conversion left out)."""
+    import time
+
+    import waconv.api
+
+    made = waconv.api.export
+
+    def slow_export(result, output):
+        time.sleep(0.25)
+        return made(result, output)
+
+    monkeypatch.setattr(waconv.api, "export", slow_export)
+    timings = waconv.classify(log, timezones=EXAMPLE_TIMEZONES, output=output).timings
+    assert timings["assemble"] >= 0.25 and timings["total"] >= 0.25 + timings["prepare"] + timings["core"]
+
+
 def test_unknown_output_is_refused(log):
     with pytest.raises(waconv.InputError, match="unknown output 'excel'"):
         waconv.classify(log, output="excel")
