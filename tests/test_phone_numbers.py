@@ -156,6 +156,33 @@ def test_the_warning_points_at_the_callers_line():
     assert warning.category is waconv.WaconvWarning and warning.filename == __file__
 
 
+def test_pricing_warns_without_swapping_the_process_warning_state(monkeypatch):
+    """catch_warnings swaps the filters of every thread: while one thread's classify had
+    them swapped to record its own warnings, another thread's warnings were recorded there
+    and re-raised or dropped. Pricing's warnings are given or left out where they arise."""
+    import sys
+
+    original = warnings.catch_warnings
+    callers = []
+
+    def watched(*args, **kwargs):
+        callers.append(sys._getframe(1).f_globals.get("__name__", ""))
+        return original(*args, **kwargs)
+
+    frame = one_row_per_user(["(11) 99999-0000"])
+    with original(record=True) as caught:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(warnings, "catch_warnings", watched)
+        try:
+            waconv.classify(frame, currencies={"no-such-waba": "INR"})
+        finally:
+            monkeypatch.undo()
+    assert [name for name in callers if name.startswith("waconv")] == []
+    messages = [str(w.message) for w in caught if w.category is waconv.WaconvWarning]
+    assert any(COUNTRYLESS in m for m in messages) and any("names no WABA" in m for m in messages)
+    assert all(w.filename == __file__ for w in caught if w.category is waconv.WaconvWarning)
+
+
 # --------------------------------------------------------------------------- against phonenumbers
 
 

@@ -193,6 +193,18 @@ def test_pricing_warnings_are_the_whole_inputs_once_not_one_per_portfolio_group(
     assert warning_texts(lambda: list(classify_stream(log, partitions=partitions))) == one
 
 
+@pytest.mark.parametrize("partitions", [3, 8])
+def test_users_without_a_country_are_counted_once_over_the_portfolio_groups(partitions):
+    # One national-format number writes to both WABAs (priced in separate groups), another to one.
+    log = waconv.examples.log()
+    first_user = log.groupby("waba")["user"].first()
+    log.loc[log["user"].isin(first_user), "user"] = "(11) 99999-0000"
+    log.loc[log["user"] == log.loc[log["waba"] == "waba-br", "user"].iloc[-1], "user"] = "(11) 98888-0000"
+    one = warning_texts(lambda: waconv.classify(log))
+    assert any(text.startswith("2 users have no country") for text in one)
+    assert warning_texts(lambda: list(classify_stream(log, partitions=partitions))) == one
+
+
 def test_summed_gaps_add_counts_and_keep_the_first_row_found():
     from waconv.engine.price import _summed_gaps
     a = {"unknown_rate": 0, "first_unknown_rate": -1, "borrowed_from": np.array([1, 0]),

@@ -242,29 +242,33 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
         per_user = _core.resolve_country_buffers(*found[1], *tables)
     else:
         per_user = _core.resolve_countries(_as_strings(canonical.user_values), *tables)
-    _warn_countryless_users(canonical, per_user, override)
     if override is None:
         return per_user, None
     # Trailing -1 entry: code -1 (no user_country) stays -1.
     return per_user, np.array([index[c] for c in override_values] + [-1], np.int16)[override]
 
 
-def _warn_countryless_users(canonical: CanonicalEvents, per_user: np.ndarray, override: np.ndarray | None) -> None:
-    """One warning for the users some row of whom gets no country: market Other is then a
-    guess, and a national-format number may well be a user of a standalone market."""
+def countryless_users(canonical: CanonicalEvents, per_user: np.ndarray, override: np.ndarray | None) -> np.ndarray:
+    """The ids of the users some row of whom gets no country (sorted, as user_values): market
+    Other is then a guess, and a national-format number may well be a user of a standalone market."""
     countryless = per_user < 0
     if override is not None and countryless.any():
         # A user whose every row gives user_country is priced by those rows alone.
         countryless &= np.bincount(canonical.user[override < 0], minlength=len(per_user)).astype(bool)
-    count = int(np.count_nonzero(countryless))
+    return np.asarray(canonical.user_values[countryless], dtype=object)
+
+
+def warn_countryless(users: np.ndarray, stacklevel: int) -> None:
+    """One warning counting `users` (sorted ids, distinct) and naming the smallest."""
+    count = len(users)
     if count:
-        first = canonical.user_values[int(np.argmax(countryless))]  # user ids are sorted: the smallest
+        first = users[0]
         who = "1 user has no country and is" if count == 1 else f"{count:,} users have no country and are"
         ids = "its id is" if count == 1 else "their ids are"
         warnings.warn(f"{who} priced in market {OTHER}: {ids} neither a BSUID of a known country nor an "
                       f"international phone number (first: {str(first)!r}). Write numbers with + or 00 and the "
                       "calling code (bare digits, as webhooks' wa_id, count as international too), or give a "
-                      "user_country column", WaconvWarning, stacklevel=5)
+                      "user_country column", WaconvWarning, stacklevel=stacklevel + 1)
 
 
 def us_flags(
@@ -367,11 +371,13 @@ def _start_nanoseconds(portfolio: Hashable, value: Any) -> int:
                           f"({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d})") from None
 
 
-def waba_currencies(config: Any, waba_values: pd.Index, default: str) -> tuple[tuple[str, ...], np.ndarray | None]:
+def waba_currencies(config: Any, waba_values: pd.Index, default: str, *,
+                    warn_at: int | None = 2) -> tuple[tuple[str, ...], np.ndarray | None]:
     """currencies= as the other currencies (sorted) and each WABA's code (0: the default).
 
     Keys match WABA ids by value or by their text, as timezones= does; a key naming no WABA
-    of the log warns (a misspelt id would silently bill that WABA in the default currency)."""
+    of the log warns (a misspelt id would silently bill that WABA in the default currency)
+    at stack level `warn_at` from here, unless it is None (one part of a split log)."""
     if config is None:
         return (), None
     if isinstance(config, pd.Series):
@@ -387,10 +393,10 @@ def waba_currencies(config: Any, waba_values: pd.Index, default: str) -> tuple[t
     texts = {str(w) for w in waba_values.tolist()}
     wabas = set(waba_values.tolist())
     unused = [key for key in chosen if key not in wabas and str(key) not in texts]
-    if unused:
+    if unused and warn_at is not None:
         more = f" (and {len(unused) - 1} more)" if len(unused) > 1 else ""
         warnings.warn(f"currencies key {unused[0]!r}{more} names no WABA of the log: its currency is not used",
-                      WaconvWarning, stacklevel=4)
+                      WaconvWarning, stacklevel=warn_at)
     return others, per_waba
 
 
@@ -496,8 +502,13 @@ def report_gaps_once(reports: list[Mapping[str, Any]]) -> None:
     counts of groups priced under one plan are summed, so the user reads one warning with the
     whole log's numbers, as one classify gives it, not one partial warning per group.
 
-    reports: each group's {"plan", "gaps", "messages", "rows"} (price_gathered(report=False));
-    "messages" may be None where no group of a user's cards lacks a rate (scale/remote.py)."""
+    reports: each group's {"plan", "gaps", "messages", "rows", "countryless"}
+    (price_gathered(report=False)); "messages" may be None where no group of a user's cards
+    lacks a rate (scale/remote.py). A user of several groups is counted once among those
+    without a country."""
+    countryless = [r["countryless"] for r in reports if len(r.get("countryless", ()))]
+    if countryless:  # the ids of one log: of one type, so they sort as one classify sorts them
+        warn_countryless(np.asarray(sorted(set().union(*map(set, countryless))), dtype=object), stacklevel=3)
     by_plan: dict[tuple, list[Mapping[str, Any]]] = {}
     for report in reports:
         by_plan.setdefault(_gaps_layout(report["plan"]), []).append(report)

@@ -8,25 +8,24 @@ here: `plan_pricing` before the core's classify, `PricingSetup.price` after it.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from waconv import _core
-from waconv._errors import WaconvWarning
 from waconv.engine.canonical import CanonicalEvents
 from waconv.engine.price import (
     PricingPlan,
     auth_international_arrays,
+    countryless_users,
     make_plan,
     override_codes,
     us_flags,
     user_countries,
     waba_currencies,
+    warn_countryless,
 )
 from waconv.pricing.rate_cards import RateCards
 from waconv.pricing.tiers import TierTable
@@ -42,6 +41,7 @@ class PricingSetup:
     waba_currency: np.ndarray | None  # per WABA code, into plan.currencies
     us_user: np.ndarray  # what phase 1 needs for the US marketing pause
     us_override: np.ndarray | None
+    countryless: np.ndarray  # ids of the users some row of whom gets no country
 
     def price(self, classification: Any, canonical: CanonicalEvents, *,
               auth_international: Mapping[Hashable, Mapping[str, object]] | None, threads: int,
@@ -64,27 +64,19 @@ def plan_pricing(canonical: CanonicalEvents, cards: RateCards, user_cards: bool,
     whole_log: False for one part of a split log, where a currencies= key naming none of the
     part's WABAs is no slip (the driver checks the keys against the whole input).
     reports_countryless: False where another step of the same call warns about the users
-    with no country, so that the user reads it once (a split run's partitions: phase 2 does).
+    with no country, so that the user reads it once (a split run's partitions: phase 2 does;
+    phase 2 priced in groups: the caller, from each group's `countryless`).
     stacklevel: as warnings.warn's, from the caller: the line the set-up's warnings point at.
     """
-    with _warnings_kept(whole_log, stacklevel):
-        other_currencies, waba_currency = waba_currencies(currencies, canonical.waba_values, cards.currency)
+    # Warned where they arise, at the caller's line, or not at all: catching warnings to
+    # re-raise or drop them would swap the process's warning filters under other threads.
+    other_currencies, waba_currency = waba_currencies(currencies, canonical.waba_values, cards.currency,
+                                                      warn_at=stacklevel + 2 if whole_log else None)
     override, override_values = override_codes(canonical.user_country, canonical.user_country_column)
     plan = make_plan(cards, tiers, set(override_values), user_cards, other_currencies)
-    with _warnings_kept(reports_countryless, stacklevel):
-        user_country, row_country = user_countries(canonical, plan, override, override_values)
+    user_country, row_country = user_countries(canonical, plan, override, override_values)
+    countryless = countryless_users(canonical, user_country, override)
+    if reports_countryless:
+        warn_countryless(countryless, stacklevel + 1)
     us_user, us_override = us_flags(plan, user_country, row_country)
-    return PricingSetup(plan, user_country, row_country, waba_currency, us_user, us_override)
-
-
-@contextlib.contextmanager
-def _warnings_kept(kept: bool, stacklevel: int) -> Iterator[None]:
-    """The block's WaconvWarnings dropped, or warned again at `stacklevel` from plan_pricing's
-    caller (the helpers' own stack levels assume they are called one level nearer the user)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", WaconvWarning)
-        yield
-    for warning in caught:
-        if kept or not issubclass(warning.category, WaconvWarning):
-            # +3: this generator, contextlib's __exit__ and plan_pricing itself.
-            warnings.warn(warning.message, warning.category, stacklevel=stacklevel + 3)
+    return PricingSetup(plan, user_country, row_country, waba_currency, us_user, us_override, countryless)

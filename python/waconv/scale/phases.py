@@ -273,7 +273,7 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
     out_conversations: dict[str, Any] = {"conversation_id": ids}
     gaps: dict[str, Any] = {}
     if options.price:
-        pricing = _pricing(canonical, options, reports_countryless=True)
+        pricing = _pricing(canonical, options, reports_countryless=report)
         priced = pricing.price(result, canonical, auth_international=options.auth_international,
                                threads=options.threads)
         plan = pricing.plan
@@ -282,7 +282,7 @@ def price_gathered(gathered: pd.DataFrame, conversations: pd.DataFrame, options:
         message_prices.pop("country")  # known per partition already (PartitionResult.country)
         out_rows.update(message_prices)
         out_conversations.update(conversation_prices)
-        gaps = {"plan": plan, "gaps": priced["gaps"]}
+        gaps = {"plan": plan, "gaps": priced["gaps"], "countryless": pricing.countryless}
     arrays = result.to_numpy()
     for name in REWRITTEN:
         out_rows[name] = np.array(arrays["messages"][name])

@@ -317,7 +317,7 @@ def _phase_two(options: ScaleOptions, names: dict[str, str]) -> Any:
         except InputError as error:  # the driver raises it: Spark would wrap it in its own type
             yield from _report_batch(error, schema)
             return
-        if notes.gaps or notes.warnings:
+        if notes.gaps:
             yield from _report_batch(notes, schema)
         r, pconv = priced.rows, priced.conversations
         row_columns: dict[str, Any] = {KIND: pa.array(np.zeros(len(r), np.int8)), ROW: pa.array(r[ROW].to_numpy()),
