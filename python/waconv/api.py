@@ -151,8 +151,9 @@ def classify(
     # From polars, a pandas or Arrow result gets them as str once the core is done
     # (with_plain_strings): preparation is shorter and the copy is not held beside the core's.
     events = collected(events)
-    reads_views = state is None and (output == "polars" or is_polars_frame(events))
-    plain_later = reads_views and output != "polars" and is_polars_frame(events)
+    from_polars = is_polars_frame(events)
+    reads_views = state is None and (output == "polars" or from_polars)
+    plain_later = reads_views and output != "polars" and from_polars
     frame = as_pandas_reading_views(events, columns)[0] if reads_views else as_pandas(events)
     check_names_for(output, frame)
     converted = time.perf_counter() - started
