@@ -157,6 +157,20 @@ def test_integer_message_ids_find_their_repeats_in_other_batches_and_pairs():
     assert_same_messages(ref, streamed(iter(chunks), partitions=5)[0])
 
 
+def test_ids_sharing_a_hash_are_told_apart_by_their_text(monkeypatch):
+    # Only rows whose (id hash, direction) another row shares have their ids compared: with
+    # every hash equal, every row is compared, and a hash alone never makes a duplicate.
+    import waconv.scale.stream as stream
+
+    monkeypatch.setattr(stream, "id_hashes", lambda ids: np.full(len(ids), 7, np.uint64))
+    log = split_log(6)
+    log.loc[log.index[::50], "message_id"] = None  # null ids are never duplicates
+    ref = waconv.classify(log, **options()).messages
+    assert ref["duplicate"].sum() > 0
+    chunks = [log.iloc[i:i + 200] for i in range(0, len(log), 200)]
+    assert_same_messages(ref, streamed(iter(chunks), partitions=5)[0])
+
+
 def test_id_hashes_depend_on_the_text_alone():
     from waconv.scale.keys import id_hashes
 

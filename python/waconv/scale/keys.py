@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from waconv import _core
 from waconv._errors import InputError
 from waconv.engine.canonical import _DIRECTIONS, _factorize, _map_small
 from waconv.engine.identity import ID_COLUMNS, resolve_users
@@ -111,6 +112,16 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     of the same text (a stream's batches may type one id column differently): the core's
     string hash of the id's text. Equal ids, equal hashes; nulls hash to 0."""
     return text_hashes(ids)
+
+
+def shared_keys(hashes: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Whether another row has the same (hash, direction): the rows that may repeat an id or be
+    repeated (equal ids, equal hashes), found by the core's hash set forwards and backwards."""
+    keys = np.ascontiguousarray(hashes).view(np.int64)
+    direction = np.ascontiguousarray(direction, dtype=np.int8)
+    later = _core.duplicate_integers(keys, direction)
+    earlier = _core.duplicate_integers(keys[::-1].copy(), direction[::-1].copy())[::-1]
+    return (later | earlier).astype(bool)
 
 
 def sorted_member(rows: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
