@@ -145,6 +145,16 @@ class Spill:
             return None
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
 
+    def discard(self, partition: int) -> None:
+        """Removes the partition's files once read for the last time: their pages in the page
+        cache go back to the system at once, for the next steps' memory, instead of when the
+        stream ends (a table read from them keeps its memory map, which outlives the name)."""
+        for segment in range(int(self._segments[partition])):
+            try:
+                self._path(partition, segment).unlink()
+            except OSError:  # still mapped where that forbids it (Windows): removed with the directory
+                pass
+
     def batches(self, partition: int) -> Iterator[pa.Table]:
         """The partition's rows one written batch at a time (at most a flush's rows), for a pass
         that must not hold the whole file."""

@@ -196,6 +196,7 @@ def _duplicates(ids: Spill, pairs: Spill, filled: list[int], id_sources: list[tu
     rows_of, directions = [np.zeros(0, np.int64)], [np.zeros(0, np.int8)]
     for k in ids.close():
         table = ids.read(k)
+        ids.discard(k)
         rows = table.column(ROW).to_numpy()
         if not np.all(rows[1:] > rows[:-1]):  # batches arrive in row order, so this is a safeguard
             order = np.argsort(rows, kind="stable")
@@ -243,6 +244,7 @@ def _partition_staged(staged: Spill, combinations: list[pd.DataFrame], id_names:
         keys = _lookup(frame[columns], distinct, columns)
         table = table.append_column(KEY, pa.array(keys, pa.large_string()))
         pairs.add(table, pair_partition(frame[names["business"]], pd.Series(keys), pairs.partitions))
+    staged.discard(0)
 
 
 def _lookup(ids: pd.DataFrame, distinct: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -283,6 +285,9 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
         gathered = _read_all(units, group)
         # A group may hold units but no conversation (PMP messages open none): nothing spilled.
         conversations = _read_all(units_conversations, group, empty=no_conversations)
+        for k in group:
+            units.discard(k)
+            units_conversations.discard(k)
         priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options, report=False)
         if priced.gaps:
             reports.append(priced.gaps)
@@ -296,10 +301,13 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     for k in filled:
         with open(directory / f"verdicts-{k}.pickle", "rb") as source:
             part: PartitionResult = pickle.load(source)
+        (directory / f"verdicts-{k}.pickle").unlink()
         frame = _read_partition(pairs.read(k), duplicates, options, key_is_user)
         part.frame = _in_row_order(frame)
         rows = _read_all(priced_rows, [k])
         conversations = _read_all(priced_conversations, [k])
+        for spill in (pairs, priced_rows, priced_conversations):
+            spill.discard(k)
         if rows.empty:  # no unit in this partition: phase 2's columns, no rows
             rows = _empty_priced(options)
         if conversations.empty:
