@@ -9,7 +9,7 @@ import pytest
 
 import waconv
 from split_logs import assert_same_messages, conversation_rows, linked_log, options, split_log
-from waconv.scale.keys import pair_partition, with_keys
+from waconv.scale.keys import pair_partition, shared_keys, sorted_member, with_keys
 from waconv.scale.local import classify_split
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import KEY
@@ -152,3 +152,20 @@ def test_one_call_and_split_runs_plan_pricing_through_one_set_up(monkeypatch):
     for module in (one_call, phases):
         source = open(module.__file__).read()
         assert "make_plan(" not in source and "_core.price(" not in source, module.__name__
+
+
+@pytest.mark.parametrize("rows, values", [
+    (np.arange(0, 1000, 3), np.array([0, 2, 3, 500, 501, 999, 2000])),  # few values among ascending rows
+    (np.arange(0, 30, 3)[::-1].copy(), np.array([0, 3, 5])),  # rows out of order
+    (np.array([4, 9]), np.arange(10)),  # more values than rows
+    (np.zeros(0, np.int64), np.array([1])),
+    (np.array([7]), np.zeros(0, np.int64)),
+])
+def test_sorted_member_is_membership(rows, values):
+    assert (sorted_member(rows.astype(np.int64), values.astype(np.int64)) == np.isin(rows, values)).all()
+
+
+def test_shared_keys_marks_every_row_of_a_repeated_hash_and_direction():
+    hashes = np.array([5, 6, 5, 5, 7, 6], np.uint64)
+    direction = np.array([0, 0, 0, 1, 0, 1], np.int8)
+    assert shared_keys(hashes, direction).tolist() == [True, False, True, False, False, False]

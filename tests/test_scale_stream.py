@@ -95,6 +95,21 @@ def test_errors_name_the_row_of_the_stream_and_leave_no_spill(tmp_path):
         streamed(tmp_path / "missing.parquet")
 
 
+@pytest.mark.skipif(os.name == "nt", reason="a memory-mapped file cannot be removed there")
+def test_spill_files_are_removed_once_read_for_the_last_time(tmp_path):
+    log = split_log(0)
+    batches = classify_stream(pa.Table.from_pandas(log).to_reader(max_chunksize=200), spill_dir=tmp_path,
+                              partitions=3, **options())
+    next(batches)  # phase 1 and 2 are done, one partition finished
+    (directory,) = tmp_path.iterdir()
+    left = sorted(str(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file())
+    assert not [name for name in left if name.startswith(("ids", "units", "unit-conversations"))]
+    assert len([name for name in left if name.startswith("pairs")]) == 2
+    assert len([name for name in left if name.startswith("verdicts")]) == 2
+    batches.close()
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_spill_write_failing_in_the_background_is_raised_and_a_stream_error_still_wins(tmp_path, monkeypatch):
     table = pa.table({"x": np.arange(10)})
     spill = Spill(tmp_path, "kept", 2)
@@ -151,6 +166,20 @@ def test_integer_message_ids_find_their_repeats_in_other_batches_and_pairs():
     # Ids are spilled by a hash of their text: int64 ids take the fallback path of id_hashes.
     log = split_log(6)
     log["message_id"] = pd.factorize(log["message_id"])[0].astype(np.int64) * 7919
+    ref = waconv.classify(log, **options()).messages
+    assert ref["duplicate"].sum() > 0
+    chunks = [log.iloc[i:i + 200] for i in range(0, len(log), 200)]
+    assert_same_messages(ref, streamed(iter(chunks), partitions=5)[0])
+
+
+def test_ids_sharing_a_hash_are_told_apart_by_their_text(monkeypatch):
+    # Only rows whose (id hash, direction) another row shares have their ids compared: with
+    # every hash equal, every row is compared, and a hash alone never makes a duplicate.
+    import waconv.scale.stream as stream
+
+    monkeypatch.setattr(stream, "id_hashes", lambda ids: np.full(len(ids), 7, np.uint64))
+    log = split_log(6)
+    log.loc[log.index[::50], "message_id"] = None  # null ids are never duplicates
     ref = waconv.classify(log, **options()).messages
     assert ref["duplicate"].sum() > 0
     chunks = [log.iloc[i:i + 200] for i in range(0, len(log), 200)]

@@ -1,5 +1,6 @@
 """Spill files of a stream: Arrow tables split by partition, appended to one file per
-partition as rows arrive, read back whole (one partition at a time).
+partition as rows arrive, read back whole (one partition at a time); and phase 1's verdicts,
+one pickle per partition. Both are written by a background thread.
 
 Arrow IPC files, uncompressed: writing is a copy of the buffers and reading back a memory
 map, with no encoding, decoding or statistics either way (Parquet, even uncompressed and
@@ -10,9 +11,11 @@ live only as long as the stream's temporary directory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import pickle
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -21,36 +24,19 @@ import pyarrow.ipc as ipc
 BUFFERED_ROWS = 1 << 20  # rows buffered over all partitions of a spill before they are written
 MIN_FLUSH_ROWS = 16_384
 _RADIX_PARTITIONS = np.iinfo(np.int16).max
+_Writer = TypeVar("_Writer", bound="_Background")
 
 
-class Spill:
-    """Files of one kind, one per partition, written in batches as rows arrive.
+class _Background:
+    """One thread doing a kind of file's writes, at most one waiting: the caller goes on while
+    the page cache copies the bytes (Arrow, NumPy and file writes release the GIL). Use it as a
+    context manager, so that no write is still running when the directory is removed."""
 
-    An IPC file has one schema; batches of a stream need not (a column all null in one
-    batch and text in the next). A piece whose columns do not cast to the file's types
-    starts the partition's next file, a segment, with the types promoted; reading a
-    partition concatenates its segments with the same promotion.
-
-    `add` returns at once: one thread sorts, takes and writes the rows (Arrow and NumPy
-    release the GIL) while the caller reads and hashes the next batch, on the other core.
-    At most one batch waits, so the memory held is one batch more than a synchronous spill.
-    Use it as a context manager, so that no write is still running when the directory is removed."""
-
-    def __init__(self, directory: Path, name: str, partitions: int):
-        self.directory = directory / name
-        self.directory.mkdir()
-        self.partitions = partitions
-        self._sinks: dict[int, tuple[pa.OSFile, ipc.RecordBatchFileWriter, pa.Schema]] = {}
-        self._segments = np.zeros(partitions, np.int64)  # files written per partition
-        self._buffered: dict[int, list[pa.Table]] = {}
-        self._buffered_rows = np.zeros(partitions, np.int64)
-        self._counts = np.zeros(partitions, np.int64)
-        # Per partition: a share of one budget, so the buffers stay bounded however many partitions.
-        self._flush_rows = max(MIN_FLUSH_ROWS, BUFFERED_ROWS // partitions)
+    def __init__(self, name: str):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"waconv-spill-{name}")
         self._pending: Future[None] | None = None
 
-    def __enter__(self) -> Spill:
+    def __enter__(self: _Writer) -> _Writer:
         return self
 
     def __exit__(self, failure: type[BaseException] | None, *details: object) -> None:
@@ -63,19 +49,49 @@ class Spill:
         finally:
             self._worker.shutdown(wait=True)
 
+    def _submit(self, write: Callable[..., None], *arguments: Any) -> None:
+        """Starts a write once the one before is done (its error raised here)."""
+        self._wait()
+        self._pending = self._worker.submit(write, *arguments)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+
+class Spill(_Background):
+    """Files of one kind, one per partition, written in batches as rows arrive.
+
+    An IPC file has one schema; batches of a stream need not (a column all null in one
+    batch and text in the next). A piece whose columns do not cast to the file's types
+    starts the partition's next file, a segment, with the types promoted; reading a
+    partition concatenates its segments with the same promotion.
+
+    `add` returns at once: the background thread sorts, takes and writes the rows while the
+    caller reads and hashes the next batch, on the other core. At most one batch waits, so
+    the memory held is one batch more than a synchronous spill."""
+
+    def __init__(self, directory: Path, name: str, partitions: int):
+        super().__init__(name)
+        self.directory = directory / name
+        self.directory.mkdir()
+        self.partitions = partitions
+        self._sinks: dict[int, tuple[pa.OSFile, ipc.RecordBatchFileWriter, pa.Schema]] = {}
+        self._segments = np.zeros(partitions, np.int64)  # files written per partition
+        self._buffered: dict[int, list[pa.Table]] = {}
+        self._buffered_rows = np.zeros(partitions, np.int64)
+        self._counts = np.zeros(partitions, np.int64)
+        # Per partition: a share of one budget, so the buffers stay bounded however many partitions.
+        self._flush_rows = max(MIN_FLUSH_ROWS, BUFFERED_ROWS // partitions)
+
     def _path(self, partition: int, segment: int) -> Path:
         return self.directory / f"{partition}-{segment}.arrow"
 
     def add(self, table: pa.Table, partition: np.ndarray) -> None:
         """Each row to its partition's file, keeping the rows' order within a partition
         (written in the background: an error of the write before this one is raised here)."""
-        self._wait()
-        self._pending = self._worker.submit(self._add, table, partition)
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        self._submit(self._add, table, partition)
 
     def _add(self, table: pa.Table, partition: np.ndarray) -> None:
         # A stable sort of 16-bit codes is a radix sort: 5x faster than of int32 codes.
@@ -145,6 +161,16 @@ class Spill:
             return None
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
 
+    def discard(self, partition: int) -> None:
+        """Removes the partition's files once read for the last time: their pages in the page
+        cache go back to the system at once, for the next steps' memory, instead of when the
+        stream ends (a table read from them keeps its memory map, which outlives the name)."""
+        for segment in range(int(self._segments[partition])):
+            try:
+                self._path(partition, segment).unlink()
+            except OSError:  # still mapped where that forbids it (Windows): removed with the directory
+                pass
+
     def batches(self, partition: int) -> Iterator[pa.Table]:
         """The partition's rows one written batch at a time (at most a flush's rows), for a pass
         that must not hold the whole file."""
@@ -153,3 +179,29 @@ class Spill:
                 reader = ipc.open_file(source)
                 for i in range(reader.num_record_batches):
                     yield pa.Table.from_batches([reader.get_batch(i)])
+
+
+class Pickles(_Background):
+    """Objects written to one pickle file each by the background thread, each read back once."""
+
+    def __init__(self, directory: Path, name: str):
+        super().__init__(name)
+        self.directory = directory / name
+        self.directory.mkdir()
+
+    def add(self, key: int, value: Any) -> None:
+        """Pickles `value` in the background: nothing may change it afterwards."""
+        self._submit(self._write, key, value)
+
+    def _write(self, key: int, value: Any) -> None:
+        with open(self.directory / f"{key}.pickle", "wb") as out:
+            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def take(self, key: int) -> Any:
+        """The object of `key`, its file removed."""
+        self._wait()
+        path = self.directory / f"{key}.pickle"
+        with open(path, "rb") as source:
+            value = pickle.load(source)
+        path.unlink()
+        return value

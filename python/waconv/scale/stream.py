@@ -5,13 +5,14 @@ The input need not be sorted by time, so no row can be classified before the las
 been read. The passes, each holding one partition (or one input batch) at a time:
 
 1. read the stream once, numbering the rows; write each row to the spill file of its
-   pair's partition, and its (message_id, direction) to a file partitioned by the core's
-   hash of the id.
+   pair's partition, and the core's hash of its message_id and its direction to a file
+   partitioned by that hash (the ids' text is in the pairs spill already).
    With user_phone / user_bsuid, whose links are transitive over the whole input, rows go
    to a staging file first and the distinct id combinations are kept; once resolved (one
    union-find over users, not rows), the staged rows are partitioned by their key.
-2. find the duplicates id partition by id partition (the core's hash set): the rows
-   repeating an earlier id;
+2. find the duplicates: id partition by id partition, the rows whose (hash, direction)
+   another row shares (the core's hash set); then among these few, by their ids' text read
+   back from the pairs spill, the rows repeating an earlier (message_id, direction);
 3. phase 1 per pair partition (its verdicts are written beside it); the rows with a unit
    are gathered;
 4. phase 2 over the gathered rows, spilled by portfolio: one portfolio partition at a time
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from waconv._errors import InputError
@@ -44,12 +45,12 @@ from waconv.engine.duplicates import duplicate_rows
 from waconv.engine.price import report_gaps_once
 from waconv.io.frames import _plain_strings, as_pandas
 from waconv.scale.keys import direction_codes, id_columns, id_hashes, links, pair_partition, resolve_combinations, \
-    sorted_member, value_hashes
+    shared_keys, sorted_member, value_hashes
 from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
     PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered, row_positions
-from waconv.scale.spill import Spill
+from waconv.scale.spill import Pickles, Spill
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
 _UNKNOWN_SIZE_PARTITIONS = 16
@@ -136,6 +137,7 @@ def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directo
     first_row = 0
     linked: bool | None = None
     id_names: dict[str, str] = {}
+    id_sources: list[tuple[int, str]] = []  # (first row, message_id column) as batches change it
     for batch in batches:
         table = _arrow(batch)
         if table.num_rows == 0:
@@ -146,7 +148,7 @@ def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directo
             linked = links(id_names)
         table = table.append_column(ROW, pa.array(np.arange(first_row, first_row + table.num_rows, dtype=np.int64)))
         names = canonical_names(head, options)
-        _spill_ids(table, names, ids, first_row)
+        _spill_ids(table, names, ids, first_row, id_sources)
         if linked:
             staged.add(table, np.zeros(table.num_rows, np.int32))
             combinations.append(_columns(table, list(id_names.values())).drop_duplicates())
@@ -160,7 +162,7 @@ def _run(batches: Iterator[Any], options: ScaleOptions, partitions: int, directo
         staged.close()
         _partition_staged(staged, combinations, id_names, options, pairs)
     filled = pairs.close()
-    duplicates = _duplicates(ids, options)
+    duplicates = _duplicates(ids, pairs, filled, id_sources)
     yield from _phases(pairs, filled, duplicates, options, directory, not linked, spills)
 
 
@@ -169,30 +171,64 @@ def _columns(table: pa.Table, names: list[str]) -> pd.DataFrame:
     return as_pandas(table.select(list(dict.fromkeys(names))))
 
 
-def _spill_ids(table: pa.Table, names: dict[str, str], ids: Spill, first_row: int) -> None:
+def _spill_ids(table: pa.Table, names: dict[str, str], ids: Spill, first_row: int,
+               id_sources: list[tuple[int, str]]) -> None:
     column = names["direction"]
     direction = direction_codes(_columns(table, [column])[column], column, first_row)  # checked on the way
     if "message_id" not in names:
         return
-    message_id = table.column(names["message_id"])
-    keyed = pa.table({"id": message_id, "direction": pa.array(direction), ROW: table.column(ROW)})
+    if not id_sources or id_sources[-1][1] != names["message_id"]:
+        id_sources.append((first_row, names["message_id"]))
+    # A null id is never a duplicate nor makes one, whatever the column's type: not spilled.
+    keep = pc.invert(table.column(names["message_id"]).is_null()).combine_chunks()
     hashes = id_hashes(_columns(table, [names["message_id"]])[names["message_id"]])
+    keyed = pa.table({"hash": pa.array(hashes.view(np.int64)), "direction": pa.array(direction), ROW: table.column(ROW)})
+    if keep.false_count:
+        keyed, hashes = keyed.filter(keep), hashes[keep.to_numpy(zero_copy_only=False)]
     ids.add(keyed, (hashes % np.uint64(ids.partitions)).astype(np.int32))
 
 
-def _duplicates(ids: Spill, options: ScaleOptions) -> np.ndarray:
-    """The rows (by position) repeating an earlier (message_id, direction): equal ids share an
-    id partition, so each partition decides its own, in row order (the core's hash set)."""
-    found = [np.zeros(0, np.int64)]
+def _duplicates(ids: Spill, pairs: Spill, filled: list[int], id_sources: list[tuple[int, str]]) -> np.ndarray:
+    """The rows (by position) repeating an earlier (message_id, direction). Equal ids share an
+    id partition and a hash, so each partition names the rows whose (hash, direction) another
+    shares; only these candidates' ids are compared by their text, in row order."""
+    rows_of, directions = [np.zeros(0, np.int64)], [np.zeros(0, np.int8)]
     for k in ids.close():
         table = ids.read(k)
+        ids.discard(k)
         rows = table.column(ROW).to_numpy()
         if not np.all(rows[1:] > rows[:-1]):  # batches arrive in row order, so this is a safeguard
             order = np.argsort(rows, kind="stable")
             table, rows = table.take(pa.array(order)), rows[order]
-        repeat = duplicate_rows(as_pandas(table.select(["id"]))["id"], table.column("direction").to_numpy())
-        found.append(rows[repeat.astype(bool)])
-    return np.sort(np.concatenate(found))
+        direction = table.column("direction").to_numpy()
+        shared = shared_keys(table.column("hash").to_numpy(), direction)
+        rows_of.append(rows[shared])
+        directions.append(direction[shared])
+    rows = np.concatenate(rows_of)
+    order = np.argsort(rows, kind="stable")
+    rows, direction = rows[order], np.concatenate(directions)[order]
+    if not len(rows):
+        return rows
+    repeat = duplicate_rows(_candidate_ids(pairs, filled, rows, id_sources), direction)
+    return rows[repeat.astype(bool)]
+
+
+def _candidate_ids(pairs: Spill, filled: list[int], rows: np.ndarray,
+                   id_sources: list[tuple[int, str]]) -> pd.Series:
+    """The message ids of `rows` (ascending), read from the pair partitions holding them; each
+    row's id column is the one its batch had (`id_sources`: first row, column name)."""
+    starts = np.array([start for start, _ in id_sources], np.int64)
+    source_of = np.searchsorted(starts, rows, side="right") - 1
+    pieces, found = [], []
+    for k in filled:
+        table = pairs.read(k)
+        at = row_positions(rows, table.column(ROW).to_numpy())
+        for source in np.unique(source_of[at >= 0]):
+            mine = np.flatnonzero((at >= 0) & (source_of == source))
+            pieces.append(pa.table({"id": table.column(id_sources[source][1]).take(pa.array(at[mine]))}))
+            found.append(mine)
+    ids = pa.concat_tables(pieces, promote_options="permissive")
+    return as_pandas(ids.take(pa.array(np.argsort(np.concatenate(found), kind="stable"))))["id"]
 
 
 def _partition_staged(staged: Spill, combinations: list[pd.DataFrame], id_names: dict[str, str],
@@ -207,6 +243,7 @@ def _partition_staged(staged: Spill, combinations: list[pd.DataFrame], id_names:
         keys = _lookup(frame[columns], distinct, columns)
         table = table.append_column(KEY, pa.array(keys, pa.large_string()))
         pairs.add(table, pair_partition(frame[names["business"]], pd.Series(keys), pairs.partitions))
+    staged.discard(0)
 
 
 def _lookup(ids: pd.DataFrame, distinct: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -224,6 +261,7 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     every step holds one partition, the gathered rows and verdicts waiting on disk between."""
     units = spills.enter_context(Spill(directory, "units", pairs.partitions))  # gathered rows, by portfolio
     units_conversations = spills.enter_context(Spill(directory, "unit-conversations", pairs.partitions))
+    verdicts = spills.enter_context(Pickles(directory, "verdicts"))  # phase 1's, for finishing each partition
     nesting: list[pd.DataFrame] = []
     no_conversations = pd.DataFrame()  # phase 1's conversation columns, for a group without any
     for k in filled:
@@ -238,8 +276,7 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
         # Only the verdicts wait on disk: the rows are read again when finished, the gathered
         # rows are in `units`.
         part.frame, part.gathered = part.frame.iloc[0:0], part.gathered.iloc[0:0]
-        with open(directory / f"verdicts-{k}.pickle", "wb") as out:
-            pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
+        verdicts.add(k, part)
     priced_rows = spills.enter_context(Spill(directory, "priced", pairs.partitions))  # phase 2's verdicts, by pair partition
     priced_conversations = spills.enter_context(Spill(directory, "priced-conversations", pairs.partitions))
     reports = []  # each group's pricing gaps, reported once for the whole input
@@ -247,6 +284,9 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
         gathered = _read_all(units, group)
         # A group may hold units but no conversation (PMP messages open none): nothing spilled.
         conversations = _read_all(units_conversations, group, empty=no_conversations)
+        for k in group:
+            units.discard(k)
+            units_conversations.discard(k)
         priced = price_gathered(gathered.drop(columns=PAIR_PARTITION), conversations, options, report=False)
         if priced.gaps:
             reports.append(priced.gaps)
@@ -258,12 +298,13 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     priced_rows.close()
     priced_conversations.close()
     for k in filled:
-        with open(directory / f"verdicts-{k}.pickle", "rb") as source:
-            part: PartitionResult = pickle.load(source)
+        part: PartitionResult = verdicts.take(k)
         frame = _read_partition(pairs.read(k), duplicates, options, key_is_user)
         part.frame = _in_row_order(frame)
         rows = _read_all(priced_rows, [k])
         conversations = _read_all(priced_conversations, [k])
+        for spill in (pairs, priced_rows, priced_conversations):
+            spill.discard(k)
         if rows.empty:  # no unit in this partition: phase 2's columns, no rows
             rows = _empty_priced(options)
         if conversations.empty:
