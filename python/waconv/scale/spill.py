@@ -1,6 +1,5 @@
 """Spill files of a stream: Arrow tables split by partition, appended to one file per
-partition as rows arrive, read back whole (one partition at a time); and phase 1's verdicts,
-one pickle per partition. Both are written by a background thread.
+partition as rows arrive, read back whole (one partition at a time).
 
 Arrow IPC files, uncompressed: writing is a copy of the buffers and reading back a memory
 map, with no encoding, decoding or statistics either way (Parquet, even uncompressed and
@@ -11,11 +10,9 @@ live only as long as the stream's temporary directory.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -24,19 +21,36 @@ import pyarrow.ipc as ipc
 BUFFERED_ROWS = 1 << 20  # rows buffered over all partitions of a spill before they are written
 MIN_FLUSH_ROWS = 16_384
 _RADIX_PARTITIONS = np.iinfo(np.int16).max
-_Writer = TypeVar("_Writer", bound="_Background")
 
 
-class _Background:
-    """One thread doing a kind of file's writes, at most one waiting: the caller goes on while
-    the page cache copies the bytes (Arrow, NumPy and file writes release the GIL). Use it as a
-    context manager, so that no write is still running when the directory is removed."""
+class Spill:
+    """Files of one kind, one per partition, written in batches as rows arrive.
 
-    def __init__(self, name: str):
+    An IPC file has one schema; batches of a stream need not (a column all null in one
+    batch and text in the next). A piece whose columns do not cast to the file's types
+    starts the partition's next file, a segment, with the types promoted; reading a
+    partition concatenates its segments with the same promotion.
+
+    `add` returns at once: one thread sorts, takes and writes the rows (Arrow and NumPy
+    release the GIL) while the caller reads and hashes the next batch, on the other core.
+    At most one batch waits, so the memory held is one batch more than a synchronous spill.
+    Use it as a context manager, so that no write is still running when the directory is removed."""
+
+    def __init__(self, directory: Path, name: str, partitions: int):
+        self.directory = directory / name
+        self.directory.mkdir()
+        self.partitions = partitions
+        self._sinks: dict[int, tuple[pa.OSFile, ipc.RecordBatchFileWriter, pa.Schema]] = {}
+        self._segments = np.zeros(partitions, np.int64)  # files written per partition
+        self._buffered: dict[int, list[pa.Table]] = {}
+        self._buffered_rows = np.zeros(partitions, np.int64)
+        self._counts = np.zeros(partitions, np.int64)
+        # Per partition: a share of one budget, so the buffers stay bounded however many partitions.
+        self._flush_rows = max(MIN_FLUSH_ROWS, BUFFERED_ROWS // partitions)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"waconv-spill-{name}")
         self._pending: Future[None] | None = None
 
-    def __enter__(self: _Writer) -> _Writer:
+    def __enter__(self) -> Spill:
         return self
 
     def __exit__(self, failure: type[BaseException] | None, *details: object) -> None:
@@ -49,49 +63,19 @@ class _Background:
         finally:
             self._worker.shutdown(wait=True)
 
-    def _submit(self, write: Callable[..., None], *arguments: Any) -> None:
-        """Starts a write once the one before is done (its error raised here)."""
-        self._wait()
-        self._pending = self._worker.submit(write, *arguments)
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-
-class Spill(_Background):
-    """Files of one kind, one per partition, written in batches as rows arrive.
-
-    An IPC file has one schema; batches of a stream need not (a column all null in one
-    batch and text in the next). A piece whose columns do not cast to the file's types
-    starts the partition's next file, a segment, with the types promoted; reading a
-    partition concatenates its segments with the same promotion.
-
-    `add` returns at once: the background thread sorts, takes and writes the rows while the
-    caller reads and hashes the next batch, on the other core. At most one batch waits, so
-    the memory held is one batch more than a synchronous spill."""
-
-    def __init__(self, directory: Path, name: str, partitions: int):
-        super().__init__(name)
-        self.directory = directory / name
-        self.directory.mkdir()
-        self.partitions = partitions
-        self._sinks: dict[int, tuple[pa.OSFile, ipc.RecordBatchFileWriter, pa.Schema]] = {}
-        self._segments = np.zeros(partitions, np.int64)  # files written per partition
-        self._buffered: dict[int, list[pa.Table]] = {}
-        self._buffered_rows = np.zeros(partitions, np.int64)
-        self._counts = np.zeros(partitions, np.int64)
-        # Per partition: a share of one budget, so the buffers stay bounded however many partitions.
-        self._flush_rows = max(MIN_FLUSH_ROWS, BUFFERED_ROWS // partitions)
-
     def _path(self, partition: int, segment: int) -> Path:
         return self.directory / f"{partition}-{segment}.arrow"
 
     def add(self, table: pa.Table, partition: np.ndarray) -> None:
         """Each row to its partition's file, keeping the rows' order within a partition
         (written in the background: an error of the write before this one is raised here)."""
-        self._submit(self._add, table, partition)
+        self._wait()
+        self._pending = self._worker.submit(self._add, table, partition)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _add(self, table: pa.Table, partition: np.ndarray) -> None:
         # A stable sort of 16-bit codes is a radix sort: 5x faster than of int32 codes.
@@ -179,29 +163,3 @@ class Spill(_Background):
                 reader = ipc.open_file(source)
                 for i in range(reader.num_record_batches):
                     yield pa.Table.from_batches([reader.get_batch(i)])
-
-
-class Pickles(_Background):
-    """Objects written to one pickle file each by the background thread, each read back once."""
-
-    def __init__(self, directory: Path, name: str):
-        super().__init__(name)
-        self.directory = directory / name
-        self.directory.mkdir()
-
-    def add(self, key: int, value: Any) -> None:
-        """Pickles `value` in the background: nothing may change it afterwards."""
-        self._submit(self._write, key, value)
-
-    def _write(self, key: int, value: Any) -> None:
-        with open(self.directory / f"{key}.pickle", "wb") as out:
-            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def take(self, key: int) -> Any:
-        """The object of `key`, its file removed."""
-        self._wait()
-        path = self.directory / f"{key}.pickle"
-        with open(path, "rb") as source:
-            value = pickle.load(source)
-        path.unlink()
-        return value

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -50,7 +51,7 @@ from waconv.scale.local import Tables
 from waconv.scale.options import ScaleOptions
 from waconv.scale.phases import DUPLICATE, KEY, PARTITION_BITS, PRICE_COLUMNS, REWRITTEN, ROW, Gathered, \
     PartitionResult, canonical_names, classify_partition, finish_partition, price_gathered, row_positions
-from waconv.scale.spill import Pickles, Spill
+from waconv.scale.spill import Spill
 
 DEFAULT_PARTITION_ROWS = 4_000_000  # about 3 GB at the peak (2.5-2.6 GB at 3.3M rows: benchmarks/bench_stream.py)
 _UNKNOWN_SIZE_PARTITIONS = 16
@@ -261,7 +262,6 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     every step holds one partition, the gathered rows and verdicts waiting on disk between."""
     units = spills.enter_context(Spill(directory, "units", pairs.partitions))  # gathered rows, by portfolio
     units_conversations = spills.enter_context(Spill(directory, "unit-conversations", pairs.partitions))
-    verdicts = spills.enter_context(Pickles(directory, "verdicts"))  # phase 1's, for finishing each partition
     nesting: list[pd.DataFrame] = []
     no_conversations = pd.DataFrame()  # phase 1's conversation columns, for a group without any
     for k in filled:
@@ -276,7 +276,8 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
         # Only the verdicts wait on disk: the rows are read again when finished, the gathered
         # rows are in `units`.
         part.frame, part.gathered = part.frame.iloc[0:0], part.gathered.iloc[0:0]
-        verdicts.add(k, part)
+        with open(directory / f"verdicts-{k}.pickle", "wb") as out:
+            pickle.dump(part, out, protocol=pickle.HIGHEST_PROTOCOL)
     priced_rows = spills.enter_context(Spill(directory, "priced", pairs.partitions))  # phase 2's verdicts, by pair partition
     priced_conversations = spills.enter_context(Spill(directory, "priced-conversations", pairs.partitions))
     reports = []  # each group's pricing gaps, reported once for the whole input
@@ -298,7 +299,9 @@ def _phases(pairs: Spill, filled: list[int], duplicates: np.ndarray, options: Sc
     priced_rows.close()
     priced_conversations.close()
     for k in filled:
-        part: PartitionResult = verdicts.take(k)
+        with open(directory / f"verdicts-{k}.pickle", "rb") as source:
+            part: PartitionResult = pickle.load(source)
+        (directory / f"verdicts-{k}.pickle").unlink()
         frame = _read_partition(pairs.read(k), duplicates, options, key_is_user)
         part.frame = _in_row_order(frame)
         rows = _read_all(priced_rows, [k])
