@@ -248,17 +248,18 @@ def user_countries(canonical: CanonicalEvents, plan: PricingPlan, override: np.n
     return per_user, np.array([index[c] for c in override_values] + [-1], np.int16)[override]
 
 
-def countryless_users(canonical: CanonicalEvents, per_user: np.ndarray, override: np.ndarray | None) -> np.ndarray:
-    """The ids of the users some row of whom gets no country (sorted, as user_values): market
-    Other is then a guess, and a national-format number may well be a user of a standalone market."""
+def countryless_users(canonical: CanonicalEvents, per_user: np.ndarray, override: np.ndarray | None) -> pd.Index:
+    """The ids of the users some row of whom gets no country (sorted, as user_values, in their
+    dtype: no Python string is made for a warning that names one): market Other is then a
+    guess, and a national-format number may well be a user of a standalone market."""
     countryless = per_user < 0
     if override is not None and countryless.any():
         # A user whose every row gives user_country is priced by those rows alone.
         countryless &= np.bincount(canonical.user[override < 0], minlength=len(per_user)).astype(bool)
-    return np.asarray(canonical.user_values[countryless], dtype=object)
+    return canonical.user_values[countryless]
 
 
-def warn_countryless(users: np.ndarray, stacklevel: int) -> None:
+def warn_countryless(users: pd.Index | np.ndarray, stacklevel: int) -> None:
     """One warning counting `users` (sorted ids, distinct) and naming the smallest."""
     count = len(users)
     if count:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from waconv import _core
 from waconv.engine.canonical import CanonicalEvents
@@ -41,7 +42,7 @@ class PricingSetup:
     waba_currency: np.ndarray | None  # per WABA code, into plan.currencies
     us_user: np.ndarray  # what phase 1 needs for the US marketing pause
     us_override: np.ndarray | None
-    countryless: np.ndarray  # ids of the users some row of whom gets no country
+    countryless: pd.Index  # ids of the users some row of whom gets no country
 
     def price(self, classification: Any, canonical: CanonicalEvents, *,
               auth_international: Mapping[Hashable, Mapping[str, object]] | None, threads: int,
