@@ -7,6 +7,7 @@ check raises :class:`InputError` naming the user's column, the first bad row and
 
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import warnings
@@ -22,7 +23,14 @@ from waconv import _core
 from waconv._errors import InputError, WaconvWarning
 from waconv.engine.duplicates import duplicate_rows
 from waconv.engine.identity import ID_COLUMNS, resolve_users
-from waconv.engine.strings import as_arrow_text, encode_strings, factorize_strings, without_string_views
+from waconv.engine.strings import (
+    as_arrow_text,
+    checked_object_text,
+    converting_once,
+    encode_strings,
+    factorize_strings,
+    without_string_views,
+)
 
 NOT_DELIVERED = np.iinfo(np.int64).min
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC").value
@@ -143,10 +151,14 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> d
 # Canonical columns whose readers take Arrow string_view in place (the core's string code):
 # the others are cast to large_string, as pandas cannot compare or factorize views.
 READ_AS_VIEWS = frozenset({"message_id", "user", "user_phone", "user_bsuid", "direction", "template_category"})
+# Canonical columns the core reads as Arrow strings when they are text objects (see
+# strings.converting_once): their check converts them once for that reader.
+READ_AS_ARROW_TEXT = READ_AS_VIEWS | {"business", "waba", "portfolio"}
 
 
-def _column(frame: pd.DataFrame, name: Hashable, keep_views: bool = False) -> pd.Series:
-    """The one column of that name, in a layout the engine reads, its values checked."""
+def _column(frame: pd.DataFrame, name: Hashable, keep_views: bool = False, read_as_arrow: bool = False) -> pd.Series:
+    """The one column of that name, in a layout the engine reads, its values checked.
+    read_as_arrow: a reader takes it as Arrow strings if it is text objects."""
     found = frame[name]
     if isinstance(found, pd.DataFrame):  # the name labels several columns: which one is meant is unknowable
         raise InputError(name, None, f"{found.shape[1]} columns have this name; keep one (rename or drop the others)")
@@ -154,7 +166,7 @@ def _column(frame: pd.DataFrame, name: Hashable, keep_views: bool = False) -> pd
         found = found.sparse.to_dense()
     if not keep_views:
         found = without_string_views(found)
-    _check_values(found, name)
+    _check_values(found, name, read_as_arrow)
     return found
 
 
@@ -163,7 +175,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _check_values(series: pd.Series, column: Hashable) -> None:
+def _check_values(series: pd.Series, column: Hashable, read_as_arrow: bool = False) -> None:
     """Every value of a Python-object column is a single value and every string valid
     Unicode: a list or dict is no id or category, and a lone surrogate ("\\ud800", as text
     decoded with errors="surrogateescape" holds) cannot be encoded as UTF-8 for Arrow or the core."""
@@ -177,10 +189,9 @@ def _check_values(series: pd.Series, column: Hashable) -> None:
                     raise InputError(column, _first(rows), found[1])
         return
     if dtype == object or (isinstance(dtype, pd.StringDtype) and dtype.storage == "python"):
-        values = series.to_numpy(dtype=object)
-        if _core.objects_are_text(values, pd.NA):  # the usual column, checked in one C++ pass
+        if checked_object_text(series, keep=read_as_arrow):  # the usual column, checked in one C++ pass
             return
-        found = _first_bad_value(values)
+        found = _first_bad_value(series.to_numpy(dtype=object))
         if found is not None:
             raise InputError(column, *found)
 
@@ -448,8 +459,19 @@ def canonicalize(
         raise InputError("events", None, f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = resolve_columns(frame, columns)
     zones = as_mapping("timezones", timezones)
-    col = {name: _column(frame, source, keep_views=name in READ_AS_VIEWS) for name, source in names.items()}
-    if links is not None and len(links):
+    with converting_once():
+        return _canonical_events(frame, names, zones, csw_refreshing, links, duplicates)
+
+
+def _canonical_events(frame: pd.DataFrame, names: dict[str, str], zones: dict[Hashable, str],
+                      csw_refreshing: CswRefreshing, links: pd.DataFrame | None,
+                      duplicates: np.ndarray | None) -> CanonicalEvents:
+    linked = links is not None and len(links) > 0
+    # With links, the user ids are read only after the link rows are appended to them.
+    as_arrow = READ_AS_ARROW_TEXT - set(ID_COLUMNS) if linked else READ_AS_ARROW_TEXT
+    col = {name: _column(frame, source, keep_views=name in READ_AS_VIEWS, read_as_arrow=name in as_arrow)
+           for name, source in names.items()}
+    if linked:
         return _with_links(frame, col, names, zones, csw_refreshing, links, duplicates)
 
     _no_nulls(col["business"], names["business"], "business")
@@ -463,7 +485,9 @@ def canonicalize(
         # their hashing leaves this thread its core (on 2 cores, sharing it measured slower).
         # The sort at the end, when this thread waits, uses every core.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(resolve_users, col, names, _factorize, max(1, (os.cpu_count() or 1) - 1))
+            # In a copy of this context: the worker takes the object user columns checked here.
+            pending = pool.submit(contextvars.copy_context().run, resolve_users, col, names, _factorize,
+                                  max(1, (os.cpu_count() or 1) - 1))
             try:
                 rest = _other_columns(frame, col, names, csw_refreshing, business, business_values, duplicates)
             except InputError:
