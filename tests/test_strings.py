@@ -187,7 +187,7 @@ def test_classify_reads_each_object_text_column_once(monkeypatch, rows):
     over once, its check included, on the caller's thread and on the user-id worker's."""
     import waconv
 
-    passes: list[str] = []
+    passes: list[tuple[str, int]] = []  # ("check/convert <first value>", number of values)
     strings_from_objects, objects_are_text = _core.strings_from_objects, _core.objects_are_text
 
     def converted(values, na):
@@ -196,7 +196,7 @@ def test_classify_reads_each_object_text_column_once(monkeypatch, rows):
 
     def checked(values, na):
         passes.append((f"check {values[0]}", len(values)))
-        return objects_are_text(values, pd.NA)
+        return objects_are_text(values, na)
 
     monkeypatch.setattr(_core, "strings_from_objects", converted)
     monkeypatch.setattr(_core, "objects_are_text", checked)
