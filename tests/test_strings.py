@@ -165,8 +165,32 @@ def test_encode_strings_matches_a_python_lookup(dtype, values, data):
     assert codes[: len(known)].tolist() == expected
 
 
+def _fresh(word: str) -> str:
+    return "".join(list(word))  # equal text in another object: only the bytes can tell
+
+
+@given(values=st.lists(st.one_of(_WORDS, _WORDS.map(_fresh), st.sampled_from([None, np.nan, pd.NA])), max_size=200))
+def test_encode_strings_of_objects_match_their_arrow_strings(values):
+    """Objects are encoded in place, a str seen before known by its address: shared and
+    distinct objects of the same text, and every kind of null, get the codes the same
+    values get as Arrow strings."""
+    vocabulary = ["inbound", "outbound", ""]
+    objects = pd.Series(values, dtype=object)
+    arrow = pd.Series([None if v is None or v is pd.NA or v is np.nan else v for v in values],
+                      dtype="string[pyarrow]")
+    codes, first_unknown, first_null = encode_strings(objects, vocabulary, null_code=7)
+    expected_codes, expected_unknown, expected_null = encode_strings(arrow, vocabulary, null_code=7)
+    assert first_unknown == expected_unknown
+    known = len(values) if first_unknown < 0 else first_unknown  # what follows is unspecified
+    assert codes[:known].tolist() == expected_codes[:known].tolist()
+    if first_unknown < 0 or 0 <= first_null < known or 0 <= expected_null < known:
+        assert first_null == expected_null
+
+
 def test_encode_strings_declines_other_dtypes():
     assert encode_strings(pd.Series(["inbound", 1], dtype=object), ["inbound"]) is None
+    assert encode_strings(pd.Series(["inbound", ["inbound"]], dtype=object), ["inbound"]) is None
+    assert encode_strings(pd.Series(["inbound", "in\ud800"], dtype=object), ["inbound"]) is None
     assert encode_strings(pd.Series(["inbound"], dtype="category"), ["inbound"]) is None
 
 
@@ -184,11 +208,13 @@ def test_factorize_integers_equals_pandas(values, threads):
 def test_classify_reads_each_object_text_column_once(monkeypatch, rows):
     """A check pass and then a conversion pass over the same Python objects cost 0.08-0.13 s
     per 10M-row column: each object column of text the core reads as Arrow strings is gone
-    over once, its check included, on the caller's thread and on the user-id worker's."""
+    over once, its check included, on the caller's thread and on the user-id worker's, and
+    each column of few values (direction, template category) once, encoded in place."""
     import waconv
 
     passes: list[tuple[str, int]] = []  # ("check/convert <first value>", number of values)
     strings_from_objects, objects_are_text = _core.strings_from_objects, _core.objects_are_text
+    encode_objects = _core.encode_objects
 
     def converted(values, na):
         passes.append((f"convert {values[0]}", len(values)))
@@ -198,7 +224,12 @@ def test_classify_reads_each_object_text_column_once(monkeypatch, rows):
         passes.append((f"check {values[0]}", len(values)))
         return objects_are_text(values, na)
 
+    def encoded(values, na, *vocabulary):
+        passes.append((f"encode {values[0]}", len(values)))
+        return encode_objects(values, na, *vocabulary)
+
     monkeypatch.setattr(_core, "strings_from_objects", converted)
+    monkeypatch.setattr(_core, "encode_objects", encoded)
     monkeypatch.setattr(_core, "objects_are_text", checked)
     frame = pd.DataFrame({
         "message_id": pd.Series([f"wamid.{i}" for i in range(rows)], dtype=object),
@@ -210,4 +241,5 @@ def test_classify_reads_each_object_text_column_once(monkeypatch, rows):
     })
     waconv.classify(frame, rate_card=None)
     over_rows = sorted(what for what, length in passes if length == rows)  # not the users' uniques
-    assert over_rows == sorted(f"convert {v}" for v in ("wamid.0", "acme", "+15550000000", "inbound", "None"))
+    assert over_rows == sorted([*(f"convert {v}" for v in ("wamid.0", "acme", "+15550000000")),
+                                "encode inbound", "encode None"])

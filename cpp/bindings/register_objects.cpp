@@ -4,12 +4,17 @@
 // slower; here an ASCII str (nearly every id) is one length read and one copy.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "arrays.hpp"
 
@@ -136,6 +141,82 @@ py::object strings_from_objects(const py::array& values, const py::handle& na) {
   return py::make_tuple(std::move(offsets), std::move(data), bitmap, nulls);
 }
 
+// The vocabulary code of each item of a column of few distinct values (direction, template
+// category), read in one pass with the GIL held. Such a column holds the same few str
+// objects over and over, so a str seen before is known by its address alone: converting
+// it to Arrow strings first, then encoding those, cost 0.2-0.3 s per 10M rows more.
+class ObjectVocabulary {
+ public:
+  ObjectVocabulary(const std::vector<std::string>& vocabulary, const std::vector<std::int8_t>& codes)
+      : vocabulary_(vocabulary), codes_(codes) {}
+
+  // The code of a str (kUnknown if it is spelled otherwise), or nullopt if it has no UTF-8.
+  std::optional<int> code_of(PyObject* text) {
+    Recent& slot = recent_[(reinterpret_cast<std::uintptr_t>(text) >> 4) % recent_.size()];
+    if (slot.object == text) return slot.code;
+    const char* data;
+    Py_ssize_t size;
+    if (!utf8_of(text, data, size)) return std::nullopt;
+    const std::string_view value(data, static_cast<std::size_t>(size));
+    int code = kUnknown;
+    for (std::size_t k = 0; k < vocabulary_.size(); ++k) {
+      if (vocabulary_[k] == value) {
+        code = codes_[k];
+        break;
+      }
+    }
+    // The address stays this str's while the array being read holds it, for the whole pass.
+    slot = {text, code};
+    return code;
+  }
+
+  static constexpr int kUnknown = 1 << 10;  // outside int8: no vocabulary code
+
+ private:
+  struct Recent {
+    PyObject* object = nullptr;
+    int code = kUnknown;
+  };
+  const std::vector<std::string>& vocabulary_;
+  const std::vector<std::int8_t>& codes_;
+  std::array<Recent, 64> recent_{};
+};
+
+// (int8 codes, first unknown row or -1, first null row or -1) as encode_strings gives them
+// for the same values as Arrow strings; None when an item is neither a str with UTF-8 nor a
+// null (None, NaN, `na`).
+py::object encode_objects(const py::array& values, const py::handle& na, const std::vector<std::string>& vocabulary,
+                          const std::vector<std::int8_t>& codes, std::int8_t null_code) {
+  if (codes.size() != vocabulary.size()) throw py::value_error("one code per vocabulary entry is required");
+  const Objects items(values);
+  const std::size_t n = items.size();
+  py::array_t<std::int8_t> encoded(static_cast<py::ssize_t>(n));
+  std::int8_t* out = encoded.mutable_data();
+  ObjectVocabulary lookup(vocabulary, codes);
+  std::int64_t first_unknown = -1;
+  std::int64_t first_null = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    items.prefetch_ahead(i);
+    PyObject* value = items[i];
+    if (PyUnicode_Check(value)) {
+      const std::optional<int> code = lookup.code_of(value);
+      if (!code) return py::none();
+      if (*code == ObjectVocabulary::kUnknown) {
+        if (first_unknown < 0) first_unknown = static_cast<std::int64_t>(i);
+        out[i] = 0;
+      } else {
+        out[i] = static_cast<std::int8_t>(*code);
+      }
+    } else if (is_null(value, na.ptr())) {
+      if (first_null < 0) first_null = static_cast<std::int64_t>(i);
+      out[i] = null_code;
+    } else {
+      return py::none();
+    }
+  }
+  return py::make_tuple(std::move(encoded), first_unknown, first_null);
+}
+
 }  // namespace
 
 void register_objects(py::module_& m) {
@@ -146,4 +227,8 @@ void register_objects(py::module_& m) {
         "A 1-d object array of str and nulls (None, NaN, `na`) in Arrow's large_string layout: "
         "(int64 offsets, uint8 UTF-8 data, validity bitmap or None, null count); None when it holds "
         "anything else or a str without UTF-8 (a lone surrogate).");
+  m.def("encode_objects", &encode_objects, py::arg("values"), py::arg("na"), py::arg("vocabulary"), py::arg("codes"),
+        py::arg("null_code"),
+        "encode_strings for a 1-d object array: (int8 codes, first row matching no entry or -1, first null "
+        "row or -1); None when it holds anything but str with UTF-8 and nulls (None, NaN, `na`).");
 }

@@ -163,6 +163,9 @@ def objects_are_text(values: npt.NDArray[np.object_], na: object) -> bool: ...
 def strings_from_objects(
     values: npt.NDArray[np.object_], na: object
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None, int] | None: ...
+def encode_objects(
+    values: npt.NDArray[np.object_], na: object, vocabulary: list[str], codes: list[int], null_code: int
+) -> tuple[npt.NDArray[np.int8], int, int] | None: ...
 def resolve_identity(
     codes: list[npt.NDArray[np.int32]],
     nodes: list[npt.NDArray[np.int32] | tuple[int, int, int]],

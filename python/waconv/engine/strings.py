@@ -261,11 +261,19 @@ def encode_strings(
     (int8 array: codes[k] for vocabulary[k] (default k), null_code for null; first row spelled
     otherwise or -1; first null row or -1), or None for any other column. The array is
     unspecified after an unknown row."""
+    codes = list(range(len(vocabulary))) if codes is None else codes
+    if _is_object_text(series.dtype) and not _was_converted(series):
+        # Few distinct str objects, known by address: no Arrow copy of the column is needed.
+        return _core.encode_objects(series.to_numpy(dtype=object), pd.NA, vocabulary, codes, null_code)
     found = arrow_buffers(as_arrow_text(series))  # object columns of str read as Arrow strings
     if found is None:
         return None
-    return _core.encode_strings(*found[1], vocabulary, list(range(len(vocabulary))) if codes is None else codes,
-                                null_code)
+    return _core.encode_strings(*found[1], vocabulary, codes, null_code)
+
+
+def _was_converted(series: pd.Series) -> bool:
+    converted = _CONVERTED.get()
+    return converted is not None and id(series) in converted
 
 
 def text_hashes(values: pd.Series) -> np.ndarray:
