@@ -14,9 +14,9 @@ numbers. One fresh Python process per size:
 3. runs ``--repeat`` rounds; each round runs every contender once, in turn, so all of them
    see the same machine state (a shared machine's speed drifts by tens of percent):
 
-   - ``waconv.classify(frame)`` on each input kind (priced, as users call it), and on the
+   - ``waconv.classify(frame)`` on each input kind (priced, as users call it), on the
      polars frame with ``output="polars"`` too (polars tables out, as the polars peer
-     returns);
+     returns) and on the Arrow table with ``output="arrow"`` (Arrow in, Arrow out);
    - the pandas + numba peer (``numba_baseline``: factorizes each id column once, drops
      repeated message ids, one numba scan) on the ``string[pyarrow]`` frame;
    - the polars + numba peer (``polars_baseline``: encoding, ``is_first_distinct`` on
@@ -72,6 +72,7 @@ sys.path.insert(0, str(HERE))
 
 KINDS = ("object", "string[pyarrow]", "arrow", "polars")
 POLARS_OUT = "waconv.classify (polars, output=polars)"
+ARROW_OUT = "waconv.classify (arrow, output=arrow)"
 PANDAS_KINDS = ("object", "string[pyarrow]")
 TARGET_SPEEDUP_PANDAS = 5.0  # vs the pandas + numba peer, on the pandas frame
 TARGET_SPEEDUP_POLARS = 3.0  # vs the polars + numba peer, on the polars frame
@@ -193,6 +194,10 @@ def _contenders(inputs: dict) -> list[tuple[str, str, object]]:
         result = waconv.classify(frame, output="polars")
         return result, dict(result.timings)
 
+    def classify_to_arrow(frame):
+        result = waconv.classify(frame, output="arrow")
+        return result, dict(result.timings)
+
     def duplicates(frame):
         direction = (frame["direction"] == "outbound").to_numpy(dtype=np.int8)  # not timed: classify has it
         started = time.perf_counter()
@@ -202,6 +207,7 @@ def _contenders(inputs: dict) -> list[tuple[str, str, object]]:
     out: list[tuple[str, str, object]] = [(f"waconv.classify ({kind})", kind, classify) for kind in KINDS]
     out += [
         (POLARS_OUT, "polars", classify_to_polars),
+        (ARROW_OUT, "arrow", classify_to_arrow),
         ("pandas + numba peer", "string[pyarrow]", numba_baseline.classify_numba),
         ("polars + numba peer", "polars", polars_baseline.classify_polars),
         ("duplicate check alone (string[pyarrow])", "string[pyarrow]", duplicates),
@@ -435,7 +441,8 @@ def _report(m: dict, target_rows: int) -> tuple[list[str], dict]:
         share = r["timings_best"]["prepare"] / r["timings_best"]["total"]
         target(f"classify ({kind}) prepare <= {TARGET_PREPARE_SHARE:.0%} of the total", f"{share:.0%}",
                share <= TARGET_PREPARE_SHARE if at_target else None, f"prepare_share_{kind}")
-    for name, key in [(f"waconv.classify ({kind})", kind) for kind in KINDS] + [(POLARS_OUT, "polars_out")]:
+    for name, key in [(f"waconv.classify ({kind})", kind) for kind in KINDS] + [(POLARS_OUT, "polars_out"),
+                                                                                   (ARROW_OUT, "arrow_out")]:
         r = c[name]
         target(f"{name.removeprefix('waconv.')} peak memory increase < {TARGET_MEMORY_RATIO:g}x the input",
                f"{r['peak_increase_ratio']:.2f}x", r["peak_increase_ratio"] < TARGET_MEMORY_RATIO, f"memory_{key}")
