@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from waconv._errors import InputError
 from waconv.engine.canonical import READ_AS_VIEWS, resolve_columns
 from waconv.engine.strings import is_string_view, without_views
+from waconv.io.arrow_out import table_from_pandas
 
 OUTPUTS = ("pandas", "arrow", "polars")
 
@@ -236,7 +237,7 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
     """
     frame = _dense(frame)
     try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        return table_from_pandas(frame)
     except (pa.ArrowException, UnicodeError) as error:
         raise _unwritable(frame, error) from None
 
