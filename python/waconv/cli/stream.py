@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from waconv.cli.options import OptionError
+from waconv.io.arrow_out import table_from_pandas
 from waconv.io.files import _parquet_ready, input_format
 from waconv.scale.stream import classify_stream
 
@@ -74,7 +74,7 @@ def _write(writers: dict[str, Any], path: Path, frame: Any, fmt: str, first: boo
     if fmt == "csv":
         frame.to_csv(path, index=False, mode="w" if first else "a", header=first)
         return
-    table = pa.Table.from_pandas(_parquet_ready(frame), preserve_index=False)
+    table = table_from_pandas(_parquet_ready(frame))
     if str(path) not in writers:
         writers[str(path)] = pq.ParquetWriter(path, table.schema)
     writer = writers[str(path)]

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from waconv._errors import InputError
 from waconv.engine.canonical import read_csv_with_text_ids
+from waconv.io.arrow_out import table_from_pandas
 
 INPUT_FORMATS = ("auto", "csv", "parquet", "webhooks", "sunshine")
 OUTPUT_FORMATS = ("parquet", "csv")
@@ -77,7 +78,7 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_parquet(frame: pd.DataFrame, where) -> None:
     """`frame` as Parquet to `where`, a path or a binary stream (standard output)."""
-    pq.write_table(pa.Table.from_pandas(_parquet_ready(frame), preserve_index=False), where)
+    pq.write_table(table_from_pandas(_parquet_ready(frame)), where)
 
 
 def write_table(frame: pd.DataFrame, directory: Path, name: str, fmt: str) -> Path:
