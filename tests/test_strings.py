@@ -110,6 +110,34 @@ def test_object_text_equals_pandas(dtype, values):
     assert_same_as_pandas(pd.Series(values, dtype=dtype))
 
 
+_NOT_TEXT = st.sampled_from([1, 2.5, b"bytes", ("a",), "\ud800", "x\udfff"])  # the last two: lone surrogates
+
+
+@settings(deadline=None)
+@given(values=st.lists(st.one_of(_VALUES, _OBJECT_NULLS), max_size=80), threads=st.sampled_from([1, 2, 3, 7, 16]),
+       bad=st.none() | st.tuples(st.integers(min_value=0), _NOT_TEXT))
+def test_strings_from_objects_equals_pyarrow_in_every_chunking(values, threads, bad):
+    """The conversion runs in chunks of whole bitmap bytes on several threads, non-ASCII str
+    read apart: its layout is pyarrow's, or None (the check too) for an item that is no text,
+    wherever it lies."""
+    if bad is not None:
+        values.insert(bad[0] % (len(values) + 1), bad[1])
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    found = _core.strings_from_objects(array, pd.NA, threads=threads)
+    assert _core.objects_are_text(array, pd.NA, threads=threads) == (bad is None)
+    if bad is not None:
+        assert found is None
+        return
+    offsets, data, validity, nulls = found
+    buffers = [None if validity is None else pa.py_buffer(validity), pa.py_buffer(offsets), pa.py_buffer(data)]
+    converted = pa.Array.from_buffers(pa.large_string(), len(values), buffers, null_count=nulls)
+    converted.validate(full=True)
+    expected = pa.array([None if v is None or v is pd.NA or v is np.nan else v for v in values], pa.large_string())
+    assert converted.equals(expected)
+    assert nulls == expected.null_count and (validity is None) == (nulls == 0)
+
+
 def _buffers(values: list[str | None]):
     arrow = pa.array(values, pa.string())
     validity, offsets, data = arrow.buffers()

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../src/parallel.hpp"  // the core's one parallel-for
 #include "arrays.hpp"
 
 namespace py = pybind11;
@@ -70,74 +71,135 @@ class Objects {
   const char* base_ = nullptr;
 };
 
-struct TextSize {
+// What a pass over one chunk of rows found. Chunks start at multiples of 8 rows, so each
+// owns whole bytes of the validity bitmap.
+struct ChunkText {
   std::size_t bytes = 0;  // of every str's UTF-8 form
   std::size_t nulls = 0;
+  bool other = false;  // an item that is neither a str nor a null
+  // The str that are not compact ASCII, by row, and their UTF-8 (made with the GIL held).
+  std::vector<std::size_t> wide_rows;
+  std::vector<std::pair<const char*, Py_ssize_t>> wide_utf8;
 };
 
-// The UTF-8 bytes and nulls (None, NaN, `na`: pandas.NA) of items that are all a str with
-// UTF-8 bytes or a null; nothing for anything else.
-std::optional<TextSize> text_size(const Objects& items, const py::handle& na) {
-  TextSize size;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    items.prefetch_ahead(i);
-    PyObject* value = items[i];
-    if (PyUnicode_Check(value)) {
-      const char* data;
-      Py_ssize_t length;
-      if (!utf8_of(value, data, length)) return std::nullopt;
-      size.bytes += static_cast<std::size_t>(length);
-    } else if (is_null(value, na.ptr())) {
-      ++size.nulls;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return size;
+constexpr std::size_t kBitmapRows = 8;
+
+// The items in `threads` chunks, each a whole number of bitmap bytes: body(first, last, k).
+template <class Body>
+void in_chunks(std::size_t n, std::size_t threads, Body body) {
+  const std::size_t blocks = (n + kBitmapRows - 1) / kBitmapRows;
+  waconv::detail::parallel_chunks(blocks, threads, [&](std::size_t first, std::size_t last, std::size_t k) {
+    body(first * kBitmapRows, std::min(last * kBitmapRows, n), k);
+  });
 }
 
-bool objects_are_text(const py::array& values, const py::handle& na) {
-  return text_size(Objects(values), na).has_value();
+// Sizes the UTF-8 of items that are all a str with UTF-8 bytes or a null (None, NaN, `na`:
+// pandas.NA); nothing for anything else. Every core reads the object headers with the GIL
+// released: a str is immutable and the array keeps each item alive for the call (a thread
+// rewriting this same array meanwhile is a race of the caller's making, as it would be for
+// any reader of it). Only a str that is not compact ASCII (rare in ids) needs the GIL, for
+// the UTF-8 form CPython makes and keeps on first request; those are read afterwards.
+std::optional<std::vector<ChunkText>> measure_text(const Objects& items, PyObject* na, int threads) {
+  const std::size_t n = items.size();
+  std::vector<ChunkText> chunks(waconv::detail::thread_count(threads, n));
+  {
+    py::gil_scoped_release release;
+    in_chunks(n, chunks.size(), [&](std::size_t first, std::size_t last, std::size_t k) {
+      ChunkText& chunk = chunks[k];
+      for (std::size_t i = first; i < last; ++i) {
+        items.prefetch_ahead(i);
+        PyObject* value = items[i];
+        if (PyUnicode_Check(value)) {
+          if (PyUnicode_IS_COMPACT_ASCII(value)) {
+            chunk.bytes += static_cast<std::size_t>(PyUnicode_GET_LENGTH(value));
+          } else {
+            chunk.wide_rows.push_back(i);
+          }
+        } else if (is_null(value, na)) {
+          ++chunk.nulls;
+        } else {
+          chunk.other = true;
+          return;
+        }
+      }
+    });
+  }
+  for (ChunkText& chunk : chunks) {
+    if (chunk.other) return std::nullopt;
+    chunk.wide_utf8.reserve(chunk.wide_rows.size());
+    for (std::size_t row : chunk.wide_rows) {
+      const char* data;
+      Py_ssize_t size;
+      if (!utf8_of(items[row], data, size)) return std::nullopt;
+      chunk.wide_utf8.emplace_back(data, size);
+      chunk.bytes += static_cast<std::size_t>(size);
+    }
+  }
+  return chunks;
+}
+
+bool objects_are_text(const py::array& values, const py::handle& na, int threads) {
+  return measure_text(Objects(values), na.ptr(), threads).has_value();
 }
 
 // (int64 offsets, uint8 data, validity bitmap or None, null count) of a 1-d object array
 // holding only str and nulls; None for anything else, which the caller then reads its own
-// way. Two passes over the objects: the first (text_size) sizes the buffers exactly, so the
-// second writes each string once into memory that never moves (growing one buffer as bytes
-// arrived cost several times the first pass: reallocation and twice the pages touched).
-py::object strings_from_objects(const py::array& values, const py::handle& na) {
+// way. Two passes over the objects, each on every core with the GIL released: the first
+// (measure_text) sizes each chunk's bytes exactly, so the second writes each string once
+// into memory that never moves (growing one buffer as bytes arrived cost several times the
+// first pass: reallocation and twice the pages touched).
+py::object strings_from_objects(const py::array& values, const py::handle& na, int threads) {
   const Objects items(values);
   const std::size_t n = items.size();
-  const std::optional<TextSize> measured = text_size(items, na);
+  const std::optional<std::vector<ChunkText>> measured = measure_text(items, na.ptr(), threads);
   if (!measured) return py::none();
-  const std::size_t bytes = measured->bytes;
-  const std::size_t nulls = measured->nulls;
+  const std::vector<ChunkText>& chunks = *measured;
+  std::vector<std::size_t> starts(chunks.size() + 1, 0);  // each chunk's first byte
+  std::size_t nulls = 0;
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    starts[k + 1] = starts[k] + chunks[k].bytes;
+    nulls += chunks[k].nulls;
+  }
   py::array_t<std::int64_t> offsets(static_cast<py::ssize_t>(n + 1));
-  py::array_t<std::uint8_t> data(static_cast<py::ssize_t>(bytes));
+  py::array_t<std::uint8_t> data(static_cast<py::ssize_t>(starts.back()));
   py::object bitmap = py::none();
   std::uint8_t* validity = nullptr;
   if (nulls > 0) {
     py::array_t<std::uint8_t> bits(static_cast<py::ssize_t>((n + 7) / 8));
     validity = bits.mutable_data();
-    std::memset(validity, 0, (n + 7) / 8);
     bitmap = std::move(bits);
   }
   std::int64_t* offset = offsets.mutable_data();
   std::uint8_t* out = data.mutable_data();
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    items.prefetch_ahead(i);
-    PyObject* value = items[i];
-    offset[i] = static_cast<std::int64_t>(at);
-    if (!PyUnicode_Check(value)) continue;  // a null: the first pass saw nothing else
-    const char* text;
-    Py_ssize_t size;
-    utf8_of(value, text, size);  // cannot fail now: the first pass made every UTF-8 form
-    std::memcpy(out + at, text, static_cast<std::size_t>(size));
-    at += static_cast<std::size_t>(size);
-    if (validity != nullptr) validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+  {
+    py::gil_scoped_release release;
+    in_chunks(n, chunks.size(), [&](std::size_t first, std::size_t last, std::size_t k) {
+      const ChunkText& chunk = chunks[k];
+      std::size_t at = starts[k];
+      std::size_t wide = 0;  // the next of the chunk's wide_rows
+      if (validity != nullptr) std::memset(validity + first / 8, 0, (last - first + 7) / 8);
+      for (std::size_t i = first; i < last; ++i) {
+        items.prefetch_ahead(i);
+        PyObject* value = items[i];
+        offset[i] = static_cast<std::int64_t>(at);
+        if (!PyUnicode_Check(value)) continue;  // a null: the first pass saw nothing else
+        const char* text;
+        std::size_t size;
+        if (wide < chunk.wide_rows.size() && chunk.wide_rows[wide] == i) {
+          text = chunk.wide_utf8[wide].first;
+          size = static_cast<std::size_t>(chunk.wide_utf8[wide].second);
+          ++wide;
+        } else {
+          text = static_cast<const char*>(PyUnicode_DATA(value));
+          size = static_cast<std::size_t>(PyUnicode_GET_LENGTH(value));
+        }
+        std::memcpy(out + at, text, size);
+        at += size;
+        if (validity != nullptr) validity[i / 8] |= static_cast<std::uint8_t>(1u << (i % 8));
+      }
+    });
   }
-  offset[n] = static_cast<std::int64_t>(at);
+  offset[n] = static_cast<std::int64_t>(starts.back());
   return py::make_tuple(std::move(offsets), std::move(data), bitmap, nulls);
 }
 
@@ -220,10 +282,10 @@ py::object encode_objects(const py::array& values, const py::handle& na, const s
 }  // namespace
 
 void register_objects(py::module_& m) {
-  m.def("objects_are_text", &objects_are_text, py::arg("values"), py::arg("na"),
+  m.def("objects_are_text", &objects_are_text, py::arg("values"), py::arg("na"), py::arg("threads") = 0,
         "Whether a 1-d object array holds only str with UTF-8 bytes (no lone surrogate) and nulls "
         "(None, NaN, `na`).");
-  m.def("strings_from_objects", &strings_from_objects, py::arg("values"), py::arg("na"),
+  m.def("strings_from_objects", &strings_from_objects, py::arg("values"), py::arg("na"), py::arg("threads") = 0,
         "A 1-d object array of str and nulls (None, NaN, `na`) in Arrow's large_string layout: "
         "(int64 offsets, uint8 UTF-8 data, validity bitmap or None, null count); None when it holds "
         "anything else or a str without UTF-8 (a lone surrogate).");
