@@ -215,6 +215,32 @@ def test_encode_strings_of_objects_match_their_arrow_strings(values):
         assert first_null == expected_null
 
 
+@settings(deadline=None)
+@given(values=st.lists(st.one_of(_WORDS, _WORDS.map(_fresh), st.just("ωout"), st.sampled_from([None, np.nan, pd.NA])),
+                       max_size=120),
+       threads=st.sampled_from([1, 2, 3, 7, 16]), bad=st.none() | st.tuples(st.integers(min_value=0), _NOT_TEXT))
+def test_encode_objects_in_every_chunking(values, threads, bad):
+    """Encoded in chunks on several threads, a non-ASCII str ("é") coded apart with the GIL
+    held ("ω…" is unknown): every code, the first unknown and the first null row are what
+    a lookup of each value gives, and an item that is no text (in any chunk) declines the column."""
+    if bad is not None:
+        values.insert(bad[0] % (len(values) + 1), bad[1])
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    vocabulary, codes = ["inbound", "outbound", "", "é"], [0, 1, 2, 3]
+    found = _core.encode_objects(array, pd.NA, vocabulary, codes, 7, threads=threads)
+    if bad is not None:
+        assert found is None
+        return
+    encoded, first_unknown, first_null = found
+    texts = [None if v is None or v is pd.NA or v is np.nan else v for v in values]
+    unknown = [i for i, v in enumerate(texts) if v is not None and v not in vocabulary]
+    nulls = [i for i, v in enumerate(texts) if v is None]
+    assert first_unknown == (unknown[0] if unknown else -1)
+    assert first_null == (nulls[0] if nulls else -1)
+    assert encoded.tolist() == [7 if v is None else vocabulary.index(v) if v in vocabulary else 0 for v in texts]
+
+
 def test_encode_strings_declines_other_dtypes():
     assert encode_strings(pd.Series(["inbound", 1], dtype=object), ["inbound"]) is None
     assert encode_strings(pd.Series(["inbound", ["inbound"]], dtype=object), ["inbound"]) is None

@@ -164,7 +164,8 @@ def strings_from_objects(
     values: npt.NDArray[np.object_], na: object, threads: int = 0
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None, int] | None: ...
 def encode_objects(
-    values: npt.NDArray[np.object_], na: object, vocabulary: list[str], codes: list[int], null_code: int
+    values: npt.NDArray[np.object_], na: object, vocabulary: list[str], codes: list[int], null_code: int,
+    threads: int = 0,
 ) -> tuple[npt.NDArray[np.int8], int, int] | None: ...
 def resolve_identity(
     codes: list[npt.NDArray[np.int32]],
