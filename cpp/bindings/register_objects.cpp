@@ -71,15 +71,21 @@ class Objects {
   const char* base_ = nullptr;
 };
 
+// A str that is not compact ASCII: its UTF-8 form, made by CPython on request, needs the
+// GIL, so such a str is read after the parallel pass (rare in ids and categories).
+struct WideText {
+  std::size_t row;
+  const char* data = nullptr;  // filled with the GIL held
+  std::size_t size = 0;
+};
+
 // What a pass over one chunk of rows found. Chunks start at multiples of 8 rows, so each
 // owns whole bytes of the validity bitmap.
 struct ChunkText {
   std::size_t bytes = 0;  // of every str's UTF-8 form
   std::size_t nulls = 0;
   bool other = false;  // an item that is neither a str nor a null
-  // The str that are not compact ASCII, by row, and their UTF-8 (made with the GIL held).
-  std::vector<std::size_t> wide_rows;
-  std::vector<std::pair<const char*, Py_ssize_t>> wide_utf8;
+  std::vector<WideText> wide;
 };
 
 constexpr std::size_t kBitmapRows = 8;
@@ -93,12 +99,36 @@ void in_chunks(std::size_t n, std::size_t threads, Body body) {
   });
 }
 
-// Sizes the UTF-8 of items that are all a str with UTF-8 bytes or a null (None, NaN, `na`:
-// pandas.NA); nothing for anything else. Every core reads the object headers with the GIL
-// released: a str is immutable and the array keeps each item alive for the call (a thread
-// rewriting this same array meanwhile is a race of the caller's making, as it would be for
-// any reader of it). Only a str that is not compact ASCII (rare in ids) needs the GIL, for
-// the UTF-8 form CPython makes and keeps on first request; those are read afterwards.
+// Items first..last-1 by what they are, read with the GIL released: ascii(i, value) for a
+// compact ASCII str, wide(i) for any other str, null(i) for None, NaN or `na` (pandas.NA);
+// false at the first item that is none of these. Only the object headers and an ASCII
+// str's own bytes are read: a str is immutable and the array keeps each item alive for the
+// call (a thread rewriting this same array meanwhile is a race of the caller's making, as
+// it would be for any reader of it).
+template <class Ascii, class Wide, class Null>
+bool each_item(const Objects& items, PyObject* na, std::size_t first, std::size_t last, Ascii ascii, Wide wide,
+               Null null) {
+  for (std::size_t i = first; i < last; ++i) {
+    items.prefetch_ahead(i);
+    PyObject* value = items[i];
+    if (PyUnicode_Check(value)) {
+      if (PyUnicode_IS_COMPACT_ASCII(value)) {
+        ascii(i, value);
+      } else {
+        wide(i);
+      }
+    } else if (is_null(value, na)) {
+      null(i);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Sizes the UTF-8 of items that are all a str with UTF-8 bytes or a null; nothing for
+// anything else. Every core reads the items (each_item), then the wide ones get their UTF-8
+// with the GIL held.
 std::optional<std::vector<ChunkText>> measure_text(const Objects& items, PyObject* na, int threads) {
   const std::size_t n = items.size();
   std::vector<ChunkText> chunks(waconv::detail::thread_count(threads, n));
@@ -106,33 +136,19 @@ std::optional<std::vector<ChunkText>> measure_text(const Objects& items, PyObjec
     py::gil_scoped_release release;
     in_chunks(n, chunks.size(), [&](std::size_t first, std::size_t last, std::size_t k) {
       ChunkText& chunk = chunks[k];
-      for (std::size_t i = first; i < last; ++i) {
-        items.prefetch_ahead(i);
-        PyObject* value = items[i];
-        if (PyUnicode_Check(value)) {
-          if (PyUnicode_IS_COMPACT_ASCII(value)) {
-            chunk.bytes += static_cast<std::size_t>(PyUnicode_GET_LENGTH(value));
-          } else {
-            chunk.wide_rows.push_back(i);
-          }
-        } else if (is_null(value, na)) {
-          ++chunk.nulls;
-        } else {
-          chunk.other = true;
-          return;
-        }
-      }
+      chunk.other = !each_item(
+          items, na, first, last,
+          [&](std::size_t, PyObject* text) { chunk.bytes += static_cast<std::size_t>(PyUnicode_GET_LENGTH(text)); },
+          [&](std::size_t row) { chunk.wide.push_back({row}); }, [&](std::size_t) { ++chunk.nulls; });
     });
   }
   for (ChunkText& chunk : chunks) {
     if (chunk.other) return std::nullopt;
-    chunk.wide_utf8.reserve(chunk.wide_rows.size());
-    for (std::size_t row : chunk.wide_rows) {
-      const char* data;
+    for (WideText& text : chunk.wide) {
       Py_ssize_t size;
-      if (!utf8_of(items[row], data, size)) return std::nullopt;
-      chunk.wide_utf8.emplace_back(data, size);
-      chunk.bytes += static_cast<std::size_t>(size);
+      if (!utf8_of(items[text.row], text.data, size)) return std::nullopt;
+      text.size = static_cast<std::size_t>(size);
+      chunk.bytes += text.size;
     }
   }
   return chunks;
@@ -176,7 +192,7 @@ py::object strings_from_objects(const py::array& values, const py::handle& na, i
     in_chunks(n, chunks.size(), [&](std::size_t first, std::size_t last, std::size_t k) {
       const ChunkText& chunk = chunks[k];
       std::size_t at = starts[k];
-      std::size_t wide = 0;  // the next of the chunk's wide_rows
+      std::size_t wide = 0;  // the next of the chunk's wide strings
       if (validity != nullptr) std::memset(validity + first / 8, 0, (last - first + 7) / 8);
       for (std::size_t i = first; i < last; ++i) {
         items.prefetch_ahead(i);
@@ -185,9 +201,9 @@ py::object strings_from_objects(const py::array& values, const py::handle& na, i
         if (!PyUnicode_Check(value)) continue;  // a null: the first pass saw nothing else
         const char* text;
         std::size_t size;
-        if (wide < chunk.wide_rows.size() && chunk.wide_rows[wide] == i) {
-          text = chunk.wide_utf8[wide].first;
-          size = static_cast<std::size_t>(chunk.wide_utf8[wide].second);
+        if (wide < chunk.wide.size() && chunk.wide[wide].row == i) {
+          text = chunk.wide[wide].data;
+          size = chunk.wide[wide].size;
           ++wide;
         } else {
           text = static_cast<const char*>(PyUnicode_DATA(value));
@@ -212,12 +228,11 @@ class ObjectVocabulary {
   ObjectVocabulary(const std::vector<std::string>& vocabulary, const std::vector<std::int8_t>& codes)
       : vocabulary_(vocabulary), codes_(codes) {}
 
-  // The code of a compact ASCII str (kUnknown if it is spelled otherwise), kWide for any
-  // other str: its UTF-8 form needs the GIL (code_of_text then).
-  int code_of(PyObject* text) {
+  // The code of a compact ASCII str (kUnknown if it is spelled otherwise); any other str
+  // is looked up by code_of_text, from its UTF-8 form.
+  int code_of_ascii(PyObject* text) {
     Recent& slot = recent_[(reinterpret_cast<std::uintptr_t>(text) >> 4) % recent_.size()];
     if (slot.object == text) return slot.code;
-    if (!PyUnicode_IS_COMPACT_ASCII(text)) return kWide;
     const int code = code_of_text(std::string_view(static_cast<const char*>(PyUnicode_DATA(text)),
                                                    static_cast<std::size_t>(PyUnicode_GET_LENGTH(text))));
     // The address stays this str's while the array being read holds it, for the whole pass.
@@ -233,7 +248,6 @@ class ObjectVocabulary {
   }
 
   static constexpr int kUnknown = 1 << 10;  // outside int8: no vocabulary code
-  static constexpr int kWide = kUnknown + 1;
 
  private:
   struct Recent {
@@ -270,27 +284,20 @@ py::object encode_objects(const py::array& values, const py::handle& na, const s
     in_chunks(n, chunks.size(), [&](std::size_t first, std::size_t last, std::size_t k) {
       ChunkCodes& chunk = chunks[k];
       ObjectVocabulary lookup(vocabulary, codes);
-      for (std::size_t i = first; i < last; ++i) {
-        items.prefetch_ahead(i);
-        PyObject* value = items[i];
-        if (PyUnicode_Check(value)) {
-          const int code = lookup.code_of(value);
-          if (code == ObjectVocabulary::kWide) {
-            chunk.wide_rows.push_back(i);
-          } else if (code == ObjectVocabulary::kUnknown) {
-            if (chunk.first_unknown < 0) chunk.first_unknown = static_cast<std::int64_t>(i);
-            out[i] = 0;
-          } else {
-            out[i] = static_cast<std::int8_t>(code);
-          }
-        } else if (is_null(value, null_value)) {
-          if (chunk.first_null < 0) chunk.first_null = static_cast<std::int64_t>(i);
-          out[i] = null_code;
-        } else {
-          chunk.other = true;
-          return;
-        }
-      }
+      chunk.other = !each_item(
+          items, null_value, first, last,
+          [&](std::size_t row, PyObject* text) {
+            const int code = lookup.code_of_ascii(text);
+            if (code == ObjectVocabulary::kUnknown && chunk.first_unknown < 0) {
+              chunk.first_unknown = static_cast<std::int64_t>(row);
+            }
+            out[row] = code == ObjectVocabulary::kUnknown ? 0 : static_cast<std::int8_t>(code);
+          },
+          [&](std::size_t row) { chunk.wide_rows.push_back(row); },
+          [&](std::size_t row) {
+            if (chunk.first_null < 0) chunk.first_null = static_cast<std::int64_t>(row);
+            out[row] = null_code;
+          });
     });
   }
   const ObjectVocabulary lookup(vocabulary, codes);

@@ -197,7 +197,8 @@ def checked_object_text(series: pd.Series, keep: bool = False) -> bool:
 def object_strings(series: pd.Series) -> pa.Array | None:
     """An object column (or pandas' Python-backed strings) holding only ``str`` and nulls
     (None, NaN, pd.NA) as an Arrow large_string array, built by the core in two passes over
-    the objects (each on every core, the GIL released); None for any other column (numbers among the strings, any other dtype)."""
+    the objects (each on every core, the GIL released); None for any other column (numbers
+    among the strings, any other dtype)."""
     if not _is_object_text(series.dtype):
         return None
     converted = _CONVERTED.get()
